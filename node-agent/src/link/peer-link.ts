@@ -1,0 +1,86 @@
+/**
+ * One WebRTC connection to one peer, as the agent sees it, whatever library implements it.
+ *
+ * A link carries two data channels, both created by the offerer and negotiated in-band:
+ * - `control`: reliable and ordered, for the core's control frames (keepalives, link setup).
+ * - `data`: unordered with `maxRetransmits: 0`, for IP packets; a lost packet is left to the
+ *   transport above (TCP) exactly as on a real LAN.
+ *
+ * Contract:
+ * - `send()` copies or hands off the bytes before it returns; the caller may reuse the buffer at once.
+ * - `send()` never throws and never blocks. It returns false, and the message is dropped, when the
+ *   link is not open or the channel's buffered amount is above its high-water mark (backpressure:
+ *   the caller counts the drop; IP tolerates loss, unbounded queues add latency).
+ * - Bytes passed to `onMessage` are borrowed until the callback returns.
+ * - Events arrive on the Node event loop, never synchronously from inside a method call.
+ * - After `close()` (or after `onClose` fired) no further event is delivered and `send()` returns false.
+ *   `onClose` fires exactly once, also when the caller closed the link.
+ */
+export interface PeerLink {
+  /** Which library implements this link. */
+  readonly backend: WebRtcBackendName;
+  /** Offerer creates the offer and the channels; answerer waits for the offer. */
+  readonly role: LinkRole;
+  /** Applies a description or candidate the remote side produced (see `onSignal`). */
+  handleSignal(signal: LinkSignal): void;
+  /** Sends one message on a channel; false when dropped (not open, or over the high-water mark). */
+  send(channel: LinkChannel, message: Uint8Array): boolean;
+  /** Transport facts for status output; fields the backend cannot tell are undefined. */
+  stats(): Promise<LinkTransportStats>;
+  /** Closes both channels and the connection. Idempotent. */
+  close(): void;
+}
+
+export type WebRtcBackendName = "ndc" | "werift" | "wrtc" | "fake";
+export type LinkRole = "offerer" | "answerer";
+export type LinkChannel = "control" | "data";
+
+/**
+ * What one side must carry to the other, in a backend-neutral form: a session description, or one
+ * ICE candidate as the bare `candidate:...` attribute value (no `a=` prefix; all backends accept this
+ * with `sdpMid` "0"/`sdpMLineIndex` 0 as the single m-line of a data-channel-only session).
+ */
+export type LinkSignal =
+  | { readonly kind: "description"; readonly type: "offer" | "answer"; readonly sdp: string }
+  | { readonly kind: "candidate"; readonly candidate: string; readonly sdpMid: string | null };
+
+export interface LinkEvents {
+  /** A description or candidate to carry to the remote side (through signaling or the overlay). */
+  onSignal(signal: LinkSignal): void;
+  /** Both channels are open: the link can carry traffic. */
+  onOpen(): void;
+  /** A message arrived on a channel; borrowed until return. */
+  onMessage(channel: LinkChannel, message: Uint8Array): void;
+  /** The link is gone (ICE failed or closed, a channel closed, or `close()` was called). */
+  onClose(reason: string): void;
+}
+
+export interface LinkOptions {
+  readonly role: LinkRole;
+  /** STUN/TURN URLs, e.g. `stun:127.0.0.1:3478`; empty for host candidates only. */
+  readonly iceServers: readonly string[];
+  /**
+   * Returns true for addresses that must never be used as an ICE candidate, local or remote: the
+   * overlay's own addresses (a path through the overlay inside the overlay loops). Candidates whose
+   * address it rejects are neither sent nor accepted.
+   */
+  readonly isForbiddenAddress: (ip: string) => boolean;
+}
+
+/** How a pair of candidates reaches the peer, as shown by `ipop status`. */
+export type CandidateType = "host" | "srflx" | "prflx" | "relay";
+
+export interface LinkTransportStats {
+  readonly localCandidateType?: CandidateType;
+  readonly remoteCandidateType?: CandidateType;
+  readonly localAddress?: string;
+  readonly remoteAddress?: string;
+  /** Round trip measured by the ICE/SCTP stack, when it tells. The core measures its own as well. */
+  readonly rttMs?: number;
+}
+
+/** Creates links for one backend. */
+export interface PeerLinkFactory {
+  readonly backend: WebRtcBackendName;
+  create(options: LinkOptions, events: LinkEvents): PeerLink;
+}

@@ -1,0 +1,30 @@
+// Installs the Debian packages the tests and the demo need when they are missing, so `npm test` and
+// `npm run demo` work on a fresh machine. Needs root to install; otherwise it says what is missing.
+import { execFileSync, spawnSync } from "node:child_process";
+
+/** command on PATH -> Debian package that provides it */
+const needed = {
+  ip: "iproute2",
+  ping: "iputils-ping",
+};
+
+const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+const missing = [
+  ...new Set(
+    Object.entries(needed)
+      .filter(([cmd]) => !has(cmd))
+      .map(([, pkg]) => pkg),
+  ),
+];
+
+if (missing.length === 0) process.exit(0);
+if (process.getuid?.() !== 0) {
+  console.error(
+    `system-deps: missing Debian packages ${missing.join(", ")}; run as root or: apt-get install ${missing.join(" ")}`,
+  );
+  process.exit(process.env.CI ? 1 : 0);
+}
+console.log(`system-deps: installing ${missing.join(", ")}`);
+const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { stdio: "inherit", env });

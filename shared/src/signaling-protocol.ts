@@ -1,0 +1,269 @@
+/**
+ * The wire protocol between nodes and the signaling server (`ipop-signal`), as JSON text frames over a
+ * WebSocket. The server reads only the routing fields (`t`, `to`, membership); `body` of a `send` is an
+ * opaque envelope that it forwards untouched, so nodes can later sign envelopes end to end.
+ *
+ * Both sides parse every incoming message with the validators here: a message that does not validate is
+ * answered with an `error` (server) or dropped and counted (node), never trusted.
+ */
+
+/** Version carried in every message as `v`. A peer speaking another version is refused at join. */
+export const SIGNAL_PROTOCOL_VERSION = 1;
+
+/** Largest message either side accepts, in bytes of UTF-8 JSON. SDP offers are about 1-3 KiB. */
+export const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
+
+/** What a node tells the network about itself at join. */
+export interface MemberInfo {
+  /** Stable for one agent process; later the fingerprint of the node's certified key. */
+  readonly nodeId: string;
+  /** Human name, shown in status output. */
+  readonly name: string;
+  /** The node's virtual IPv4 address, dotted quad, without prefix length. */
+  readonly ip: string;
+}
+
+export type ClientMessage =
+  | {
+      readonly v: 1;
+      readonly t: "join";
+      readonly network: string;
+      readonly member: MemberInfo;
+      /** Reserved for the node certificate (authentication has its own issue). */
+      readonly credential?: unknown;
+    }
+  | { readonly v: 1; readonly t: "send"; readonly to: string; readonly ref?: number; readonly body: unknown }
+  | { readonly v: 1; readonly t: "leave" };
+
+export interface ServerLimits {
+  readonly maxMessageBytes: number;
+  readonly messagesPerSecond: number;
+  readonly maxMembers: number;
+}
+
+export type ServerMessage =
+  | {
+      readonly v: 1;
+      readonly t: "welcome";
+      readonly network: string;
+      /** Current members other than the joining node. */
+      readonly members: readonly MemberInfo[];
+      readonly limits: ServerLimits;
+    }
+  | { readonly v: 1; readonly t: "member-joined"; readonly member: MemberInfo }
+  | { readonly v: 1; readonly t: "member-left"; readonly nodeId: string }
+  | { readonly v: 1; readonly t: "message"; readonly from: string; readonly body: unknown }
+  | {
+      readonly v: 1;
+      readonly t: "error";
+      readonly code: SignalErrorCode;
+      readonly message: string;
+      /** The `ref` of the `send` this answers, when there was one. */
+      readonly ref?: number;
+    };
+
+/** Stable error codes of the signaling protocol. */
+export type SignalErrorCode =
+  | "bad-json"
+  | "bad-message"
+  | "bad-version"
+  | "too-large"
+  | "rate-limited"
+  | "not-joined"
+  | "already-joined"
+  | "network-full"
+  | "duplicate-node"
+  | "unknown-peer";
+
+/** WebSocket close codes the server uses (4000-4999 is the application range). */
+export const SignalCloseCode = {
+  /** The client sent too many invalid messages. */
+  protocolError: 4000,
+  /** The client kept sending faster than the rate limit allows. */
+  rateLimited: 4001,
+  /** The network has reached its member limit. */
+  networkFull: 4002,
+  /** Another connection joined with the same node id. */
+  replaced: 4003,
+  /** The client did not join in time. */
+  joinTimeout: 4004,
+  /** The server is shutting down. */
+  serverShutdown: 1001,
+} as const;
+
+export type ParseResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: SignalErrorCode; readonly message: string };
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isNodeId(value: unknown): value is string {
+  return typeof value === "string" && NODE_ID.test(value);
+}
+
+export function isNetworkName(value: unknown): value is string {
+  return typeof value === "string" && NETWORK_NAME.test(value);
+}
+
+export function isMemberName(value: unknown): value is string {
+  return typeof value === "string" && MEMBER_NAME.test(value);
+}
+
+export function isDottedQuad(value: unknown): value is string {
+  return typeof value === "string" && DOTTED_QUAD.test(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function fail<T>(code: SignalErrorCode, message: string): ParseResult<T> {
+  return { ok: false, code, message };
+}
+
+/** Validates a member record; returns a copy holding only the known fields. */
+export function parseMemberInfo(value: unknown): MemberInfo | string {
+  if (!isRecord(value)) return "member must be an object";
+  if (!isNodeId(value.nodeId)) return "member.nodeId must be 1-64 characters of [A-Za-z0-9_-]";
+  if (!isMemberName(value.name)) return "member.name must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric";
+  if (!isDottedQuad(value.ip)) return "member.ip must be a dotted-quad IPv4 address";
+  return { nodeId: value.nodeId, name: value.name, ip: value.ip };
+}
+
+function parseEnvelope(text: string): ParseResult<Record<string, unknown>> {
+  if (utf8Length(text) > MAX_SIGNAL_MESSAGE_BYTES) {
+    return fail("too-large", `message exceeds ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return fail("bad-json", "message is not valid JSON");
+  }
+  if (!isRecord(data)) return fail("bad-message", "message must be a JSON object");
+  if (data.v !== SIGNAL_PROTOCOL_VERSION) {
+    return fail("bad-version", `protocol version must be ${SIGNAL_PROTOCOL_VERSION}`);
+  }
+  if (typeof data.t !== "string") return fail("bad-message", "message type `t` must be a string");
+  return { ok: true, value: data };
+}
+
+/** Parses a message a client sent to the server. */
+export function parseClientMessage(text: string): ParseResult<ClientMessage> {
+  const envelope = parseEnvelope(text);
+  if (!envelope.ok) return envelope;
+  const m = envelope.value;
+  switch (m.t) {
+    case "join": {
+      if (!isNetworkName(m.network)) {
+        return fail("bad-message", "join.network must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric");
+      }
+      const member = parseMemberInfo(m.member);
+      if (typeof member === "string") return fail("bad-message", `join: ${member}`);
+      return { ok: true, value: { v: 1, t: "join", network: m.network, member, credential: m.credential } };
+    }
+    case "send": {
+      if (!isNodeId(m.to)) return fail("bad-message", "send.to must be a node id");
+      if (m.ref !== undefined && !(Number.isSafeInteger(m.ref) && (m.ref as number) >= 0)) {
+        return fail("bad-message", "send.ref must be a non-negative integer");
+      }
+      if (m.body === undefined) return fail("bad-message", "send.body is missing");
+      const ref = m.ref as number | undefined;
+      return {
+        ok: true,
+        value:
+          ref === undefined
+            ? { v: 1, t: "send", to: m.to, body: m.body }
+            : { v: 1, t: "send", to: m.to, ref, body: m.body },
+      };
+    }
+    case "leave":
+      return { ok: true, value: { v: 1, t: "leave" } };
+    default:
+      return fail("bad-message", `unknown message type ${JSON.stringify(String(m.t).slice(0, 32))}`);
+  }
+}
+
+/** Parses a message the server sent to a client. */
+export function parseServerMessage(text: string): ParseResult<ServerMessage> {
+  const envelope = parseEnvelope(text);
+  if (!envelope.ok) return envelope;
+  const m = envelope.value;
+  switch (m.t) {
+    case "welcome": {
+      if (!isNetworkName(m.network) || !Array.isArray(m.members) || !isRecord(m.limits)) {
+        return fail("bad-message", "welcome needs network, members and limits");
+      }
+      const members: MemberInfo[] = [];
+      for (const raw of m.members) {
+        const member = parseMemberInfo(raw);
+        if (typeof member === "string") return fail("bad-message", `welcome: ${member}`);
+        members.push(member);
+      }
+      const { maxMessageBytes, messagesPerSecond, maxMembers } = m.limits;
+      if (
+        typeof maxMessageBytes !== "number" ||
+        typeof messagesPerSecond !== "number" ||
+        typeof maxMembers !== "number"
+      ) {
+        return fail("bad-message", "welcome.limits must hold numbers");
+      }
+      return {
+        ok: true,
+        value: {
+          v: 1,
+          t: "welcome",
+          network: m.network,
+          members,
+          limits: { maxMessageBytes, messagesPerSecond, maxMembers },
+        },
+      };
+    }
+    case "member-joined": {
+      const member = parseMemberInfo(m.member);
+      if (typeof member === "string") return fail("bad-message", `member-joined: ${member}`);
+      return { ok: true, value: { v: 1, t: "member-joined", member } };
+    }
+    case "member-left":
+      if (!isNodeId(m.nodeId)) return fail("bad-message", "member-left.nodeId must be a node id");
+      return { ok: true, value: { v: 1, t: "member-left", nodeId: m.nodeId } };
+    case "message":
+      if (!isNodeId(m.from) || m.body === undefined) return fail("bad-message", "message needs from and body");
+      return { ok: true, value: { v: 1, t: "message", from: m.from, body: m.body } };
+    case "error": {
+      if (typeof m.code !== "string" || typeof m.message !== "string")
+        return fail("bad-message", "error needs code and message");
+      const ref = Number.isSafeInteger(m.ref) ? (m.ref as number) : undefined;
+      const base = {
+        v: 1 as const,
+        t: "error" as const,
+        code: m.code as SignalErrorCode,
+        message: m.message.slice(0, 512),
+      };
+      return { ok: true, value: ref === undefined ? base : { ...base, ref } };
+    }
+    default:
+      return fail("bad-message", `unknown message type ${JSON.stringify(String(m.t).slice(0, 32))}`);
+  }
+}
+
+/** UTF-8 byte length of a string without allocating (no TextEncoder in the pure core). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
