@@ -1,0 +1,34 @@
+import type { LinkEnvelope } from "./link-envelope.js";
+import type { MemberInfo } from "./signaling-protocol.js";
+
+/** Which channel of a link a frame travels on (see the host's PeerLink). */
+export type Channel = "control" | "data";
+export type LinkRole = "offerer" | "answerer";
+
+/**
+ * What the core asks its host to do. The host drains these with `pollAction()` after every call into
+ * the core and carries them out in order.
+ *
+ * Buffers in `send-frame` and `deliver` may be views into the buffer the host passed in with the
+ * event that produced them: they are valid only until the host next calls into the core, so the host
+ * must send or write them before that (it does, by draining actions at once).
+ */
+export type Action =
+  | { readonly type: "send-frame"; readonly linkId: number; readonly channel: Channel; readonly frame: Uint8Array }
+  | { readonly type: "deliver"; readonly packet: Uint8Array }
+  /** Create a WebRTC link to `peer`; report its signals with `handleLinkSignal`, its fate with `handleLinkUp/Down`. */
+  | { readonly type: "open-link"; readonly linkId: number; readonly peer: MemberInfo; readonly role: LinkRole }
+  /** A description or candidate from the remote side, for the host's link object. Opaque to the core. */
+  | { readonly type: "link-signal"; readonly linkId: number; readonly payload: unknown }
+  | { readonly type: "close-link"; readonly linkId: number; readonly reason: string }
+  /** Send a link-setup envelope to another node through the signaling server. */
+  | { readonly type: "send-signal"; readonly to: string; readonly body: LinkEnvelope }
+  | { readonly type: "event"; readonly event: NodeEvent };
+
+/** Things worth a log line or a metric. Never carries packet contents or secrets. */
+export type NodeEvent =
+  | { readonly kind: "link-opening"; readonly linkId: number; readonly peer: MemberInfo; readonly role: LinkRole }
+  | { readonly kind: "link-up"; readonly linkId: number; readonly peer: MemberInfo; readonly setupMs: number }
+  | { readonly kind: "link-down"; readonly linkId: number; readonly peer: MemberInfo; readonly reason: string }
+  | { readonly kind: "address-conflict"; readonly ip: string; readonly kept: string; readonly dropped: string }
+  | { readonly kind: "signal-dropped"; readonly from: string; readonly reason: string };

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CoreError } from "./errors.js";
+import { encodeDataFrame, FRAME_VERSION } from "./frame.js";
+import { OverlayNode } from "./node.js";
+import { MiniNet, member } from "./testing/mini-net.js";
+import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
+
+function upPeers(node: OverlayNode, now = 0): string[] {
+  return node
+    .status(now)
+    .links.filter((l) => l.state === "up")
+    .map((l) => l.peer.ip)
+    .sort();
+}
+
+test("bad configuration is refused with an error that says what to fix", () => {
+  assert.throws(
+    () => new OverlayNode({ self: { nodeId: "a", name: "h", ip: "10.88.0.300" }, network: "n", prefixLength: 16 }),
+    (e: unknown) => e instanceof CoreError && e.code === "IPOP_BAD_CONFIG" && /ip/.test(e.message),
+  );
+  assert.throws(() => new OverlayNode({ self: member(1), network: "bad name", prefixLength: 16 }), CoreError);
+  assert.throws(() => new OverlayNode({ self: member(1), network: "n", prefixLength: 31 }), CoreError);
+});
+
+test("three nodes form a full mesh and carry packets both ways", () => {
+  const net = new MiniNet();
+  const [a, b, c] = [1, 2, 3].map((n) => net.join(member(n)));
+  assert.deepEqual(upPeers(a!), ["10.88.0.2", "10.88.0.3"]);
+  assert.deepEqual(upPeers(b!), ["10.88.0.1", "10.88.0.3"]);
+  assert.deepEqual(upPeers(c!), ["10.88.0.1", "10.88.0.2"]);
+
+  const packet = makeIpv4Packet("10.88.0.1", "10.88.0.3", new Uint8Array([1, 2, 3, 4]));
+  a!.handleHostPacket(net.now, withHeadroom(packet));
+  net.settle();
+  assert.deepEqual(net.delivered.get("node003"), [packet]);
+  assert.equal(net.delivered.get("node002")!.length, 0);
+
+  const reply = makeIpv4Packet("10.88.0.3", "10.88.0.1");
+  c!.handleHostPacket(net.now, withHeadroom(reply));
+  net.settle();
+  assert.deepEqual(net.delivered.get("node001"), [reply]);
+  const linkToC = a!.status(net.now).links.find((l) => l.peer.ip === "10.88.0.3")!;
+  assert.deepEqual(linkToC.tx, { bytes: packet.length, packets: 1 });
+  assert.deepEqual(linkToC.rx, { bytes: reply.length, packets: 1 });
+});
+
+test("the smaller node id offers, so each pair has exactly one link", () => {
+  const net = new MiniNet();
+  net.join(member(1, "zz"));
+  net.join(member(2, "aa"));
+  const opening = net.events.filter((e) => e.event.kind === "link-opening");
+  assert.equal(opening.length, 2);
+  const offerer = opening.find((e) => e.event.kind === "link-opening" && e.event.role === "offerer");
+  assert.equal(offerer?.node, "aa");
+});
+
+test("host packets that cannot be routed are dropped and counted by reason", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  const send = (src: string, dst: string) => a.handleHostPacket(net.now, withHeadroom(makeIpv4Packet(src, dst)));
+  send("10.88.0.1", "10.88.0.77");
+  send("10.88.0.1", "192.0.2.1");
+  send("10.88.0.1", "10.88.255.255");
+  send("10.88.0.1", "224.0.0.22");
+  a.handleHostPacket(net.now, withHeadroom(new Uint8Array([0x60, 0, 0, 0])));
+  const bad = makeIpv4Packet("10.88.0.1", "10.88.0.2");
+  bad[10]! ^= 0xff;
+  a.handleHostPacket(net.now, withHeadroom(bad));
+  net.settle();
+  assert.deepEqual(a.status(net.now).drops, {
+    "no-route": 1,
+    "off-network": 1,
+    broadcast: 2,
+    "host-short-packet": 1,
+    "host-bad-checksum": 1,
+  });
+  assert.equal(net.delivered.get("node002")!.length, 0);
+});
+
+test("frames from a peer: malformed, spoofed or misaddressed packets are dropped and counted", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  const linkId = a.status(net.now).links[0]!.linkId;
+  const frames = [
+    new Uint8Array([]),
+    new Uint8Array([FRAME_VERSION + 1, 1, 0x45]),
+    new Uint8Array([FRAME_VERSION, 0x7e, 0]),
+    encodeDataFrame(makeIpv4Packet("10.88.0.9", "10.88.0.1")), // source is not the peer's
+    encodeDataFrame(makeIpv4Packet("10.88.0.2", "10.88.0.3")), // not for us
+    encodeDataFrame(new Uint8Array(10)),
+  ];
+  for (const frame of frames) a.handleFrame(net.now, linkId, frame);
+  a.handleFrame(net.now, 999, encodeDataFrame(makeIpv4Packet("10.88.0.2", "10.88.0.1")));
+  net.settle();
+  assert.equal(net.delivered.get("node001")!.length, 0);
+  const status = a.status(net.now);
+  assert.deepEqual(status.drops, {
+    "short-frame": 1,
+    "bad-frame-version": 1,
+    "unknown-frame-type": 1,
+    "spoofed-source": 1,
+    "not-for-us": 1,
+    "short-packet": 1,
+    "unknown-link": 1,
+  });
+  assert.equal(status.links[0]!.drops["spoofed-source"], 1);
+});
+
+test("keepalives measure RTT and a silent peer is dropped, then its restart is linked again", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  net.join(member(3));
+  net.advance(5_000);
+  assert.deepEqual(upPeers(a, net.now), ["10.88.0.2", "10.88.0.3"]);
+  assert.equal(a.status(net.now).links[0]!.rttMs, 0);
+
+  net.crash("node003");
+  net.advance(9_000);
+  assert.deepEqual(upPeers(a, net.now), ["10.88.0.2"]);
+  assert.ok(
+    net.events.some(
+      (e) => e.node === "node001" && e.event.kind === "link-down" && e.event.reason === "keepalive-timeout",
+    ),
+  );
+
+  net.join(member(3, "node003b"));
+  assert.deepEqual(upPeers(a, net.now), ["10.88.0.2", "10.88.0.3"]);
+});
+
+test("a restarted node with the same address replaces the old one at once", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  // The old process is gone but nobody noticed yet (no member-left, no timeout).
+  net.nodes.delete("node002");
+  net.join(member(2, "node002b"));
+  const links = a.status(net.now).links;
+  assert.deepEqual(
+    links.map((l) => [l.peer.nodeId, l.state]),
+    [["node002b", "up"]],
+  );
+  assert.ok(net.events.some((e) => e.event.kind === "address-conflict" && e.event.dropped === "node002"));
+});
+
+test("links survive the signaling server going away and coming back", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  net.setSignaling(false);
+  net.advance(60_000);
+  assert.deepEqual(upPeers(a, net.now), ["10.88.0.2"]);
+  net.setSignaling(true);
+  net.advance(5_000);
+  assert.equal(a.status(net.now).links.length, 1);
+  assert.equal(net.events.filter((e) => e.event.kind === "link-up").length, 2);
+});
+
+test("a link that never comes up times out and is retried with backoff", () => {
+  const net = new MiniNet(16, { linkSetupTimeoutMs: 1_000, retryInitialMs: 500, retryMaxMs: 4_000 });
+  const a = net.join(member(1));
+  // A member the signaling server lists but that never answers.
+  a.handleMemberJoined(net.now, member(9, "zzz-silent"));
+  net.advance(20_000);
+  const opened = net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length;
+  // 1 s setup timeout, backoff 0.5, 1, 2, 4, 4 s...: about 6-7 attempts in 20 s, not 20.
+  assert.ok(opened >= 4 && opened <= 9, `attempts: ${opened}`);
+  a.handleMemberLeft(net.now, "zzz-silent");
+  net.advance(20_000);
+  assert.equal(net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length, opened);
+});
+
+test("malformed and stale link envelopes are dropped, never thrown", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  for (const body of [
+    null,
+    1,
+    "x",
+    [],
+    { v: 2 },
+    { v: 1, kind: "open", session: "x.1" },
+    { v: 1, kind: "nope", session: "a.1" },
+  ]) {
+    a.handleSignal(net.now, "peer", body);
+  }
+  a.handleSignal(net.now, "peer", { v: 1, kind: "signal", session: "peer.5", payload: {} });
+  a.handleSignal(net.now, "peer", { v: 1, kind: "open", session: "peer.6", from: member(1, "peer"), payload: {} });
+  a.handleSignal(net.now, "peer", { v: 1, kind: "open", session: "peer.7", from: member(2, "other"), payload: {} });
+  a.handleSignal(net.now, "peer", {
+    v: 1,
+    kind: "open",
+    session: "peer.8",
+    from: { ...member(2, "peer"), ip: "10.99.0.2" },
+    payload: {},
+  });
+  net.settle();
+  assert.deepEqual(a.status(net.now).drops, {
+    "signal-malformed": 7,
+    "signal-stale-session": 1,
+    "signal-address-conflict": 1,
+    "signal-sender-mismatch": 1,
+    "signal-off-network-address": 1,
+  });
+  assert.equal(a.status(net.now).links.length, 0);
+});
+
+test("shutdown closes every link and tells the peers", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  const b = net.join(member(2));
+  a.shutdown(net.now);
+  net.settle();
+  assert.equal(a.status(net.now).links.length, 0);
+  assert.equal(b.status(net.now).links.length, 0);
+  assert.ok(net.events.some((e) => e.node === "node002" && e.event.kind === "link-down"));
+});

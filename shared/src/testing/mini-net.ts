@@ -1,0 +1,156 @@
+import type { Action, NodeEvent } from "../actions.js";
+import { OverlayNode } from "../node.js";
+import type { MemberInfo } from "../signaling-protocol.js";
+import type { Timing } from "../timing.js";
+
+interface LinkEnd {
+  readonly node: string;
+  readonly linkId: number;
+}
+
+/**
+ * Several real OverlayNodes wired together in memory on virtual time: a signaling server that
+ * forwards envelopes, and links that connect as soon as offer and answer have crossed. For tests of
+ * the core's own logic; the WebRTC links themselves are tested against the real libraries elsewhere.
+ */
+export class MiniNet {
+  now = 0;
+  signalingUp = true;
+  readonly nodes = new Map<string, OverlayNode>();
+  readonly delivered = new Map<string, Uint8Array[]>();
+  readonly events: Array<{ node: string; event: NodeEvent }> = [];
+  /** `${node}:${linkId}` -> the other end */
+  private readonly wires = new Map<string, LinkEnd>();
+  /** Offers waiting for their answerer: offerer end keyed by the payload token. */
+  private readonly pendingOffers = new Map<string, LinkEnd>();
+  private nextToken = 1;
+
+  constructor(
+    private readonly prefixLength = 16,
+    private readonly timing: Partial<Timing> = {},
+  ) {}
+
+  /** Starts a node and joins it to the signaling server. */
+  join(member: MemberInfo): OverlayNode {
+    const node = new OverlayNode({
+      self: member,
+      network: "test",
+      prefixLength: this.prefixLength,
+      timing: this.timing,
+    });
+    const others = [...this.nodes.values()].map((n) => n.self);
+    this.nodes.set(member.nodeId, node);
+    this.delivered.set(member.nodeId, []);
+    if (this.signalingUp) {
+      node.handleSignalingUp(this.now, others);
+      for (const other of this.nodes.values()) if (other !== node) other.handleMemberJoined(this.now, member);
+    }
+    this.settle();
+    return node;
+  }
+
+  /** The node vanishes without a word, as on SIGKILL: its links go silent. */
+  crash(nodeId: string): void {
+    this.nodes.delete(nodeId);
+    for (const key of [...this.wires.keys()]) if (key.startsWith(`${nodeId}:`)) this.wires.delete(key);
+    if (this.signalingUp) for (const other of this.nodes.values()) other.handleMemberLeft(this.now, nodeId);
+    this.settle();
+  }
+
+  setSignaling(up: boolean): void {
+    this.signalingUp = up;
+    for (const node of this.nodes.values()) {
+      if (up)
+        node.handleSignalingUp(
+          this.now,
+          [...this.nodes.values()].filter((n) => n !== node).map((n) => n.self),
+        );
+      else node.handleSignalingDown(this.now);
+    }
+    this.settle();
+  }
+
+  /** Advances virtual time by `ms`, firing every timeout due on the way. */
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      let next = end;
+      for (const node of this.nodes.values()) next = Math.min(next, node.nextTimeout() ?? end);
+      this.now = Math.max(this.now, next);
+      for (const node of this.nodes.values()) {
+        const due = node.nextTimeout();
+        if (due !== undefined && due <= this.now) node.handleTimeout(this.now);
+      }
+      this.settle();
+      if (this.now >= end) return;
+    }
+  }
+
+  /** Carries out queued actions of every node until none is left. */
+  settle(): void {
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const [id, node] of [...this.nodes]) {
+        for (let action = node.pollAction(); action !== undefined; action = node.pollAction()) {
+          progress = true;
+          this.perform(id, node, action);
+        }
+      }
+    }
+  }
+
+  private perform(id: string, node: OverlayNode, action: Action): void {
+    switch (action.type) {
+      case "open-link":
+        if (action.role === "offerer") {
+          const token = `offer-${this.nextToken++}`;
+          this.pendingOffers.set(token, { node: id, linkId: action.linkId });
+          node.handleLinkSignal(this.now, action.linkId, { token });
+        }
+        return;
+      case "link-signal": {
+        const payload = action.payload as { token?: string; answer?: boolean };
+        if (payload.answer) {
+          node.handleLinkUp(this.now, action.linkId);
+          return;
+        }
+        const offerer = payload.token === undefined ? undefined : this.pendingOffers.get(payload.token);
+        if (offerer === undefined) return;
+        this.pendingOffers.delete(payload.token!);
+        this.wires.set(`${id}:${action.linkId}`, offerer);
+        this.wires.set(`${offerer.node}:${offerer.linkId}`, { node: id, linkId: action.linkId });
+        node.handleLinkSignal(this.now, action.linkId, { answer: true });
+        node.handleLinkUp(this.now, action.linkId);
+        return;
+      }
+      case "send-frame": {
+        const peer = this.wires.get(`${id}:${action.linkId}`);
+        if (peer !== undefined) this.nodes.get(peer.node)?.handleFrame(this.now, peer.linkId, action.frame.slice());
+        return;
+      }
+      case "deliver":
+        this.delivered.get(id)!.push(action.packet.slice());
+        return;
+      case "close-link": {
+        const key = `${id}:${action.linkId}`;
+        const peer = this.wires.get(key);
+        this.wires.delete(key);
+        if (peer !== undefined) {
+          this.wires.delete(`${peer.node}:${peer.linkId}`);
+          this.nodes.get(peer.node)?.handleLinkDown(this.now, peer.linkId, "transport-closed");
+        }
+        return;
+      }
+      case "send-signal":
+        if (this.signalingUp) this.nodes.get(action.to)?.handleSignal(this.now, id, structuredClone(action.body));
+        return;
+      case "event":
+        this.events.push({ node: id, event: action.event });
+        return;
+    }
+  }
+}
+
+export function member(n: number, nodeId = `node${String(n).padStart(3, "0")}`): MemberInfo {
+  return { nodeId, name: `h${n}`, ip: `10.88.0.${n}` };
+}
