@@ -99,7 +99,7 @@ static void deliver(tun_t *tun, int32_t count) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, arg, result;
   if (napi_get_reference_value(env, tun->callback, &cb) == napi_ok && cb != NULL) {
-    napi_get_undefined(env, &recv);
+    napi_get_global(env, &recv);  // make_callback wants an object as `this`, not undefined
     napi_create_int32(env, count, &arg);
     // make_callback runs microtasks and reports a throwing callback as an uncaught exception.
     napi_make_callback(env, tun->async_context, recv, cb, 1, &arg, &result);

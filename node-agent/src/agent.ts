@@ -1,0 +1,282 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import {
+  type Action,
+  Counters,
+  formatIpv4Address,
+  type Ipv4Interface,
+  inSubnet,
+  type MemberInfo,
+  type NodeEvent,
+  OverlayNode,
+  parseIpv4Address,
+} from "@ipop/shared";
+import type { Logger } from "pino";
+import { parseLinkSignal } from "./link-signal.js";
+import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
+import { SignalingClient } from "./signaling-client.js";
+import type { AgentStatus, PeerStatus } from "./status.js";
+import type { TunDevice } from "./tun/tun-device.js";
+
+export interface AgentOptions {
+  readonly signalUrl: string;
+  readonly network: string;
+  readonly address: Ipv4Interface;
+  readonly name: string;
+  readonly tun: TunDevice;
+  readonly links: PeerLinkFactory;
+  readonly iceServers: readonly string[];
+  readonly logger: Logger;
+}
+
+/**
+ * The host shell around the overlay core on Linux: the one owner of the core's state. Every event
+ * (a TUN packet batch, a link message, a signaling message, a timer) calls into the core and then
+ * drains its actions at once, so buffers the core borrowed are still valid when acted on.
+ */
+export class Agent {
+  readonly node: OverlayNode;
+  private readonly signaling: SignalingClient;
+  private readonly links = new Map<number, PeerLink>();
+  /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
+  private readonly hostDrops = new Counters();
+  private readonly linkSendDrops = new Map<number, Counters>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly startedAt = performance.now();
+  private stopped = false;
+
+  constructor(private readonly options: AgentOptions) {
+    const self: MemberInfo = {
+      nodeId: randomBytes(8).toString("hex"),
+      name: options.name,
+      ip: formatIpv4Address(options.address.address),
+    };
+    this.node = new OverlayNode({ self, network: options.network, prefixLength: options.address.prefixLength });
+    this.signaling = new SignalingClient(
+      { url: options.signalUrl, network: options.network, self, logger: options.logger },
+      {
+        onWelcome: (members) => this.step((now) => this.node.handleSignalingUp(now, members)),
+        onMemberJoined: (member) => this.step((now) => this.node.handleMemberJoined(now, member)),
+        onMemberLeft: (nodeId) => this.step((now) => this.node.handleMemberLeft(now, nodeId)),
+        onMessage: (from, body) => this.step((now) => this.node.handleSignal(now, from, body)),
+        onDown: () => this.step((now) => this.node.handleSignalingDown(now)),
+      },
+    );
+  }
+
+  start(): void {
+    const { tun } = this.options;
+    const headroom = tun.headroom;
+    tun.start(
+      (packet) => {
+        const frame = new Uint8Array(packet.buffer, packet.byteOffset - headroom, packet.length + headroom);
+        this.node.handleHostPacket(performance.now(), frame);
+        this.drain();
+      },
+      (error) => {
+        this.options.logger.error({ err: error.message }, "TUN device failed; stopping");
+        process.kill(process.pid, "SIGTERM");
+      },
+    );
+    this.signaling.start();
+    this.options.logger.info({ node: this.node.self, network: this.options.network }, "agent started");
+  }
+
+  /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.step((now) => this.node.shutdown(now));
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    // Give the close envelopes a moment to leave before the socket goes.
+    await this.signaling.close();
+    this.options.tun.close();
+  }
+
+  private now(): number {
+    return performance.now();
+  }
+
+  /** Calls into the core with the current time, then carries out what it asked for. */
+  private step(call: (now: number) => void): void {
+    if (this.stopped) return;
+    call(this.now());
+    this.drain();
+  }
+
+  private drain(): void {
+    for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
+      this.perform(action);
+    }
+    this.armTimer();
+  }
+
+  private perform(action: Action): void {
+    switch (action.type) {
+      case "send-frame": {
+        const link = this.links.get(action.linkId);
+        if (link === undefined || !link.send(action.channel, action.frame)) this.countSendDrop(action.linkId, action.channel);
+        return;
+      }
+      case "deliver":
+        if (!this.options.tun.write(action.packet)) this.hostDrops.add("tun-write");
+        return;
+      case "open-link":
+        this.openLink(action.linkId, action.role);
+        return;
+      case "link-signal": {
+        const signal = parseLinkSignal(action.payload);
+        if (typeof signal === "string") {
+          this.hostDrops.add("signal-bad-payload");
+          this.options.logger.warn({ linkId: action.linkId, reason: signal }, "dropped malformed link signal");
+          return;
+        }
+        this.links.get(action.linkId)?.handleSignal(signal);
+        return;
+      }
+      case "close-link":
+        this.links.get(action.linkId)?.close();
+        this.links.delete(action.linkId);
+        this.linkSendDrops.delete(action.linkId);
+        return;
+      case "send-signal":
+        if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
+        return;
+      case "event":
+        this.log(action.event);
+        return;
+    }
+  }
+
+  private openLink(linkId: number, role: "offerer" | "answerer"): void {
+    const subnet = { address: this.options.address.address, prefixLength: this.options.address.prefixLength };
+    const link = this.options.links.create(
+      {
+        role,
+        iceServers: this.options.iceServers,
+        // Never let ICE pick a path through the overlay itself.
+        isForbiddenAddress: (ip) => {
+          const address = parseIpv4Address(ip);
+          return address !== null && inSubnet(address, subnet);
+        },
+      },
+      {
+        onSignal: (signal) => this.step((now) => this.node.handleLinkSignal(now, linkId, signal)),
+        onOpen: () => this.step((now) => this.node.handleLinkUp(now, linkId)),
+        onMessage: (_channel, message) => this.step((now) => this.node.handleFrame(now, linkId, message)),
+        onClose: (reason) => {
+          if (this.links.delete(linkId)) this.step((now) => this.node.handleLinkDown(now, linkId, reason));
+        },
+      },
+    );
+    this.links.set(linkId, link);
+  }
+
+  private countSendDrop(linkId: number, channel: LinkChannel): void {
+    let counters = this.linkSendDrops.get(linkId);
+    if (counters === undefined) {
+      counters = new Counters();
+      this.linkSendDrops.set(linkId, counters);
+    }
+    const reason = channel === "data" ? "send-backpressure" : "control-unsent";
+    counters.add(reason);
+    this.hostDrops.add(reason);
+  }
+
+  private armTimer(): void {
+    const at = this.node.nextTimeout() ?? Number.POSITIVE_INFINITY;
+    if (at === this.timerAt || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.step((now) => this.node.handleTimeout(now));
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private log(event: NodeEvent): void {
+    const { logger } = this.options;
+    switch (event.kind) {
+      case "link-up":
+        logger.info({ peer: event.peer, linkId: event.linkId, setupMs: Math.round(event.setupMs) }, "link up");
+        return;
+      case "link-down":
+        logger.info({ peer: event.peer, linkId: event.linkId, reason: event.reason }, "link down");
+        return;
+      case "link-opening":
+        logger.debug({ peer: event.peer, linkId: event.linkId, role: event.role }, "opening link");
+        return;
+      case "address-conflict":
+        logger.warn(event, "two nodes claim one address; the newer claim wins");
+        return;
+      case "signal-dropped":
+        logger.warn({ from: event.from, reason: event.reason }, "dropped link envelope");
+        return;
+    }
+  }
+
+  /** A snapshot for `ipop status`. */
+  async status(): Promise<AgentStatus> {
+    const now = this.now();
+    const core = this.node.status(now);
+    const peers: PeerStatus[] = await Promise.all(
+      core.links
+        .filter((l) => l.state !== "closed")
+        .map(async (l): Promise<PeerStatus> => {
+          const transport = await this.links
+            .get(l.linkId)
+            ?.stats()
+            .catch(() => undefined);
+          const drops = { ...l.drops, ...this.linkSendDrops.get(l.linkId)?.toJSON() };
+          return {
+            id: l.peer.nodeId,
+            name: l.peer.name,
+            ip: l.peer.ip,
+            state: l.state === "up" ? "up" : "connecting",
+            role: l.role,
+            candidateType: transport?.localCandidateType ?? null,
+            remoteAddress: transport?.remoteAddress ?? null,
+            rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
+            upForMs: l.upForMs === null ? null : Math.round(l.upForMs),
+            tx: l.tx,
+            rx: l.rx,
+            drops,
+          };
+        }),
+    );
+    peers.sort((a, b) => compareIp(a.ip, b.ip));
+    return {
+      version: 1,
+      node: {
+        id: core.self.nodeId,
+        name: core.self.name,
+        ip: core.self.ip,
+        prefix: core.prefixLength,
+        network: core.network,
+        dev: this.options.tun.name,
+        mtu: this.options.tun.mtu,
+        webrtc: this.options.links.backend,
+        uptimeMs: Math.round(now - this.startedAt),
+      },
+      signaling: {
+        url: this.options.signalUrl,
+        state: this.signaling.state,
+        reconnects: this.signaling.reconnects,
+        members: core.members.length,
+      },
+      peers,
+      drops: { ...core.drops, ...this.hostDrops.toJSON() },
+    };
+  }
+}
+
+function compareIp(a: string, b: string): number {
+  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCli } from "./cli-args.js";
+import { UsageError } from "./errors.js";
+
+const base = ["up", "--signal", "ws://127.0.0.1:7000", "--network", "lab", "--ip", "10.88.0.5/16"];
+
+test("ipop up: defaults and a full set of options", () => {
+  const up = parseCli([...base, "--name", "h5"]);
+  assert.equal(up.command, "up");
+  if (up.command !== "up") return;
+  assert.deepEqual(
+    { dev: up.dev, webrtc: up.webrtc, mtu: up.mtu, name: up.name, prefix: up.address.prefixLength, ice: up.iceServers },
+    { dev: "ipop0", webrtc: "ndc", mtu: 1400, name: "h5", prefix: 16, ice: [] },
+  );
+  const all = parseCli([...base, "--dev", "ov1", "--webrtc", "werift", "--mtu", "1280", "--ice-server", "stun:127.0.0.1:3478", "--log-level", "debug"]);
+  assert.ok(all.command === "up" && all.dev === "ov1" && all.webrtc === "werift" && all.mtu === 1280 && all.iceServers.length === 1);
+});
+
+test("bad arguments are refused with a message naming the problem", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["up"], /missing --signal/],
+    [["up", "--signal", "ws://x:1"], /missing --network/],
+    [["up", "--signal", "ws://x:1", "--network", "n"], /missing --ip/],
+    [["up", "--signal", "http://x:1", "--network", "n", "--ip", "10.88.0.5/16"], /ws:\/\//],
+    [["up", "--signal", "not a url", "--network", "n", "--ip", "10.88.0.5/16"], /not a URL/],
+    [[...base.slice(0, 4), "bad name!", "--ip", "10.88.0.5/16"], /--network/],
+    [[...base.slice(0, 6), "10.88.0.5"], /prefix length/],
+    [[...base.slice(0, 6), "10.88.0.0/16"], /network address/],
+    [[...base, "--webrtc", "quic"], /--webrtc must be one of/],
+    [[...base, "--mtu", "100"], /--mtu/],
+    [[...base, "--mtu", "1e3"], /--mtu/],
+    [[...base, "--dev", "a-very-long-device-name"], /--dev/],
+    [[...base, "--name", "-x"], /--name/],
+    [[...base, "--ice-server", "http://x"], /--ice-server/],
+    [[...base, "--log-level", "loud"], /--log-level/],
+    [[...base, "--bogus"], /Unknown option/],
+    [[...base, "extra"], /positional/],
+    [["frobnicate"], /unknown command/],
+    [["status", "--dev", "x y"], /--dev/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(
+      () => parseCli(argv),
+      (e: unknown) => e instanceof UsageError && e.code === "IPOP_USAGE" && message.test(e.message),
+      argv.join(" "),
+    );
+  }
+});
+
+test("help, version and status parse", () => {
+  assert.deepEqual(parseCli([]), { command: "help" });
+  assert.deepEqual(parseCli(["--version"]), { command: "version" });
+  assert.deepEqual(parseCli(["status", "--json"]), { command: "status", json: true, dev: "ipop0" });
+});

@@ -1,0 +1,156 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { type Ipv4Interface, isMemberName, isNetworkName, MAX_DATA_PAYLOAD_BYTES, parseIpv4Interface } from "@ipop/shared";
+import { UsageError } from "./errors.js";
+import type { WebRtcBackendName } from "./link/peer-link.js";
+
+/** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
+const MIN_MTU = 576;
+const MAX_MTU = MAX_DATA_PAYLOAD_BYTES;
+
+export const USAGE = `Usage:
+  ipop up --signal ws://HOST:PORT --network NAME --ip A.B.C.D/N [options]   (root)
+      --name NAME          name shown to peers (default: this host's name)
+      --dev DEV            TUN device name (default: ipop0)
+      --webrtc BACKEND     ndc (default) | werift | wrtc
+      --mtu BYTES          TUN MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
+      --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
+      --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
+  ipop status [--json] [--dev DEV]
+  ipop --help | --version`;
+
+export const DEFAULT_MTU = 1400;
+const BACKENDS = ["ndc", "werift", "wrtc"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+const DEVICE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export interface UpOptions {
+  readonly command: "up";
+  readonly signal: string;
+  readonly network: string;
+  readonly address: Ipv4Interface;
+  readonly cidr: string;
+  readonly name: string;
+  readonly dev: string;
+  readonly webrtc: Exclude<WebRtcBackendName, "fake">;
+  readonly mtu: number;
+  readonly iceServers: readonly string[];
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export interface StatusOptions {
+  readonly command: "status";
+  readonly json: boolean;
+  readonly dev: string;
+}
+
+export type CliCommand = UpOptions | StatusOptions | { readonly command: "help" } | { readonly command: "version" };
+
+/** Parses the command line; throws UsageError with a message for the user on anything wrong. */
+export function parseCli(argv: readonly string[]): CliCommand {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      return { command: "help" };
+    case "--version":
+    case "version":
+      return { command: "version" };
+    case "up":
+      return parseUp(rest);
+    case "status":
+      return parseStatus(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function parse(args: readonly string[], options: NonNullable<Parameters<typeof parseArgs>[0]>["options"]) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseUp(args: readonly string[]): UpOptions {
+  const v = parse(args, {
+    signal: { type: "string" },
+    network: { type: "string" },
+    ip: { type: "string" },
+    name: { type: "string" },
+    dev: { type: "string", default: "ipop0" },
+    webrtc: { type: "string", default: "ndc" },
+    mtu: { type: "string", default: String(DEFAULT_MTU) },
+    "ice-server": { type: "string", multiple: true, default: [] },
+    "log-level": { type: "string", default: "info" },
+  }) as Record<string, string | string[] | undefined>;
+  const signal = required(v.signal, "--signal ws://HOST:PORT");
+  let url: URL;
+  try {
+    url = new URL(signal);
+  } catch {
+    throw new UsageError(`--signal "${signal}" is not a URL; use ws://HOST:PORT or wss://HOST:PORT`);
+  }
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
+  const network = required(v.network, "--network NAME");
+  if (!isNetworkName(network)) throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
+  const cidr = required(v.ip, "--ip A.B.C.D/N, e.g. --ip 10.88.0.5/16");
+  const address = parseIpv4Interface(cidr);
+  if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
+  const name = (v.name as string | undefined) ?? defaultName();
+  if (!isMemberName(name)) throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
+  const dev = v.dev as string;
+  if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
+  const webrtc = v.webrtc as string;
+  if (!(BACKENDS as readonly string[]).includes(webrtc)) throw new UsageError(`--webrtc must be one of ${BACKENDS.join(", ")}`);
+  const mtu = /^\d{1,5}$/.test(v.mtu as string) ? Number(v.mtu) : Number.NaN;
+  if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
+    throw new UsageError(`--mtu must be an integer from ${MIN_MTU} to ${MAX_MTU}`);
+  }
+  const iceServers = v["ice-server"] as string[];
+  for (const server of iceServers) {
+    if (!/^(stun|turn|turns):[^\s]+$/.test(server)) throw new UsageError(`--ice-server "${server}" must be a stun:, turn: or turns: URL`);
+  }
+  const logLevel = v["log-level"] as string;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  return {
+    command: "up",
+    signal,
+    network,
+    address,
+    cidr,
+    name,
+    dev,
+    webrtc: webrtc as UpOptions["webrtc"],
+    mtu,
+    iceServers,
+    logLevel: logLevel as UpOptions["logLevel"],
+  };
+}
+
+function parseStatus(args: readonly string[]): StatusOptions {
+  const v = parse(args, { json: { type: "boolean", default: false }, dev: { type: "string", default: "ipop0" } }) as Record<
+    string,
+    string | boolean | undefined
+  >;
+  const dev = v.dev as string;
+  if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
+  return { command: "status", json: v.json === true, dev };
+}
+
+function required(value: unknown, what: string): string {
+  if (typeof value !== "string" || value === "") throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+/** The host name, cut to a valid member name. */
+function defaultName(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 63);
+  return name === "" ? "node" : name;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { pino } from "pino";
+import { Agent } from "./agent.js";
+import { type CliCommand, parseCli, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
+import { controlRequest } from "./control/control-client.js";
+import { ControlServer } from "./control/control-server.js";
+import { controlSocketPath } from "./control/socket-path.js";
+import { AgentError, UsageError } from "./errors.js";
+import { createLinkFactory } from "./link/backends.js";
+import { type AgentStatus, formatStatus } from "./status.js";
+import { LinuxTun } from "./tun/linux-tun.js";
+import { configureTun } from "./tun/net-config.js";
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCli(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`ipop: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  switch (command.command) {
+    case "help":
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case "version": {
+      const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+      process.stdout.write(`ipop ${pkg.version}\n`);
+      return 0;
+    }
+    case "status":
+      return status(command);
+    case "up":
+      return up(command);
+  }
+}
+
+async function status(options: StatusOptions): Promise<number> {
+  const result = (await controlRequest(controlSocketPath(options.dev), "status")) as AgentStatus;
+  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatStatus(result)}\n`);
+  return 0;
+}
+
+async function up(options: UpOptions): Promise<number> {
+  const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
+  const links = await createLinkFactory(options.webrtc);
+  const tun = LinuxTun.open(options.dev, options.mtu);
+  let control: ControlServer | undefined;
+  try {
+    await configureTun(tun.name, options.cidr, options.mtu);
+    const agent = new Agent({
+      signalUrl: options.signal,
+      network: options.network,
+      address: options.address,
+      name: options.name,
+      tun,
+      links,
+      iceServers: options.iceServers,
+      logger,
+    });
+    control = await ControlServer.listen(controlSocketPath(tun.name), async (op) => {
+      if (op === "status") return agent.status();
+      throw new Error(`unknown op "${op}"`);
+    });
+    agent.start();
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    logger.info({ signal }, "shutting down");
+    // A second signal while shutting down means "now": the TUN device goes with the process.
+    const force = () => process.exit(130);
+    process.once("SIGINT", force);
+    process.once("SIGTERM", force);
+    await agent.stop();
+    await control.close();
+    logger.info("stopped; TUN device removed");
+    // WebRTC libraries may keep native threads alive; the work is done, so leave now.
+    process.exit(0);
+  } catch (error) {
+    tun.close();
+    await control?.close();
+    throw error;
+  }
+}
+
+process.on("uncaughtException", (error) => {
+  process.stderr.write(`ipop: internal error: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof AgentError ? error.message : (error as Error)?.stack ?? String(error);
+    process.stderr.write(`ipop: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,80 @@
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { createServer, type Server, type Socket } from "node:net";
+import { ControlError } from "../errors.js";
+
+/** A request is one short JSON line: `{"op":"status"}`. Anything longer is refused. */
+const MAX_REQUEST_BYTES = 4096;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export type ControlHandler = (op: string) => Promise<unknown>;
+
+/**
+ * The agent's local control socket: newline-delimited JSON, one request and one response per
+ * connection. Responses are `{"ok":true,"result":...}` or `{"ok":false,"error":"..."}`.
+ */
+export class ControlServer {
+  private readonly server: Server;
+
+  private constructor(
+    readonly path: string,
+    handler: ControlHandler,
+  ) {
+    this.server = createServer((socket) => serve(socket, handler));
+  }
+
+  static async listen(path: string, handler: ControlHandler): Promise<ControlServer> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // A socket file left by a crashed agent would make listen fail with EADDRINUSE.
+    rmSync(path, { force: true });
+    const control = new ControlServer(path, handler);
+    await new Promise<void>((resolve, reject) => {
+      control.server.once("error", (error) => reject(new ControlError(`cannot listen on ${path}: ${error.message}`)));
+      control.server.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+    return control;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    rmSync(this.path, { force: true });
+  }
+}
+
+function serve(socket: Socket, handler: ControlHandler): void {
+  let buffered = "";
+  socket.setEncoding("utf8");
+  socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk: string) => {
+    buffered += chunk;
+    if (buffered.length > MAX_REQUEST_BYTES) {
+      reply(socket, { ok: false, error: "request too large" });
+      return;
+    }
+    const newline = buffered.indexOf("\n");
+    if (newline < 0) return;
+    socket.pause();
+    let op: unknown;
+    try {
+      op = (JSON.parse(buffered.slice(0, newline)) as { op?: unknown }).op;
+    } catch {
+      reply(socket, { ok: false, error: "request is not JSON" });
+      return;
+    }
+    if (typeof op !== "string") {
+      reply(socket, { ok: false, error: "request needs an op" });
+      return;
+    }
+    handler(op).then(
+      (result) => reply(socket, { ok: true, result }),
+      (error: unknown) => reply(socket, { ok: false, error: (error as Error).message }),
+    );
+  });
+}
+
+function reply(socket: Socket, response: unknown): void {
+  if (!socket.writable) return;
+  socket.end(`${JSON.stringify(response)}\n`);
+}

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ControlError, NotRunningError } from "../errors.js";
+import { controlRequest } from "./control-client.js";
+import { ControlServer } from "./control-server.js";
+
+const path = join(tmpdir(), `ipop-control-test-${process.pid}.sock`);
+
+function raw(request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(path, () => socket.write(request));
+    let data = "";
+    socket.on("data", (d) => {
+      data += d;
+    });
+    socket.on("close", () => resolve(data));
+  });
+}
+
+test("control socket answers requests, refuses bad ones, and reports a missing agent", async (t) => {
+  await assert.rejects(controlRequest(path, "status"), NotRunningError);
+  const server = await ControlServer.listen(path, async (op) => {
+    if (op === "status") return { hello: "world" };
+    throw new Error(`unknown op "${op}"`);
+  });
+  t.after(() => server.close());
+  assert.deepEqual(await controlRequest(path, "status"), { hello: "world" });
+  await assert.rejects(controlRequest(path, "reboot"), (e: unknown) => e instanceof ControlError && /unknown op/.test(e.message));
+  assert.deepEqual(JSON.parse(await raw("not json\n")), { ok: false, error: "request is not JSON" });
+  assert.deepEqual(JSON.parse(await raw('{"x":1}\n')), { ok: false, error: "request needs an op" });
+  assert.deepEqual(JSON.parse(await raw("x".repeat(10_000))), { ok: false, error: "request too large" });
+  // The server is still fine after all that.
+  assert.deepEqual(await controlRequest(path, "status"), { hello: "world" });
+});

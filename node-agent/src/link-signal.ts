@@ -1,0 +1,25 @@
+import type { LinkSignal } from "./link/peer-link.js";
+
+/** Largest SDP we accept from a peer; data-channel-only offers are 1-3 KiB. */
+const MAX_SDP_CHARS = 32 * 1024;
+const MAX_CANDIDATE_CHARS = 1024;
+
+/**
+ * Validates a link signal that arrived from another node (the core treats it as opaque). Returns
+ * the signal, or why it was refused.
+ */
+export function parseLinkSignal(payload: unknown): LinkSignal | string {
+  if (typeof payload !== "object" || payload === null) return "signal is not an object";
+  const p = payload as Record<string, unknown>;
+  if (p.kind === "description") {
+    if (p.type !== "offer" && p.type !== "answer") return "description type must be offer or answer";
+    if (typeof p.sdp !== "string" || p.sdp.length === 0 || p.sdp.length > MAX_SDP_CHARS) return "description sdp is missing or too long";
+    return { kind: "description", type: p.type, sdp: p.sdp };
+  }
+  if (p.kind === "candidate") {
+    if (typeof p.candidate !== "string" || p.candidate.length > MAX_CANDIDATE_CHARS) return "candidate is missing or too long";
+    if (p.sdpMid !== null && typeof p.sdpMid !== "string") return "candidate sdpMid must be a string or null";
+    return { kind: "candidate", candidate: p.candidate, sdpMid: (p.sdpMid as string | null) ?? null };
+  }
+  return "signal kind must be description or candidate";
+}

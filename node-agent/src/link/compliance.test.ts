@@ -1,0 +1,444 @@
+/**
+ * The one test suite every `PeerLink` implementation must pass: the in-memory fake and the three
+ * WebRTC backends, each pair in this one process with signals relayed directly between the two
+ * links (host candidates, no STUN). `IPOP_LINK_BACKENDS=ndc,fake` narrows the run.
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { createLinkFactory, isRealBackendName } from "./backends.js";
+import { parseCandidate, sdpCandidates } from "./candidates.js";
+import { createFakeLinkFactory } from "./fake-link.js";
+import type {
+  LinkChannel,
+  LinkOptions,
+  LinkRole,
+  LinkSignal,
+  PeerLink,
+  PeerLinkFactory,
+  WebRtcBackendName,
+} from "./peer-link.js";
+
+const ALL_BACKENDS: readonly WebRtcBackendName[] = ["fake", "ndc", "werift", "wrtc"];
+const selected = process.env.IPOP_LINK_BACKENDS?.split(",").map((s) => s.trim());
+const BACKENDS = ALL_BACKENDS.filter((b) => selected === undefined || selected.includes(b));
+
+/** Setup on loopback takes 10-300 ms, sometimes ~1 s (a DTLS retransmission); generous for shared CI. */
+const OPEN_TIMEOUT_MS = 15_000;
+/** Remote close normally arrives in milliseconds (SCTP reset); an ICE consent timeout would be ~30 s. */
+const REMOTE_CLOSE_TIMEOUT_MS = 30_000;
+/** Fake links' candidate addresses: two, so forbidding one still leaves a path, as on a real host. */
+const FAKE_ADDRESSES = ["192.0.2.10", "198.51.100.10"];
+
+const live = new Set<PeerLink>();
+after(() => {
+  // A failed test must not leave connections that keep the process (and the test run) alive.
+  for (const link of live) link.close();
+});
+
+async function factoryFor(name: WebRtcBackendName): Promise<PeerLinkFactory> {
+  if (name === "fake") return createFakeLinkFactory({ addresses: FAKE_ADDRESSES });
+  if (!isRealBackendName(name)) throw new Error(`no such backend ${name}`);
+  return createLinkFactory(name);
+}
+
+/** One end of a link under test, recording everything the link reports. */
+class Endpoint {
+  readonly link: PeerLink;
+  readonly signals: LinkSignal[] = [];
+  readonly messages: Record<LinkChannel, Uint8Array[]> = { control: [], data: [] };
+  readonly closeReasons: string[] = [];
+  /** Events that arrived synchronously inside one of our calls into the link: contract breaches. */
+  readonly violations: string[] = [];
+  opens = 0;
+  messagesAfterClose = 0;
+  openedAt: number | undefined;
+  closedAt: number | undefined;
+  peer: Endpoint | undefined;
+  /** Decides which signals reach the peer (default: all), for tests that tamper with signalling. */
+  relay: (signal: LinkSignal) => LinkSignal | undefined = (s) => s;
+  #inCall = 0;
+
+  constructor(factory: PeerLinkFactory, role: LinkRole, isForbiddenAddress: (ip: string) => boolean = () => false) {
+    const options: LinkOptions = { role, iceServers: [], isForbiddenAddress };
+    this.link = factory.create(options, {
+      onSignal: (signal) => {
+        this.#check("onSignal");
+        this.signals.push(signal);
+        const relayed = this.relay(signal);
+        const peer = this.peer;
+        if (relayed !== undefined && peer !== undefined) peer.call(() => peer.link.handleSignal(relayed));
+      },
+      onOpen: () => {
+        this.#check("onOpen");
+        this.opens++;
+        this.openedAt = performance.now();
+      },
+      onMessage: (channel, message) => {
+        this.#check("onMessage");
+        if (this.closedAt !== undefined) this.messagesAfterClose++;
+        // Borrowed until return: keep a copy.
+        this.messages[channel].push(message.slice());
+      },
+      onClose: (reason) => {
+        this.#check("onClose");
+        this.closeReasons.push(reason);
+        this.closedAt = performance.now();
+        live.delete(this.link);
+      },
+    });
+    live.add(this.link);
+  }
+
+  /** Calls into the link, noting that any event fired meanwhile would be synchronous. */
+  call<T>(fn: () => T): T {
+    this.#inCall++;
+    try {
+      return fn();
+    } finally {
+      this.#inCall--;
+    }
+  }
+
+  send(channel: LinkChannel, message: Uint8Array): boolean {
+    return this.call(() => this.link.send(channel, message));
+  }
+
+  close(): void {
+    this.call(() => this.link.close());
+  }
+
+  get isOpen(): boolean {
+    return this.opens > 0 && this.closeReasons.length === 0;
+  }
+
+  /** Every candidate this side signalled, trickled or inside its description. */
+  signalledCandidates(): Array<{ readonly line: string; readonly address: string | undefined }> {
+    return this.signals.flatMap((s) =>
+      s.kind === "candidate"
+        ? [{ line: s.candidate, address: parseCandidate(s.candidate)?.address }]
+        : sdpCandidates(s.sdp).map((c) => ({ line: `sdp ${c.address}`, address: c.address })),
+    );
+  }
+
+  #check(event: string): void {
+    if (this.#inCall > 0) this.violations.push(`${event} fired synchronously inside a call into the link`);
+  }
+}
+
+interface Pair {
+  readonly offerer: Endpoint;
+  readonly answerer: Endpoint;
+}
+
+function makePair(
+  factory: PeerLinkFactory,
+  forbidden: { offerer?: (ip: string) => boolean; answerer?: (ip: string) => boolean } = {},
+): Pair {
+  const offerer = new Endpoint(factory, "offerer", forbidden.offerer);
+  const answerer = new Endpoint(factory, "answerer", forbidden.answerer);
+  offerer.peer = answerer;
+  answerer.peer = offerer;
+  return { offerer, answerer };
+}
+
+async function openPair(factory: PeerLinkFactory): Promise<Pair> {
+  const pair = makePair(factory);
+  await waitFor(() => pair.offerer.isOpen && pair.answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+  return pair;
+}
+
+function closePair(pair: Pair): void {
+  pair.offerer.close();
+  pair.answerer.close();
+}
+
+function assertNoViolations(...ends: Endpoint[]): void {
+  for (const end of ends) assert.deepEqual(end.violations, [], `${end.link.role}: events must be asynchronous`);
+}
+
+/** Polls `condition` until it holds; polling keeps no timer alive once it returns. */
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Message `index` of `size` bytes: a 4-byte index, then a pattern that depends on both. */
+function fillMessage(target: Uint8Array, index: number): void {
+  new DataView(target.buffer, target.byteOffset, target.byteLength).setUint32(0, index);
+  for (let k = 4; k < target.length; k++) target[k] = (index * 31 + k * 7) & 0xff;
+}
+
+function checkMessage(message: Uint8Array, expectedSize: number): number {
+  assert.equal(message.length, expectedSize, "message length");
+  const index = new DataView(message.buffer, message.byteOffset, message.byteLength).getUint32(0);
+  for (let k = 4; k < message.length; k++) {
+    if (message[k] !== ((index * 31 + k * 7) & 0xff)) assert.fail(`message ${index} corrupted at byte ${k}`);
+  }
+  return index;
+}
+
+function controlSize(i: number): number {
+  // Deterministic spread from 4 bytes to 16 KiB, many small like real control frames.
+  return i % 5 === 0 ? 16 * 1024 : 4 + ((i * 2654435761) >>> 0) % (i % 2 === 0 ? 200 : 8192);
+}
+
+for (const name of BACKENDS) {
+  describe(`PeerLink compliance: ${name}`, () => {
+    let factory: PeerLinkFactory;
+
+    test("loads", async () => {
+      factory = await factoryFor(name);
+      assert.equal(factory.backend, name);
+    });
+
+    test("connects, opens once, signals bare candidates, and reports a host pair", async () => {
+      const pair = await openPair(factory);
+      const { offerer, answerer } = pair;
+      await sleep(50);
+      for (const end of [offerer, answerer]) {
+        assert.equal(end.opens, 1, "onOpen exactly once");
+        assert.equal(end.link.backend, name);
+        assert.equal(end.signals[0]?.kind, "description", "the description goes out before any candidate");
+        const candidates = end.signals.filter((s) => s.kind === "candidate");
+        assert.ok(candidates.length > 0, "at least one candidate signalled");
+        for (const c of candidates) {
+          assert.match(c.candidate, /^candidate:/, "bare candidate, no a= prefix");
+          assert.equal(typeof c.sdpMid, "string");
+          assert.notEqual(parseCandidate(c.candidate), undefined, `parsable: ${c.candidate}`);
+        }
+        const stats = await end.link.stats();
+        assert.equal(stats.localCandidateType, "host");
+        // The remote may show up as peer-reflexive when its check beats its trickled candidate.
+        assert.ok(
+          stats.remoteCandidateType === "host" || stats.remoteCandidateType === "prflx",
+          `remote type ${stats.remoteCandidateType}`,
+        );
+        assert.equal(typeof stats.localAddress, "string");
+        assert.equal(typeof stats.remoteAddress, "string");
+        if (stats.rttMs !== undefined) assert.ok(stats.rttMs >= 0 && stats.rttMs < 5000, `rtt ${stats.rttMs}`);
+      }
+      closePair(pair);
+      assert.deepEqual(await offerer.link.stats(), {}, "no stats after close");
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("control messages of varied sizes arrive intact and in order, both ways", async () => {
+      const pair = await openPair(factory);
+      const { offerer, answerer } = pair;
+      const count = 200;
+      const scratch = new Uint8Array(20 * 1024);
+      const send = (from: Endpoint, i: number): void => {
+        const size = controlSize(i);
+        // A view at an offset into a buffer reused at once: the link must copy exactly the view.
+        const view = scratch.subarray(3, 3 + size);
+        fillMessage(view, i);
+        assert.equal(from.send("control", view), true, `send ${i}`);
+        scratch.fill(0xee);
+      };
+      for (let i = 0; i < count; i++) send(offerer, i);
+      for (let i = 0; i < 20; i++) send(answerer, i);
+      await waitFor(
+        () => answerer.messages.control.length >= count && offerer.messages.control.length >= 20,
+        30_000,
+        "control messages",
+      );
+      answerer.messages.control.forEach((m, i) => assert.equal(checkMessage(m, controlSize(i)), i, "in order"));
+      offerer.messages.control.forEach((m, i) => assert.equal(checkMessage(m, controlSize(i)), i, "in order"));
+      assert.equal(answerer.messages.data.length, 0, "nothing leaks onto the other channel");
+      closePair(pair);
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("1400-byte data messages sent at a gentle pace mostly arrive", async () => {
+      const pair = await openPair(factory);
+      const { offerer, answerer } = pair;
+      const count = 300;
+      const message = new Uint8Array(1400);
+      let accepted = 0;
+      for (let i = 0; i < count; i++) {
+        fillMessage(message, i);
+        if (answerer.send("data", message)) accepted++;
+        if (i % 10 === 9) await sleep(1);
+      }
+      // Unreliable: wait for all, or until nothing more has come for a while.
+      let seen = -1;
+      for (let quiet = 0; offerer.messages.data.length < count && quiet < 20; ) {
+        await sleep(25);
+        quiet = offerer.messages.data.length === seen ? quiet + 1 : 0;
+        seen = offerer.messages.data.length;
+      }
+      const received = offerer.messages.data;
+      for (const m of received) checkMessage(m, 1400);
+      assert.ok(accepted > count * 0.9, `send accepted ${accepted}/${count}`);
+      assert.ok(received.length > count * 0.9, `received ${received.length}/${count}`);
+      closePair(pair);
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("send returns false before open and after close; close is idempotent", async () => {
+      const pair = makePair(factory);
+      const { offerer, answerer } = pair;
+      const m = new Uint8Array(10);
+      assert.equal(offerer.send("control", m), false);
+      assert.equal(offerer.send("data", m), false);
+      await waitFor(() => offerer.isOpen && answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+      assert.equal(offerer.send("control", m), true);
+      offerer.close();
+      offerer.close();
+      assert.equal(offerer.send("control", m), false);
+      assert.equal(offerer.send("data", m), false);
+      await waitFor(() => offerer.closeReasons.length > 0, 1000, "onClose");
+      answerer.close();
+      await sleep(50);
+      assert.deepEqual(offerer.closeReasons, ["local-close"]);
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("close() on one side closes both, exactly once each, and silences the closed side", async (t) => {
+      const pair = await openPair(factory);
+      const { offerer, answerer } = pair;
+      const closedAt = performance.now();
+      answerer.close();
+      // The remote has not noticed yet and keeps sending: none of it may reach the closed side.
+      for (let i = 0; i < 20; i++) offerer.send("control", new Uint8Array(100));
+      await waitFor(() => offerer.closeReasons.length > 0, REMOTE_CLOSE_TIMEOUT_MS, "remote onClose");
+      t.diagnostic(`${name}: remote close noticed after ${((offerer.closedAt ?? 0) - closedAt).toFixed(1)} ms`);
+      await sleep(200);
+      assert.deepEqual(answerer.closeReasons, ["local-close"]);
+      assert.equal(offerer.closeReasons.length, 1, "onClose exactly once");
+      assert.match(offerer.closeReasons[0] ?? "", /^(channel-closed|connection-closed|connection-failed)/);
+      assert.equal(answerer.messagesAfterClose, 0, "no messages after close");
+      assert.equal(offerer.send("data", new Uint8Array(10)), false, "send false once the remote close is noticed");
+      offerer.close();
+      await sleep(20);
+      assert.equal(offerer.closeReasons.length, 1, "close() after onClose fires nothing more");
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("forbidden addresses are never signalled, and remote candidates pass the filter", async () => {
+      // Learn what this backend gathers here, then forbid the first address.
+      const baseline = await openPair(factory);
+      await sleep(100);
+      const addresses = [
+        ...new Set(baseline.offerer.signalledCandidates().flatMap((c) => (c.address ? [c.address] : []))),
+      ];
+      closePair(baseline);
+      const forbidden = addresses.find((a) => a.includes(".")) ?? addresses[0];
+      assert.ok(forbidden !== undefined, "the backend gathered at least one address");
+      const seen = { offerer: new Set<string>(), answerer: new Set<string>() };
+      const filter = (role: LinkRole) => (ip: string) => {
+        seen[role].add(ip);
+        return ip === forbidden;
+      };
+      const pair = makePair(factory, { offerer: filter("offerer"), answerer: filter("answerer") });
+      const { offerer, answerer } = pair;
+      const othersRemain = addresses.length > 1;
+      if (othersRemain) {
+        await waitFor(() => offerer.isOpen && answerer.isOpen, OPEN_TIMEOUT_MS, "opening over the other addresses");
+        for (const end of [offerer, answerer]) {
+          const stats = await end.link.stats();
+          assert.notEqual(stats.localAddress, forbidden);
+          assert.notEqual(stats.remoteAddress, forbidden);
+        }
+      }
+      await sleep(othersRemain ? 300 : 2000); // Let gathering finish.
+      for (const role of ["offerer", "answerer"] as const) {
+        const end = pair[role];
+        assert.ok(seen[role].has(forbidden), `${role}: the filter was asked about ${forbidden}`);
+        for (const c of end.signalledCandidates()) assert.notEqual(c.address, forbidden, `${role} signalled ${c.line}`);
+      }
+      // A remote candidate on an address no local interface has: only the remote filter can see it.
+      answerer.call(() =>
+        answerer.link.handleSignal({
+          kind: "candidate",
+          candidate: "candidate:7 1 udp 2122260223 203.0.113.9 9 typ host",
+          sdpMid: "0",
+        }),
+      );
+      assert.ok(seen.answerer.has("203.0.113.9"), "remote candidates are checked against isForbiddenAddress");
+      closePair(pair);
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("garbage candidates and odd signals do not throw and do not stop the link", async () => {
+      const pair = makePair(factory);
+      const { offerer, answerer } = pair;
+      const garbage: unknown[] = [
+        { kind: "candidate", candidate: "garbage", sdpMid: "0" },
+        { kind: "candidate", candidate: "candidate:1 1 udp x 10.0.0.1 99999 typ host", sdpMid: "0" },
+        { kind: "candidate", candidate: "a=candidate:1 1 udp 1 192.0.2.200 9 typ nonsense", sdpMid: null },
+        { kind: "candidate", candidate: "candidate:1 1 udp 1 192.0.2.201 9 typ host", sdpMid: "no-such-mid" },
+        { kind: "candidate", candidate: "candidate:1 1 udp 1 6f1c1a2e-5e6a.local 9 typ host", sdpMid: "0" },
+        { kind: "candidate", candidate: "x".repeat(100_000), sdpMid: "0" },
+        { kind: "nonsense" },
+        null,
+        42,
+      ];
+      const inject = (end: Endpoint): void => {
+        for (const g of garbage) end.call(() => end.link.handleSignal(g as LinkSignal));
+      };
+      inject(answerer); // before the offer
+      answerer.relay = (s) => {
+        inject(offerer); // around the answer
+        return s;
+      };
+      await waitFor(() => offerer.isOpen && answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+      inject(offerer);
+      inject(answerer);
+      assert.equal(offerer.send("control", new Uint8Array([1])), true);
+      await waitFor(() => answerer.messages.control.length === 1, 5000, "a message after the garbage");
+      closePair(pair);
+      assertNoViolations(offerer, answerer);
+    });
+
+    test("an unusable remote description closes the link with a reason, without throwing", async () => {
+      const cases: Array<{ role: LinkRole; signal: LinkSignal; reason: RegExp }> = [
+        { role: "answerer", signal: { kind: "description", type: "offer", sdp: "garbage" }, reason: /^bad-signal/ },
+        {
+          role: "answerer",
+          signal: { kind: "description", type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" },
+          reason: /^bad-signal/,
+        },
+        {
+          // Passes a quick look but lacks ICE credentials and fingerprint: the stack must say no,
+          // at once or when the connection cannot come up.
+          role: "answerer",
+          signal: { kind: "description", type: "offer", sdp: "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" },
+          reason: /^(bad-signal|setup-failed|connection-failed)/,
+        },
+        { role: "offerer", signal: { kind: "description", type: "answer", sdp: "garbage\r\n" }, reason: /^bad-signal/ },
+        { role: "offerer", signal: { kind: "description", type: "offer", sdp: "v=0\r\n" }, reason: /^bad-signal/ },
+      ];
+      for (const c of cases) {
+        const end = new Endpoint(factory, c.role);
+        if (c.role === "offerer") await waitFor(() => end.signals.length > 0, OPEN_TIMEOUT_MS, "the offer");
+        end.call(() => end.link.handleSignal(c.signal));
+        await waitFor(() => end.closeReasons.length > 0, 10_000, `closing on a bad ${c.signal.kind}`);
+        assert.match(end.closeReasons[0] ?? "", c.reason);
+        end.call(() => end.link.handleSignal(c.signal));
+        await sleep(20);
+        assert.equal(end.closeReasons.length, 1, "onClose exactly once");
+        assertNoViolations(end);
+      }
+    });
+
+    test("a link closed before it ever connected closes cleanly", async () => {
+      const lone = new Endpoint(factory, "offerer");
+      await waitFor(() => lone.signals.length > 0, OPEN_TIMEOUT_MS, "the offer");
+      lone.close();
+      await waitFor(() => lone.closeReasons.length > 0, 1000, "onClose");
+      assert.deepEqual(lone.closeReasons, ["local-close"]);
+      const never = new Endpoint(factory, "answerer");
+      never.close();
+      await waitFor(() => never.closeReasons.length > 0, 1000, "onClose");
+      assertNoViolations(lone, never);
+    });
+  });
+}

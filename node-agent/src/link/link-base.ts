@@ -1,0 +1,311 @@
+import {
+  filterSdpCandidates,
+  isMdnsHostname,
+  type ParsedCandidate,
+  parseCandidate,
+  stripCandidatePrefix,
+} from "./candidates.js";
+import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import { closeReason, describeError, type LinkCloseCode } from "./link-errors.js";
+import type {
+  LinkChannel,
+  LinkEvents,
+  LinkOptions,
+  LinkRole,
+  LinkSignal,
+  LinkTransportStats,
+  PeerLink,
+  WebRtcBackendName,
+} from "./peer-link.js";
+
+/** What a backend tells the shared link logic about its stack. */
+export interface BackendTraits {
+  /**
+   * Whether the stack resolves mDNS `*.local` candidates (browsers hide host IPs behind them). When
+   * it cannot, remote `.local` candidates are dropped instead of being handed to it to fail on.
+   */
+  readonly resolvesMdns: boolean;
+}
+
+/** Remote candidates held while the remote description is still being applied; more is garbage. */
+const MAX_PENDING_REMOTE_CANDIDATES = 64;
+/** Messages that arrive on one channel before the other opened, delivered right after `onOpen`. */
+const MAX_EARLY_MESSAGES = 256;
+/** Longest description accepted; a data-channel-only SDP is about 1 KB, this only bounds garbage. */
+const MAX_SDP_LENGTH = 64 * 1024;
+
+type LinkState = "connecting" | "open" | "closed";
+
+interface PendingCandidate {
+  readonly candidate: string;
+  readonly sdpMid: string;
+}
+
+/**
+ * The part of every `PeerLink` that does not depend on the WebRTC library: the life cycle (open once
+ * both channels are, close exactly once, silence after close), the candidate filter and `a=`
+ * normalisation, ordering of signals both ways, backpressure, and never throwing at the caller.
+ *
+ * A backend subclass drives the stack and reports back through the protected methods
+ * (`emitLocalDescription`, `emitLocalCandidate`, `channelOpened`, `deliver`, ...). Its hooks run
+ * one at a time, in signal order, and a hook that throws closes the link with a reason.
+ */
+export abstract class BaseLink implements PeerLink {
+  abstract readonly backend: WebRtcBackendName;
+  readonly role: LinkRole;
+  protected readonly options: LinkOptions;
+  readonly #events: LinkEvents;
+  readonly #traits: BackendTraits;
+  #state: LinkState = "connecting";
+  readonly #openChannels = new Set<LinkChannel>();
+  /** Serialises the stack's async operations, so a candidate is never applied before its description. */
+  #ops: Promise<void> = Promise.resolve();
+  #remoteSdp: string | undefined;
+  #remoteDescriptionApplied = false;
+  #pendingRemote: PendingCandidate[] = [];
+  #localDescriptionSent = false;
+  #pendingLocal: LinkSignal[] = [];
+  #earlyMessages: Array<readonly [LinkChannel, Uint8Array]> = [];
+
+  protected constructor(options: LinkOptions, events: LinkEvents, traits: BackendTraits) {
+    this.role = options.role;
+    this.options = options;
+    this.#events = events;
+    this.#traits = traits;
+  }
+
+  // ---- PeerLink ----
+
+  handleSignal(signal: LinkSignal): void {
+    if (this.#state === "closed") return;
+    // Signals come off the network: check the shape at run time, whatever the type says.
+    const s = signal as Partial<Record<string, unknown>> | null;
+    if (s === null || typeof s !== "object") return;
+    if (s.kind === "description" && (s.type === "offer" || s.type === "answer") && typeof s.sdp === "string") {
+      this.#handleDescription(s.type, s.sdp);
+    } else if (s.kind === "candidate" && typeof s.candidate === "string") {
+      this.#handleCandidate(s.candidate, typeof s.sdpMid === "string" ? s.sdpMid : null);
+    }
+  }
+
+  send(channel: LinkChannel, message: Uint8Array): boolean {
+    if (this.#state !== "open") return false;
+    try {
+      const spec = CHANNEL_SPECS[channel];
+      if (spec === undefined || this.bufferedAmount(channel) > spec.highWaterMark) return false;
+      return this.sendOn(channel, message);
+    } catch {
+      return false;
+    }
+  }
+
+  async stats(): Promise<LinkTransportStats> {
+    if (this.#state === "closed") return {};
+    try {
+      return await this.transportStats();
+    } catch {
+      return {};
+    }
+  }
+
+  close(): void {
+    this.#shutdown(closeReason("local-close"));
+  }
+
+  // ---- for backends ----
+
+  /** True once the link closed for any reason; backends stop work and ignore late callbacks. */
+  protected get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Backends call this at the end of their constructor; the offerer then starts the offer. */
+  protected begin(): void {
+    if (this.role === "offerer") this.#enqueue("setup-failed", "creating the offer", () => this.startOffer());
+  }
+
+  /** Hands a local description to the remote side, after removing candidates it must not see. */
+  protected emitLocalDescription(type: "offer" | "answer", sdp: string): void {
+    if (this.#state === "closed" || this.#localDescriptionSent) return;
+    this.#localDescriptionSent = true;
+    const filtered = filterSdpCandidates(sdp, (c) => this.#acceptLocal(c));
+    this.#events.onSignal({ kind: "description", type, sdp: filtered });
+    // Candidates gathered before the description was out follow it, so the remote never has to
+    // hold a candidate for a session it does not know yet.
+    const pending = this.#pendingLocal;
+    this.#pendingLocal = [];
+    for (const signal of pending) {
+      if (this.closed) return; // onSignal may have closed the link.
+      this.#events.onSignal(signal);
+    }
+  }
+
+  /** Signals one local candidate, bare (`a=` removed), unless the filter rejects it. */
+  protected emitLocalCandidate(candidate: string, sdpMid: string | null | undefined): void {
+    if (this.#state === "closed") return;
+    const parsed = parseCandidate(candidate);
+    if (parsed === undefined || !this.#acceptLocal(parsed)) return;
+    const signal: LinkSignal = { kind: "candidate", candidate: stripCandidatePrefix(candidate), sdpMid: sdpMid ?? "0" };
+    if (this.#localDescriptionSent) this.#events.onSignal(signal);
+    else this.#pendingLocal.push(signal);
+  }
+
+  protected channelOpened(channel: LinkChannel): void {
+    if (this.#state !== "connecting") return;
+    this.#openChannels.add(channel);
+    if (!LINK_CHANNELS.every((c) => this.#openChannels.has(c))) return;
+    this.#state = "open";
+    this.#events.onOpen();
+    const early = this.#earlyMessages;
+    this.#earlyMessages = [];
+    for (const [c, message] of early) {
+      if (this.#state !== "open") return;
+      this.#events.onMessage(c, message);
+    }
+  }
+
+  protected channelClosed(channel: LinkChannel): void {
+    this.fail("channel-closed", `${channel} channel closed`);
+  }
+
+  /** Reacts to the W3C-style connection state: "failed" and "closed" end the link. */
+  protected connectionStateChanged(state: string): void {
+    if (state === "failed") this.fail("connection-failed", "ICE/DTLS connection failed");
+    else if (state === "closed") this.fail("connection-closed", "peer connection closed");
+  }
+
+  /** Passes a received message up; `message` is borrowed until this returns. */
+  protected deliver(channel: LinkChannel, message: Uint8Array): void {
+    if (this.#state === "open") {
+      this.#events.onMessage(channel, message);
+    } else if (this.#state === "connecting" && this.#earlyMessages.length < MAX_EARLY_MESSAGES) {
+      // The remote may send the moment its side is open, before our second channel reports open.
+      this.#earlyMessages.push([channel, message.slice()]);
+    }
+  }
+
+  /** Closes the link because something went wrong; no-op once closed. */
+  protected fail(code: LinkCloseCode, detail: string): void {
+    this.#shutdown(closeReason(code, detail));
+  }
+
+  /** Offerer: create both channels and the offer, and emit it. */
+  protected abstract startOffer(): Promise<void> | void;
+  /** Applies the remote offer (answerer) or answer (offerer); throws if the stack rejects it. */
+  protected abstract applyRemoteDescription(type: "offer" | "answer", sdp: string): Promise<void> | void;
+  /** Answerer, after the offer is applied: create both channels and the answer, and emit it. */
+  protected abstract startAnswer(): Promise<void> | void;
+  protected abstract applyRemoteCandidate(candidate: string, sdpMid: string): Promise<void> | void;
+  protected abstract bufferedAmount(channel: LinkChannel): number;
+  /** Sends a copy of `message`, or hands it to a stack that copies; may throw. */
+  protected abstract sendOn(channel: LinkChannel, message: Uint8Array): boolean;
+  protected abstract transportStats(): Promise<LinkTransportStats>;
+  /** Closes channels and connection and drops every reference to the stack; must not throw. */
+  protected abstract release(): void;
+
+  // ---- internals ----
+
+  #handleDescription(type: "offer" | "answer", sdp: string): void {
+    if (this.#remoteSdp !== undefined) {
+      // Signaling may deliver the same message twice; anything else would be renegotiation.
+      if (sdp !== this.#remoteSdp) this.fail("bad-signal", "a second remote description (renegotiation is not supported)");
+      return;
+    }
+    const expected = this.role === "offerer" ? "answer" : "offer";
+    if (type !== expected) {
+      this.fail("bad-signal", `an ${this.role} cannot take a remote ${type}`);
+      return;
+    }
+    const problem = sdpProblem(sdp);
+    if (problem !== undefined) {
+      this.fail("bad-signal", `remote ${type} ${problem}`);
+      return;
+    }
+    this.#remoteSdp = sdp;
+    const filtered = filterSdpCandidates(sdp, (c) => this.#acceptRemote(c));
+    this.#enqueue("bad-signal", `applying the remote ${type}`, () => this.applyRemoteDescription(type, filtered));
+    if (this.role === "answerer") this.#enqueue("setup-failed", "creating the answer", () => this.startAnswer());
+    this.#enqueue("setup-failed", "applying remote candidates", async () => {
+      this.#remoteDescriptionApplied = true;
+      const pending = this.#pendingRemote;
+      this.#pendingRemote = [];
+      for (const c of pending) await this.#tryApplyCandidate(c);
+    });
+  }
+
+  #handleCandidate(candidate: string, sdpMid: string | null): void {
+    const parsed = parseCandidate(candidate);
+    // One bad or forbidden candidate is dropped; it does not condemn the link.
+    if (parsed === undefined || !this.#acceptRemote(parsed)) return;
+    const pending: PendingCandidate = { candidate: stripCandidatePrefix(candidate), sdpMid: sdpMid ?? "0" };
+    if (!this.#remoteDescriptionApplied) {
+      if (this.#pendingRemote.length < MAX_PENDING_REMOTE_CANDIDATES) this.#pendingRemote.push(pending);
+      return;
+    }
+    this.#ops = this.#ops.then(() => this.#tryApplyCandidate(pending));
+  }
+
+  async #tryApplyCandidate(c: PendingCandidate): Promise<void> {
+    if (this.#state === "closed") return;
+    try {
+      await this.applyRemoteCandidate(c.candidate, c.sdpMid);
+    } catch {
+      // The stack rejected one candidate (bad format, unknown mid): the others may still work.
+    }
+  }
+
+  #enqueue(code: LinkCloseCode, what: string, op: () => Promise<void> | void): void {
+    this.#ops = this.#ops.then(async () => {
+      if (this.#state === "closed") return;
+      try {
+        await op();
+      } catch (error) {
+        this.fail(code, `${what}: ${describeError(error)}`);
+      }
+    });
+  }
+
+  #acceptLocal(c: ParsedCandidate): boolean {
+    // Our own mDNS name hides an address the filter cannot check.
+    return !isMdnsHostname(c.address) && !this.#isForbidden(c.address);
+  }
+
+  #acceptRemote(c: ParsedCandidate): boolean {
+    if (isMdnsHostname(c.address)) return this.#traits.resolvesMdns;
+    return !this.#isForbidden(c.address);
+  }
+
+  #isForbidden(address: string): boolean {
+    try {
+      return this.options.isForbiddenAddress(address);
+    } catch {
+      return true; // A broken filter must not let an overlay address through.
+    }
+  }
+
+  #shutdown(reason: string): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#pendingLocal = [];
+    this.#pendingRemote = [];
+    this.#earlyMessages = [];
+    try {
+      this.release();
+    } catch {
+      // release() must not throw; if a stack does anyway, the link is still closed for the caller.
+    }
+    // Never call back from inside close() or handleSignal(): the caller may hold a lock or iterate.
+    queueMicrotask(() => this.#events.onClose(reason));
+  }
+}
+
+/**
+ * Rejects what no backend could use, before a lenient parser accepts it: werift takes any text as a
+ * description and only fails later, as an ICE failure that hides the cause.
+ */
+function sdpProblem(sdp: string): string | undefined {
+  if (sdp.length > MAX_SDP_LENGTH) return `is ${sdp.length} bytes long`;
+  if (!/^v=0\r?\n/.test(sdp)) return "is not SDP (no v=0 line)";
+  if (!/\nm=application [^\r\n]*webrtc-datachannel/.test(sdp)) return "has no data channel (m=application) section";
+  return undefined;
+}

@@ -1,0 +1,145 @@
+import nodeDataChannel, { type DataChannel, type PeerConnection } from "node-datachannel";
+import { asCandidateType } from "./candidates.js";
+import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import { BaseLink } from "./link-base.js";
+import { describeError } from "./link-errors.js";
+import type {
+  LinkChannel,
+  LinkEvents,
+  LinkOptions,
+  LinkTransportStats,
+  PeerLinkFactory,
+} from "./peer-link.js";
+
+/**
+ * A link on node-datachannel (libdatachannel), through its native API rather than its W3C polyfill:
+ * the polyfill is a thin JS layer over the same calls, and the native API also gives the selected
+ * candidate pair and the SCTP round trip directly.
+ *
+ * Quirks handled here:
+ * - Auto-negotiation is on: creating the first channel makes the offer, applying a remote offer makes
+ *   the answer. The answerer must create its (pre-negotiated) channels only after the offer: before
+ *   it, creating a channel would make the answerer produce an offer of its own.
+ * - Candidates come as `a=candidate:...` (the base strips the prefix).
+ * - `sendMessageBinary` returns false when the message was queued rather than sent at once, not when
+ *   it was dropped, so its result is ignored; it copies the bytes before returning.
+ * - libjuice gathers on every interface (a TUN included): the base filter is the only guard.
+ * - A connection the remote closed is not released until we call `close()` on it and its channels;
+ *   until then the process cannot exit. `release()` always does.
+ * - No mDNS resolution (no `.local` handling in libjuice; Debian has no nss-mdns by default).
+ */
+export class NdcLink extends BaseLink {
+  readonly backend = "ndc";
+  #pc: PeerConnection | undefined;
+  readonly #channels = new Map<LinkChannel, DataChannel>();
+
+  constructor(options: LinkOptions, events: LinkEvents) {
+    super(options, events, { resolvesMdns: false });
+    try {
+      const pc = new nodeDataChannel.PeerConnection(`ipop-${options.role}`, { iceServers: [...options.iceServers] });
+      this.#pc = pc;
+      pc.onLocalDescription((sdp, type) => {
+        if (type === "offer" || type === "answer") this.emitLocalDescription(type, sdp);
+      });
+      pc.onLocalCandidate((candidate, mid) => this.emitLocalCandidate(candidate, mid));
+      pc.onStateChange((state) => this.connectionStateChanged(state));
+    } catch (error) {
+      this.fail("setup-failed", `node-datachannel: ${describeError(error)}`);
+      return;
+    }
+    this.begin();
+  }
+
+  protected startOffer(): void {
+    this.#createChannels();
+  }
+
+  protected applyRemoteDescription(type: "offer" | "answer", sdp: string): void {
+    this.#requirePc().setRemoteDescription(sdp, type);
+  }
+
+  protected startAnswer(): void {
+    this.#createChannels();
+  }
+
+  protected applyRemoteCandidate(candidate: string, sdpMid: string): void {
+    this.#requirePc().addRemoteCandidate(candidate, sdpMid);
+  }
+
+  protected bufferedAmount(channel: LinkChannel): number {
+    return this.#channels.get(channel)?.bufferedAmount() ?? 0;
+  }
+
+  protected sendOn(channel: LinkChannel, message: Uint8Array): boolean {
+    const dc = this.#channels.get(channel);
+    if (dc === undefined) return false;
+    dc.sendMessageBinary(message);
+    return true;
+  }
+
+  protected async transportStats(): Promise<LinkTransportStats> {
+    const pc = this.#pc;
+    if (pc === undefined) return {};
+    const pair = pc.getSelectedCandidatePair();
+    const rtt = pc.rtt();
+    return {
+      localCandidateType: asCandidateType(pair?.local.type),
+      remoteCandidateType: asCandidateType(pair?.remote.type),
+      localAddress: pair?.local.address,
+      remoteAddress: pair?.remote.address,
+      // libdatachannel reports -1 (or nothing) before SCTP has measured one.
+      rttMs: typeof rtt === "number" && rtt >= 0 ? rtt : undefined,
+    };
+  }
+
+  protected release(): void {
+    for (const dc of this.#channels.values()) {
+      try {
+        dc.close();
+      } catch {
+        // Already closed by the remote; nothing left to release.
+      }
+    }
+    this.#channels.clear();
+    try {
+      this.#pc?.close();
+    } catch {
+      // Same: close() on a connection the stack already tore down.
+    }
+    this.#pc = undefined;
+  }
+
+  #createChannels(): void {
+    const pc = this.#requirePc();
+    for (const name of LINK_CHANNELS) {
+      const spec = CHANNEL_SPECS[name];
+      const dc = pc.createDataChannel(spec.label, {
+        negotiated: true,
+        id: spec.id,
+        unordered: !spec.ordered,
+        ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+      });
+      this.#channels.set(name, dc);
+      dc.onOpen(() => this.channelOpened(name));
+      dc.onClosed(() => this.channelClosed(name));
+      dc.onMessage((message) => {
+        // Binary only: a string is not ours (and not an IP packet).
+        if (typeof message === "string") return;
+        this.deliver(name, message instanceof ArrayBuffer ? new Uint8Array(message) : message);
+      });
+    }
+  }
+
+  #requirePc(): PeerConnection {
+    if (this.#pc === undefined) throw new Error("connection already released");
+    return this.#pc;
+  }
+}
+
+/** Creates links on node-datachannel. Nothing to shut down: each link releases its native objects. */
+export function createNdcLinkFactory(): PeerLinkFactory {
+  return {
+    backend: "ndc",
+    create: (options, events) => new NdcLink(options, events),
+  };
+}

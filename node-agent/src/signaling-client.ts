@@ -1,0 +1,157 @@
+import {
+  type MemberInfo,
+  parseServerMessage,
+  SIGNAL_PROTOCOL_VERSION,
+  type ServerLimits,
+  type ServerMessage,
+} from "@ipop/shared";
+import type { Logger } from "pino";
+import WebSocket from "ws";
+
+export type SignalingState = "connecting" | "connected" | "disconnected";
+
+export interface SignalingEvents {
+  /** Joined (again): `members` are the other current members. */
+  onWelcome(members: readonly MemberInfo[], limits: ServerLimits): void;
+  onMemberJoined(member: MemberInfo): void;
+  onMemberLeft(nodeId: string): void;
+  onMessage(from: string, body: unknown): void;
+  /** The connection dropped; the client is already trying again. */
+  onDown(): void;
+}
+
+export interface SignalingClientOptions {
+  readonly url: string;
+  readonly network: string;
+  readonly self: MemberInfo;
+  readonly logger: Logger;
+  /** First reconnect delay; doubles up to `maxBackoffMs`, with jitter so a restarted server is not stampeded. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * The agent's connection to `ipop-signal`: joins the network, reports membership and forwards
+ * envelopes. Reconnects with exponential backoff for as long as it is not closed; links between
+ * nodes do not depend on it once they are up.
+ */
+export class SignalingClient {
+  state: SignalingState = "disconnected";
+  reconnects = 0;
+  /** Server messages that failed validation (dropped), and server error replies received. */
+  invalidMessages = 0;
+  errorReplies = 0;
+  private socket: WebSocket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffMs: number;
+  private closed = false;
+  private joined = false;
+
+  constructor(
+    private readonly options: SignalingClientOptions,
+    private readonly events: SignalingEvents,
+  ) {
+    this.backoffMs = options.initialBackoffMs ?? 250;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Sends an envelope to another member; false when not connected (the core retries later). */
+  send(to: string, body: unknown): boolean {
+    if (!this.joined || this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "send", to, body }));
+    return true;
+  }
+
+  /** Leaves the network and stops reconnecting. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return;
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "leave" }));
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 1_000);
+      socket.once("close", () => {
+        clearTimeout(force);
+        resolve();
+      });
+      socket.close(1000, "leaving");
+    });
+  }
+
+  private connect(): void {
+    this.state = "connecting";
+    const socket = new WebSocket(this.options.url, { handshakeTimeout: 10_000, maxPayload: 256 * 1024 });
+    this.socket = socket;
+    socket.on("open", () => {
+      const join = { v: SIGNAL_PROTOCOL_VERSION, t: "join", network: this.options.network, member: this.options.self };
+      socket.send(JSON.stringify(join));
+    });
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) {
+        this.invalidMessages++;
+        return;
+      }
+      const parsed = parseServerMessage(data.toString());
+      if (!parsed.ok) {
+        this.invalidMessages++;
+        this.options.logger.warn({ code: parsed.code }, "dropped invalid message from signaling server");
+        return;
+      }
+      this.dispatch(parsed.value);
+    });
+    socket.on("error", (error) => {
+      this.options.logger.debug({ err: error.message }, "signaling connection error");
+    });
+    socket.on("close", (code, reason) => {
+      const wasJoined = this.joined;
+      this.joined = false;
+      this.state = "disconnected";
+      if (this.socket === socket) this.socket = undefined;
+      if (wasJoined) {
+        this.options.logger.warn({ code, reason: reason.toString() }, "signaling connection lost; links stay up");
+        this.events.onDown();
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private dispatch(message: ServerMessage): void {
+    switch (message.t) {
+      case "welcome":
+        this.joined = true;
+        this.state = "connected";
+        this.backoffMs = this.options.initialBackoffMs ?? 250;
+        this.options.logger.info({ members: message.members.length }, "joined network through signaling server");
+        this.events.onWelcome(message.members, message.limits);
+        return;
+      case "member-joined":
+        this.events.onMemberJoined(message.member);
+        return;
+      case "member-left":
+        this.events.onMemberLeft(message.nodeId);
+        return;
+      case "message":
+        this.events.onMessage(message.from, message.body);
+        return;
+      case "error":
+        this.errorReplies++;
+        this.options.logger.warn({ code: message.code, detail: message.message }, "signaling server refused a message");
+        return;
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    this.reconnects++;
+    const delay = this.backoffMs * (0.5 + Math.random() / 2);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+}

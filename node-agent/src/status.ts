@@ -1,0 +1,102 @@
+import type { CandidateType, WebRtcBackendName } from "./link/peer-link.js";
+import type { SignalingState } from "./signaling-client.js";
+
+/**
+ * The answer to `ipop status --json`. Stable: fields are only ever added, and `version` changes if
+ * one ever has to change meaning. Counters count since the agent started (per peer: since the link
+ * came up).
+ */
+export interface AgentStatus {
+  readonly version: 1;
+  readonly node: {
+    readonly id: string;
+    readonly name: string;
+    /** Virtual address, dotted quad. */
+    readonly ip: string;
+    readonly prefix: number;
+    readonly network: string;
+    /** TUN device name. */
+    readonly dev: string;
+    readonly mtu: number;
+    readonly webrtc: WebRtcBackendName;
+    readonly uptimeMs: number;
+  };
+  readonly signaling: {
+    readonly url: string;
+    readonly state: SignalingState;
+    /** Connection attempts after the first. */
+    readonly reconnects: number;
+    /** Members the server currently lists besides this node. */
+    readonly members: number;
+  };
+  readonly peers: readonly PeerStatus[];
+  /** Packets and messages dropped by this node, by reason (see docs/status.md). */
+  readonly drops: Record<string, number>;
+}
+
+export interface PeerStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly ip: string;
+  /** `connecting` while WebRTC sets up, `up` when both channels are open. */
+  readonly state: "connecting" | "up";
+  /** Who offered: this node (`offerer`) or the peer (`answerer`). */
+  readonly role: "offerer" | "answerer";
+  /** How the selected ICE candidate pair reaches the peer; null until known. */
+  readonly candidateType: CandidateType | null;
+  readonly remoteAddress: string | null;
+  /** Round trip of the overlay keepalive on this link, in milliseconds; null until measured. */
+  readonly rttMs: number | null;
+  readonly upForMs: number | null;
+  readonly tx: { readonly bytes: number; readonly packets: number };
+  readonly rx: { readonly bytes: number; readonly packets: number };
+  readonly drops: Record<string, number>;
+}
+
+/** Human-readable status, as `ipop status` prints it. */
+export function formatStatus(s: AgentStatus): string {
+  const lines = [
+    `${s.node.name} ${s.node.ip}/${s.node.prefix} on ${s.node.dev} (mtu ${s.node.mtu}), network ${s.node.network}, node ${s.node.id}`,
+    `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatDuration(s.node.uptimeMs)}`,
+  ];
+  if (s.peers.length === 0) lines.push("no peers");
+  else {
+    const rows = s.peers.map((p) => [
+      p.name,
+      p.ip,
+      p.state,
+      p.candidateType ?? "-",
+      p.rttMs === null ? "-" : `${p.rttMs.toFixed(1)} ms`,
+      `${formatBytes(p.tx.bytes)}/${p.tx.packets}`,
+      `${formatBytes(p.rx.bytes)}/${p.rx.packets}`,
+      formatDrops(p.drops),
+    ]);
+    lines.push(...table(["PEER", "IP", "STATE", "PATH", "RTT", "TX BYTES/PKTS", "RX BYTES/PKTS", "DROPS"], rows));
+  }
+  lines.push(`drops: ${formatDrops(s.drops)}`);
+  return lines.join("\n");
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+function formatDrops(drops: Record<string, number>): string {
+  const entries = Object.entries(drops);
+  return entries.length === 0 ? "none" : entries.map(([reason, n]) => `${reason}=${n}`).join(" ");
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)}K`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}M`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)}G`;
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}

@@ -1,0 +1,22 @@
+/**
+ * The host's end of the virtual network: a layer-3 device that hands us the IP packets the kernel
+ * routes into it and takes the packets we deliver.
+ *
+ * Contract:
+ * - `start(onPacket)` begins reading. Each packet is passed as a view that is borrowed until
+ *   `onPacket` returns. The `headroom` bytes in front of the view belong to the caller too, for
+ *   writing a frame header in place: `new Uint8Array(p.buffer, p.byteOffset - headroom, ...)`.
+ * - `write(packet)` writes one whole IP packet and never blocks; false means the kernel dropped it
+ *   (queue full) or the device is closed.
+ * - After `close()` no callback fires and `write` returns false. Closing removes the device.
+ */
+export interface TunDevice {
+  /** Kernel interface name, e.g. `ipop0`. */
+  readonly name: string;
+  readonly mtu: number;
+  /** Writable bytes reserved in front of every packet passed to `onPacket`. */
+  readonly headroom: number;
+  start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void): void;
+  write(packet: Uint8Array): boolean;
+  close(): void;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `ipop-signal`: runs the signaling server until SIGINT or SIGTERM.
+ * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
+ */
+import { OptionError, SignalServerError } from "./errors.js";
+import { createLogger } from "./logger.js";
+import { parseCliArgs, USAGE } from "./options.js";
+import { startSignalServer } from "./server.js";
+
+// If clients keep a shutdown from finishing (the server already terminates them after a grace period),
+// exit anyway rather than hang a service manager.
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command: ReturnType<typeof parseCliArgs>;
+  try {
+    command = parseCliArgs(argv);
+  } catch (err) {
+    return usageError(err);
+  }
+  if (command.kind === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const logger = createLogger(command.logLevel);
+  process.on("uncaughtException", (err) => {
+    logger.error({ err: err.stack ?? err.message }, "uncaught exception, exiting");
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: String(reason) }, "unhandled rejection, exiting");
+    process.exit(1);
+  });
+
+  let server: Awaited<ReturnType<typeof startSignalServer>>;
+  try {
+    server = await startSignalServer({ host: command.host, port: command.port, limits: command.limits, logger });
+  } catch (err) {
+    if (err instanceof OptionError) return usageError(err);
+    process.stderr.write(`ipop-signal: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  // Scripts and tests parse this line to learn the port when 0 was asked for.
+  process.stdout.write(`listening on ${server.url}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  logger.info({ signal }, "shutting down");
+  setTimeout(() => {
+    logger.error({}, "shutdown took too long, exiting");
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+  // A second signal means the operator does not want to wait.
+  const forceExit = (): never => process.exit(1);
+  process.once("SIGINT", forceExit);
+  process.once("SIGTERM", forceExit);
+  await server.close();
+  return 0;
+}
+
+function usageError(err: unknown): number {
+  if (!(err instanceof SignalServerError)) throw err;
+  process.stderr.write(`ipop-signal: ${err.message}\nRun \`ipop-signal --help\` for usage.\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // Never a stack trace for the user; the message is enough to act on, and logs carry the rest.
+    process.stderr.write(`ipop-signal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

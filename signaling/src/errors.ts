@@ -1,0 +1,63 @@
+/**
+ * Every error the signaling package throws on purpose. Each has a stable `code` that callers and tests match
+ * on (the message is for humans and may change), in the style of ws's `WS_ERR_*` codes.
+ */
+
+/** Base class: catch this to handle any deliberate signaling-server error. */
+export class SignalServerError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_SIGNAL_OPTION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * A command-line argument or a programmatic option is invalid. The CLI prints the message and exits with
+ * status 2, so the message must say what was wrong and what is accepted.
+ */
+export class OptionError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_OPTION", message);
+  }
+}
+
+/** The server could not bind its listening socket (port in use, permission denied, unknown host...). */
+export class ListenError extends SignalServerError {
+  /** The host and port that were asked for. */
+  readonly host: string;
+  readonly port: number;
+
+  constructor(host: string, port: number, cause: unknown) {
+    super("ERR_SIGNAL_LISTEN", `cannot listen on ${formatHostPort(host, port)}: ${describeListenFailure(cause)}`, {
+      cause,
+    });
+    this.host = host;
+    this.port = port;
+  }
+}
+
+/** `host:port`, with brackets around IPv6 literals so the port stays unambiguous. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function describeListenFailure(cause: unknown): string {
+  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  switch (code) {
+    case "EADDRINUSE":
+      return "the port is already in use (is another ipop-signal running? pick another port, or 0 for any free one)";
+    case "EACCES":
+      return "permission denied (ports below 1024 need privileges; pick a port above 1024)";
+    case "EADDRNOTAVAIL":
+      return "this machine has no such address (use 0.0.0.0 to listen on all interfaces)";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "the host name does not resolve";
+    default:
+      return cause instanceof Error ? cause.message : String(cause);
+  }
+}

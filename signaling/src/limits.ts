@@ -1,0 +1,112 @@
+import { MAX_SIGNAL_MESSAGE_BYTES, type ServerLimits } from "@ipop/shared";
+import { OptionError } from "./errors.js";
+
+/**
+ * Every limit the server enforces. All of them are explicit so an operator can reason about the worst case:
+ * memory is bounded by `maxConnections x (maxMessageBytes + maxBufferedBytes)` plus small per-connection state.
+ */
+export interface SignalServerLimits {
+  /** Largest accepted message (bytes of UTF-8 JSON). Bigger frames close the socket with 1009. At most the protocol's {@link MAX_SIGNAL_MESSAGE_BYTES}. */
+  readonly maxMessageBytes: number;
+  /** Sustained messages per second per connection (token-bucket refill rate). */
+  readonly messagesPerSecond: number;
+  /** Messages a connection may send back to back before the rate applies (token-bucket capacity). */
+  readonly burstMessages: number;
+  /**
+   * How many rate-limited messages a connection may accumulate (recovering one per second) before it is closed
+   * with `SignalCloseCode.rateLimited`: a brief overshoot costs a few `rate-limited` errors, sustained abuse
+   * costs the connection.
+   */
+  readonly rateLimitStrikes: number;
+  /** Members per network; a join beyond it gets `network-full` and close 4002. */
+  readonly maxMembers: number;
+  /** Open WebSocket connections in total; upgrades beyond it get HTTP 503. */
+  readonly maxConnections: number;
+  /** A connection that has not joined after this long is closed with 4004. */
+  readonly joinTimeoutMs: number;
+  /** Consecutive invalid messages tolerated before closing with 4000. */
+  readonly maxInvalidMessages: number;
+  /** Interval of WebSocket pings; a connection that has not answered the previous ping is terminated. */
+  readonly pingIntervalMs: number;
+  /**
+   * Outgoing bytes a connection may have queued (it is not reading). Beyond it the connection is terminated, so
+   * one stalled reader cannot make the server buffer without bound.
+   */
+  readonly maxBufferedBytes: number;
+}
+
+/** The defaults, chosen for a bootstrap server with a few hundred nodes per network. */
+export const DEFAULT_LIMITS: SignalServerLimits = Object.freeze({
+  maxMessageBytes: MAX_SIGNAL_MESSAGE_BYTES,
+  // A node joining a busy network trickles ICE candidates to several peers at once; 50/s leaves room for that.
+  messagesPerSecond: 50,
+  burstMessages: 100,
+  rateLimitStrikes: 20,
+  maxMembers: 256,
+  maxConnections: 4096,
+  joinTimeoutMs: 10_000,
+  maxInvalidMessages: 10,
+  pingIntervalMs: 10_000,
+  maxBufferedBytes: 1024 * 1024,
+});
+
+/** Smallest accepted `maxMessageBytes`: a join with the longest names must still fit. */
+export const MIN_MESSAGE_BYTES = 512;
+
+interface Range {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+const RANGES: { readonly [K in keyof SignalServerLimits]: Range } = {
+  maxMessageBytes: { min: MIN_MESSAGE_BYTES, max: MAX_SIGNAL_MESSAGE_BYTES, integer: true },
+  messagesPerSecond: { min: 0.1, max: 100_000, integer: false },
+  burstMessages: { min: 1, max: 1_000_000, integer: true },
+  rateLimitStrikes: { min: 1, max: 1_000_000, integer: true },
+  maxMembers: { min: 1, max: 1_000_000, integer: true },
+  maxConnections: { min: 1, max: 1_000_000, integer: true },
+  joinTimeoutMs: { min: 1, max: 3_600_000, integer: true },
+  maxInvalidMessages: { min: 1, max: 1_000_000, integer: true },
+  pingIntervalMs: { min: 10, max: 3_600_000, integer: true },
+  maxBufferedBytes: { min: 1024, max: 1024 * 1024 * 1024, integer: true },
+};
+
+/**
+ * Fills in defaults and checks every limit.
+ * @throws {@link OptionError} naming the first limit that is out of range.
+ */
+export function resolveLimits(overrides: Partial<SignalServerLimits> = {}): SignalServerLimits {
+  const merged: Record<keyof SignalServerLimits, number> = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(RANGES) as (keyof SignalServerLimits)[]) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    checkLimit(key, value);
+    merged[key] = value;
+  }
+  return Object.freeze(merged);
+}
+
+/** @throws {@link OptionError} when `value` is outside the range allowed for `key`. */
+export function checkLimit(key: keyof SignalServerLimits, value: number): void {
+  const range = RANGES[key];
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value));
+  if (!ok) {
+    const kind = range.integer ? "an integer" : "a number";
+    throw new OptionError(`limit ${key} must be ${kind} from ${range.min} to ${range.max}, got ${String(value)}`);
+  }
+}
+
+/** The part of the limits that nodes learn in `welcome`. */
+export function wireLimits(limits: SignalServerLimits): ServerLimits {
+  return {
+    maxMessageBytes: limits.maxMessageBytes,
+    messagesPerSecond: limits.messagesPerSecond,
+    maxMembers: limits.maxMembers,
+  };
+}

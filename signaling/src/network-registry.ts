@@ -1,0 +1,92 @@
+import type { MemberInfo } from "@ipop/shared";
+
+/** One member of a network: what it announced and the connection handle that owns it. */
+export interface Member<P> {
+  readonly info: MemberInfo;
+  readonly peer: P;
+}
+
+/** Result of {@link NetworkRegistry.join}. */
+export type JoinOutcome<P> =
+  | {
+      readonly ok: true;
+      /** Members other than the joining node, as they were before it joined. */
+      readonly others: readonly Member<P>[];
+      /** The connection that held the same node id before and has been removed; the caller must close it. */
+      readonly replaced?: Member<P>;
+    }
+  | { readonly ok: false; readonly reason: "network-full" };
+
+/** Counts for health checks. */
+export interface RegistryStats {
+  readonly networks: number;
+  readonly members: number;
+}
+
+/**
+ * Who is in which network. Pure bookkeeping with no I/O, generic over the connection handle `P` so it can be
+ * tested without sockets. Networks exist only while they have members: the last leave deletes the network,
+ * so a client cycling through network names cannot grow the map.
+ */
+export class NetworkRegistry<P> {
+  private readonly networks = new Map<string, Map<string, Member<P>>>();
+  private memberCount = 0;
+
+  /** @param maxMembers - members allowed per network. */
+  constructor(private readonly maxMembers: number) {}
+
+  /**
+   * Adds `peer` as `info.nodeId` to `network`. A node id already present is replaced, not refused: an agent
+   * that restarts quickly must get back in before the server notices its old connection is dead. A
+   * replacement therefore never counts against the member limit.
+   */
+  join(network: string, info: MemberInfo, peer: P): JoinOutcome<P> {
+    let members = this.networks.get(network);
+    const previous = members?.get(info.nodeId);
+    if (previous === undefined && members !== undefined && members.size >= this.maxMembers) {
+      return { ok: false, reason: "network-full" };
+    }
+    if (members === undefined) {
+      members = new Map();
+      this.networks.set(network, members);
+    }
+    const others: Member<P>[] = [];
+    for (const member of members.values()) if (member !== previous) others.push(member);
+    members.set(info.nodeId, { info, peer });
+    if (previous === undefined) {
+      this.memberCount++;
+      return { ok: true, others };
+    }
+    return { ok: true, others, replaced: previous };
+  }
+
+  /**
+   * Removes `nodeId` from `network` if, and only if, it is still held by `peer`. The check matters after a
+   * replacement: the old connection's late close must not remove the new one.
+   * @returns whether a member was removed.
+   */
+  leave(network: string, nodeId: string, peer: P): boolean {
+    const members = this.networks.get(network);
+    const member = members?.get(nodeId);
+    if (members === undefined || member === undefined || member.peer !== peer) return false;
+    members.delete(nodeId);
+    this.memberCount--;
+    if (members.size === 0) this.networks.delete(network);
+    return true;
+  }
+
+  /** The connection holding `nodeId` in `network`, if any. */
+  lookup(network: string, nodeId: string): P | undefined {
+    return this.networks.get(network)?.get(nodeId)?.peer;
+  }
+
+  /** The members of `network` (empty when it does not exist). A snapshot, safe to iterate while mutating. */
+  members(network: string): Member<P>[] {
+    const members = this.networks.get(network);
+    return members === undefined ? [] : [...members.values()];
+  }
+
+  stats(): RegistryStats {
+    return { networks: this.networks.size, members: this.memberCount };
+  }
+}

@@ -1,0 +1,180 @@
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { formatHostPort, ListenError, OptionError } from "./errors.js";
+import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
+import { resolveLimits, type SignalServerLimits } from "./limits.js";
+import { type SignalLogger, silentLogger } from "./logger.js";
+import { NetworkRegistry } from "./network-registry.js";
+import { Session, type SessionContext } from "./session.js";
+
+/** Options of {@link startSignalServer}. */
+export interface SignalServerOptions {
+  /** Address to bind, e.g. `127.0.0.1` (the default), `0.0.0.0`, `::1`. */
+  readonly host?: string;
+  /** Port to bind; 0 (the default) picks a free one, reported in the handle. */
+  readonly port?: number;
+  /** Overrides of {@link DEFAULT_LIMITS}; each is range-checked. */
+  readonly limits?: Partial<SignalServerLimits>;
+  /** Where logs go; silent by default, so in-process test servers stay quiet. */
+  readonly logger?: SignalLogger;
+  /** How long {@link SignalServer.close} waits for clients to finish the close handshake. Default 2000 ms. */
+  readonly shutdownGraceMs?: number;
+}
+
+/** A running signaling server. */
+export interface SignalServer {
+  /** `ws://host:port` of the listening socket, with the real port when 0 was asked for. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The limits in force, defaults filled in. */
+  readonly limits: SignalServerLimits;
+  /**
+   * Stops accepting, closes every WebSocket with 1001 (terminating those that do not finish the handshake in
+   * time) and releases the port. Idempotent; resolves when everything is closed.
+   */
+  close(): Promise<void>;
+  /** Current counts, as served by `GET /healthz`. */
+  stats(): SignalServerStats;
+}
+
+// Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
+// TCP connections too keeps idle or half-open sockets from eating file descriptors beyond the WebSocket cap.
+const NON_WEBSOCKET_CONNECTION_SLACK = 64;
+
+/**
+ * Starts a signaling server and resolves once it listens.
+ * @throws {@link OptionError} for an out-of-range limit or port, {@link ListenError} when the address cannot be bound.
+ */
+export async function startSignalServer(options: SignalServerOptions = {}): Promise<SignalServer> {
+  const limits = resolveLimits(options.limits);
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new OptionError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  if (typeof host !== "string" || host.length === 0) throw new OptionError("host must be a non-empty string");
+  const log = options.logger ?? silentLogger();
+  const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
+
+  const registry = new NetworkRegistry<Session>(limits.maxMembers);
+  const sessions = new Set<Session>();
+  let shuttingDown = false;
+  let allClosed: (() => void) | undefined;
+  let connectionSeq = 0;
+
+  const stats = (): SignalServerStats => ({ connections: sessions.size, ...registry.stats() });
+
+  const context: SessionContext = {
+    limits,
+    registry,
+    now: () => performance.now(),
+    isShuttingDown: () => shuttingDown,
+    onClosed(session) {
+      sessions.delete(session);
+      if (sessions.size === 0) allClosed?.();
+    },
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    // Compression would let a small frame inflate into a large allocation; signaling messages are small anyway.
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  const http = createServer((req, res) => {
+    try {
+      handleHttpRequest(req, res, stats);
+    } catch (err) {
+      log.error({ err: String(err) }, "http handler failed");
+      res.destroy();
+    }
+  });
+  // A bootstrap server has no slow uploads; short timeouts stop idle half-open clients from holding sockets.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 15_000;
+  http.maxConnections = limits.maxConnections + NON_WEBSOCKET_CONNECTION_SLACK;
+
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      socket.on("error", () => {
+        // A reset during the handshake is routine; ws reports errors of established sockets itself.
+      });
+      if (shuttingDown || sessions.size >= limits.maxConnections) {
+        log.warn({ connections: sessions.size }, "connection refused: server full or shutting down");
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
+        const session = new Session(ws, context, log.child({ conn: ++connectionSeq, remote }));
+        sessions.add(session);
+        session.start();
+      });
+    } catch (err) {
+      log.error({ err: String(err) }, "upgrade failed");
+      socket.destroy();
+    }
+  });
+
+  await listen(http, host, port);
+  http.on("error", (err) => log.error({ err: err.message }, "http server error"));
+  const address = http.address() as AddressInfo;
+  const url = `ws://${formatHostPort(address.address, address.port)}`;
+
+  const pingTimer = setInterval(() => {
+    for (const session of sessions) session.heartbeat();
+  }, limits.pingIntervalMs);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      clearInterval(pingTimer);
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      if (sessions.size > 0) {
+        const drained = new Promise<void>((resolve) => {
+          allClosed = resolve;
+        });
+        for (const session of sessions) session.close(1001, "server shutting down");
+        let grace: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, shutdownGraceMs);
+        });
+        await Promise.race([drained, timedOut]);
+        clearTimeout(grace);
+        for (const session of sessions) session.terminate();
+      }
+      // Only now: closing HTTP connections earlier could cut WebSockets before their 1001 was sent.
+      http.closeAllConnections();
+      wss.close();
+      await httpClosed;
+      log.info({}, "stopped");
+    })();
+    return closing;
+  };
+
+  log.info({ url, host: address.address, port: address.port, limits }, "listening");
+  return { url, host: address.address, port: address.port, limits, close, stats };
+}
+
+function listen(http: ReturnType<typeof createServer>, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(new ListenError(host, port, err));
+    http.once("error", onError);
+    try {
+      http.listen({ host, port }, () => {
+        http.off("error", onError);
+        resolve();
+      });
+    } catch (err) {
+      // listen() throws synchronously for an invalid port (RangeError) before any 'error' event.
+      http.off("error", onError);
+      reject(new ListenError(host, port, err));
+    }
+  });
+}

@@ -1,0 +1,348 @@
+import {
+  type ClientMessage,
+  type MemberInfo,
+  parseClientMessage,
+  type ServerMessage,
+  SignalCloseCode,
+  type SignalErrorCode,
+} from "@ipop/shared";
+import { WebSocket } from "ws";
+import type { SignalServerLimits } from "./limits.js";
+import { wireLimits } from "./limits.js";
+import type { SignalLogger } from "./logger.js";
+import type { NetworkRegistry } from "./network-registry.js";
+import { TokenBucket } from "./rate-limiter.js";
+import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
+
+/** What a session needs from the server that owns it. */
+export interface SessionContext {
+  readonly limits: SignalServerLimits;
+  readonly registry: NetworkRegistry<Session>;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** True once the server is shutting down: departures are then not announced to the others, who leave too. */
+  isShuttingDown(): boolean;
+  /** Called exactly once, when the socket has closed, so the server can forget the session. */
+  onClosed(session: Session): void;
+}
+
+type State =
+  | { readonly kind: "waiting" }
+  | { readonly kind: "joined"; readonly network: string; readonly member: MemberInfo }
+  | { readonly kind: "closing" };
+
+/**
+ * One WebSocket connection: its protocol state (waiting for join, joined, closing) and its limits (join timer,
+ * token bucket, invalid-message streak, liveness, outgoing buffer). Every event handler is guarded: whatever a
+ * client sends, the worst outcome is that this one connection is closed.
+ */
+export class Session {
+  private state: State = { kind: "waiting" };
+  private joinTimer: NodeJS.Timeout | undefined;
+  private readonly messages: TokenBucket;
+  private readonly strikes: TokenBucket;
+  private invalidStreak = 0;
+  private answeredPing = true;
+  private readonly log: SignalLogger;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+    log: SignalLogger,
+  ) {
+    const { limits } = ctx;
+    const now = ctx.now();
+    this.messages = new TokenBucket(limits.burstMessages, limits.messagesPerSecond, now);
+    // Strikes recover one per second: an occasional overshoot is forgiven, a sustained one is not.
+    this.strikes = new TokenBucket(limits.rateLimitStrikes, 1, now);
+    this.log = log;
+  }
+
+  /** Attaches the socket's event handlers and starts the join timer. Call once. */
+  start(): void {
+    this.ws.binaryType = "nodebuffer";
+    this.ws.on("message", (data, isBinary) => this.guard(() => this.onMessage(rawDataToBuffer(data), isBinary)));
+    this.ws.on("pong", () => {
+      this.answeredPing = true;
+    });
+    this.ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
+    this.ws.on("close", (code) => {
+      try {
+        this.guard(() => this.onSocketClose(code));
+      } finally {
+        // Whatever happened above, the server must forget this session or it would leak.
+        this.ctx.onClosed(this);
+      }
+    });
+    this.armJoinTimer();
+    this.log.debug({}, "connected");
+  }
+
+  /** The network and node id this session holds, if joined. */
+  get membership(): { readonly network: string; readonly nodeId: string } | undefined {
+    return this.state.kind === "joined"
+      ? { network: this.state.network, nodeId: this.state.member.nodeId }
+      : undefined;
+  }
+
+  /**
+   * Liveness tick, called by the server every ping interval: terminates the connection if the previous ping
+   * went unanswered (a crashed host or a dead NAT mapping), otherwise sends a new ping.
+   */
+  heartbeat(): void {
+    if (this.state.kind === "closing") return;
+    if (!this.answeredPing) {
+      this.log.info(this.logFields(), "no pong, terminating");
+      this.end("terminate");
+      return;
+    }
+    this.answeredPing = false;
+    this.guard(() => this.ws.ping());
+  }
+
+  /** Closes the connection with `code` (e.g. 1001 at shutdown). Idempotent. */
+  close(code: number, reason: string): void {
+    this.end({ code, reason });
+  }
+
+  /** Ends the connection at once, without a close handshake. */
+  terminate(): void {
+    this.end("terminate");
+  }
+
+  /**
+   * Queues an already-encoded server message. A peer that stops reading is terminated once its queue passes
+   * `maxBufferedBytes`, so it cannot make the server hold an unbounded backlog.
+   */
+  deliver(text: string): void {
+    if (this.state.kind === "closing" || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount + text.length > this.ctx.limits.maxBufferedBytes) {
+      this.log.warn({ ...this.logFields(), buffered: this.ws.bufferedAmount }, "peer is not reading, terminating");
+      this.end("terminate");
+      return;
+    }
+    this.ws.send(text);
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state.kind === "closing") return;
+    // Every frame costs a token, valid or not, so invalid traffic is rate-limited too.
+    const allowed = this.messages.take(this.ctx.now());
+    if (isBinary) {
+      if (allowed) this.refuse("bad-message", "binary frames are not accepted; send JSON text frames", undefined, true);
+      else this.rateLimited(undefined);
+      return;
+    }
+    if (data.length > this.ctx.limits.maxMessageBytes) {
+      // ws's maxPayload closes the socket first; this stays in case the two limits are ever configured apart.
+      this.refuse("too-large", `message exceeds ${this.ctx.limits.maxMessageBytes} bytes`, undefined, true);
+      return;
+    }
+    const parsed = parseClientMessage(data.toString("utf8"));
+    if (!allowed) {
+      this.rateLimited(parsed.ok && parsed.value.t === "send" ? parsed.value.ref : undefined);
+      return;
+    }
+    if (!parsed.ok) {
+      this.refuse(parsed.code, parsed.message, undefined, true);
+      return;
+    }
+    this.dispatch(parsed.value);
+  }
+
+  private dispatch(message: ClientMessage): void {
+    switch (message.t) {
+      case "join":
+        this.onJoin(message.network, message.member);
+        return;
+      case "send":
+        this.onSend(message.to, message.body, message.ref);
+        return;
+      case "leave":
+        this.onLeave();
+        return;
+    }
+  }
+
+  private onJoin(network: string, member: MemberInfo): void {
+    if (this.state.kind === "joined") {
+      this.refuse("already-joined", `already joined network ${this.state.network}; leave first`, undefined, true);
+      return;
+    }
+    const outcome = this.ctx.registry.join(network, member, this);
+    if (!outcome.ok) {
+      this.refuse("network-full", `network ${network} has reached its limit of ${this.ctx.limits.maxMembers} members`);
+      this.log.info({ network, nodeId: member.nodeId }, "join refused: network full");
+      this.end({ code: SignalCloseCode.networkFull, reason: "network full" });
+      return;
+    }
+    this.invalidStreak = 0;
+    this.clearJoinTimer();
+    this.state = { kind: "joined", network, member };
+    if (outcome.replaced !== undefined) {
+      this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
+      outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
+    }
+    this.send({
+      v: 1,
+      t: "welcome",
+      network,
+      members: outcome.others.map((m) => m.info),
+      limits: wireLimits(this.ctx.limits),
+    });
+    const others = outcome.others.map((m) => m.peer);
+    if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
+    broadcast(others, { v: 1, t: "member-joined", member });
+    this.log.info({ network, nodeId: member.nodeId, name: member.name, ip: member.ip }, "joined");
+  }
+
+  private onSend(to: string, body: unknown, ref: number | undefined): void {
+    if (this.state.kind !== "joined") {
+      this.refuse("not-joined", "join a network before sending", ref, true);
+      return;
+    }
+    this.invalidStreak = 0;
+    const { network, member } = this.state;
+    const target = this.ctx.registry.lookup(network, to);
+    if (target === undefined) {
+      // Not counted as invalid: the peer may simply have left a moment ago.
+      this.refuse("unknown-peer", `no member ${to} in network ${network}`, ref);
+      return;
+    }
+    const text = encodeServerMessage({ v: 1, t: "message", from: member.nodeId, body });
+    if (text === undefined) {
+      this.refuse("bad-message", "send.body is nested too deeply to forward", ref, true);
+      return;
+    }
+    // Re-encoding can grow a body (1e20 becomes 100000000000000000000); the receiver must still accept it.
+    if (Buffer.byteLength(text) > this.ctx.limits.maxMessageBytes) {
+      this.refuse("too-large", `forwarded message would exceed ${this.ctx.limits.maxMessageBytes} bytes`, ref, true);
+      return;
+    }
+    target.deliver(text);
+  }
+
+  private onLeave(): void {
+    if (this.state.kind !== "joined") {
+      this.refuse("not-joined", "not in a network", undefined, true);
+      return;
+    }
+    this.invalidStreak = 0;
+    const { network, member } = this.state;
+    this.state = { kind: "waiting" };
+    this.departed(network, member.nodeId, "leave");
+    // Back to waiting: an idle connection must not outlive the join timeout just by having joined once.
+    this.armJoinTimer();
+  }
+
+  private onSocketClose(code: number): void {
+    const wasClosing = this.state.kind === "closing";
+    this.end("already-closed");
+    this.log.debug({ code, byServer: wasClosing }, "disconnected");
+  }
+
+  /** The one way out of the open states: frees the membership, stops timers, closes the socket. Idempotent. */
+  private end(how: { code: number; reason: string } | "terminate" | "already-closed"): void {
+    const previous = this.state;
+    if (previous.kind === "closing") return;
+    this.state = { kind: "closing" };
+    this.clearJoinTimer();
+    if (previous.kind === "joined") this.departed(previous.network, previous.member.nodeId, closeReason(how));
+    try {
+      if (how === "terminate") this.ws.terminate();
+      else if (how !== "already-closed") this.ws.close(how.code, how.reason);
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, "close failed, terminating");
+      this.ws.terminate();
+    }
+  }
+
+  /** Removes this session's membership and tells the rest of the network, unless it was already replaced. */
+  private departed(network: string, nodeId: string, reason: string): void {
+    if (!this.ctx.registry.leave(network, nodeId, this)) return;
+    this.log.info({ network, nodeId, reason }, "left");
+    if (this.ctx.isShuttingDown()) return;
+    const others = this.ctx.registry.members(network).map((m) => m.peer);
+    broadcast(others, { v: 1, t: "member-left", nodeId });
+  }
+
+  private refuse(code: SignalErrorCode, message: string, ref?: number, invalid = false): void {
+    this.send(ref === undefined ? { v: 1, t: "error", code, message } : { v: 1, t: "error", code, message, ref });
+    this.log.debug({ ...this.logFields(), code }, "refused a message");
+    if (!invalid) return;
+    this.invalidStreak++;
+    if (this.invalidStreak >= this.ctx.limits.maxInvalidMessages) {
+      this.log.info({ ...this.logFields(), invalid: this.invalidStreak }, "too many invalid messages, closing");
+      this.end({ code: SignalCloseCode.protocolError, reason: "too many invalid messages" });
+    }
+  }
+
+  private rateLimited(ref: number | undefined): void {
+    if (!this.strikes.take(this.ctx.now())) {
+      this.log.info(this.logFields(), "persistently over the rate limit, closing");
+      this.end({ code: SignalCloseCode.rateLimited, reason: "rate limit exceeded" });
+      return;
+    }
+    const message = `over the limit of ${this.ctx.limits.messagesPerSecond} messages per second; message dropped`;
+    this.refuse("rate-limited", message, ref);
+  }
+
+  private send(message: ServerMessage): void {
+    const text = encodeServerMessage(message);
+    if (text !== undefined) this.deliver(text);
+  }
+
+  private armJoinTimer(): void {
+    this.clearJoinTimer();
+    this.joinTimer = setTimeout(
+      () =>
+        this.guard(() => {
+          this.log.info({}, "no join in time, closing");
+          this.end({ code: SignalCloseCode.joinTimeout, reason: "join timeout" });
+        }),
+      this.ctx.limits.joinTimeoutMs,
+    );
+  }
+
+  private clearJoinTimer(): void {
+    if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
+    this.joinTimer = undefined;
+  }
+
+  private logFields(): Record<string, unknown> {
+    return this.state.kind === "joined" ? { network: this.state.network, nodeId: this.state.member.nodeId } : {};
+  }
+
+  /**
+   * Runs an event handler so that nothing it throws escapes into ws or the timer queue (where it would crash
+   * the process). A bug here costs this connection, not the server.
+   */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ ...this.logFields(), err: errorMessage(err) }, "internal error, dropping the connection");
+      try {
+        this.end("terminate");
+      } catch {
+        // Nothing more can be done for this connection; the server itself stays up.
+      }
+    }
+  }
+}
+
+function broadcast(peers: readonly Session[], message: ServerMessage): void {
+  const text = encodeServerMessage(message);
+  if (text === undefined) return;
+  for (const peer of peers) peer.deliver(text);
+}
+
+function closeReason(how: { code: number; reason: string } | "terminate" | "already-closed"): string {
+  if (how === "terminate") return "terminated";
+  if (how === "already-closed") return "disconnected";
+  return how.reason;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,226 @@
+/**
+ * Starting the real signaling server and agents inside a lab, and reading their state through
+ * `ipop status --json`. This is the agent CLI contract the lab tests hold the agent to:
+ *
+ * - `node signaling/dist/cli.js --listen 0.0.0.0:PORT` prints `listening on ws://HOST:PORT` on stdout.
+ * - `node node-agent/dist/cli.js up --signal URL --network NAME --ip 10.88.0.N/16 [--name] [--dev]
+ *   [--webrtc ndc|werift|wrtc]` runs in the foreground, logs JSON lines to stderr, and exits 0 on
+ *   SIGINT/SIGTERM after removing its TUN device.
+ * - `node node-agent/dist/cli.js status --json [--dev]`, run in the agent's namespace, prints one
+ *   {@link AgentStatus}; it exits non-zero when no agent runs.
+ */
+import { LabError } from "./errors.js";
+import type { Lab } from "./netns.js";
+import { AGENT_CLI, requireBuilt, SIGNAL_CLI } from "./paths.js";
+import type { ExitInfo, LabProcess } from "./process.js";
+import { type AgentStatus, parseAgentStatus } from "./status.js";
+
+/** First three octets of the virtual addresses the lab hands out: host hN gets 10.88.0.N. */
+export const VIRTUAL_PREFIX = "10.88.0";
+/** Prefix length of the virtual network. */
+export const VIRTUAL_PREFIX_LEN = 16;
+/** Port the signaling server listens on inside its namespace. */
+export const SIGNAL_PORT = 7070;
+
+/** WebRTC implementations the agent can use. */
+export type WebRtcBackend = "ndc" | "werift" | "wrtc";
+
+/** A running signaling server. */
+export interface SignalingServer {
+  proc: LabProcess;
+  /** URL the agents use, on the signaling namespace's underlay address. */
+  url: string;
+}
+
+/** Options of {@link startAgent}. */
+export interface AgentOptions {
+  signalUrl: string;
+  network: string;
+  /** Virtual IPv4 address, without prefix length. */
+  ip: string;
+  name?: string;
+  dev?: string;
+  webrtc?: WebRtcBackend;
+  /** More CLI arguments, appended. */
+  extraArgs?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running agent. */
+export interface Agent {
+  host: string;
+  options: AgentOptions;
+  proc: LabProcess;
+}
+
+/** A signaling server plus one agent per lab host. */
+export interface Overlay {
+  signaling: SignalingServer;
+  agents: Agent[];
+}
+
+/** Options of {@link startOverlay}. */
+export interface OverlayOptions {
+  network?: string;
+  webrtc?: WebRtcBackend;
+  /** Hosts that get an agent; default all of the lab's hosts. */
+  hosts?: readonly string[];
+}
+
+/** Options of the status helpers. */
+export interface StatusOptions {
+  dev?: string;
+  /** The agent's process: when it has exited, waiting stops early with its output in the error. */
+  proc?: LabProcess;
+}
+
+/** The virtual IP the lab gives `host` (h3 -> 10.88.0.3). */
+export function virtualIp(lab: Lab, host: string): string {
+  const i = lab.hosts.indexOf(host);
+  if (i < 0) throw new LabError("LAB_UNKNOWN_HOST", `${host} is not an agent host of this lab`);
+  return `${VIRTUAL_PREFIX}.${i + 1}`;
+}
+
+/** Starts the signaling server in the lab's signaling namespace and waits until it listens. */
+export async function startSignaling(lab: Lab, timeoutMs = 20_000): Promise<SignalingServer> {
+  const host = lab.signalHost;
+  if (!host) throw new LabError("LAB_UNKNOWN_HOST", "this lab was created without a signaling namespace");
+  const proc = lab.spawn(host, [process.execPath, requireBuilt(SIGNAL_CLI), "--listen", `0.0.0.0:${SIGNAL_PORT}`], {
+    label: "signaling",
+  });
+  const m = await proc.waitForLine(/listening on ws:\/\/\S+:(\d+)/, { timeoutMs });
+  return { proc, url: `ws://${lab.underlayIp(host)}:${m[1]}` };
+}
+
+/** The `ipop up` argv for `options`. */
+export function agentArgv(options: AgentOptions): string[] {
+  const argv = [
+    process.execPath,
+    requireBuilt(AGENT_CLI),
+    "up",
+    "--signal",
+    options.signalUrl,
+    "--network",
+    options.network,
+  ];
+  argv.push("--ip", `${options.ip}/${VIRTUAL_PREFIX_LEN}`);
+  if (options.name) argv.push("--name", options.name);
+  if (options.dev) argv.push("--dev", options.dev);
+  if (options.webrtc) argv.push("--webrtc", options.webrtc);
+  return [...argv, ...(options.extraArgs ?? [])];
+}
+
+/** Starts `ipop up` in `host`'s namespace. Returns at once; use {@link waitForPeersUp} to wait for links. */
+export function startAgent(lab: Lab, host: string, options: AgentOptions): Agent {
+  const proc = lab.spawn(host, agentArgv(options), {
+    label: `${host} agent`,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  return { host, options, proc };
+}
+
+/** Starts a signaling server and an agent on each host (hN: name hN, ip 10.88.0.N). */
+export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Promise<Overlay> {
+  requireBuilt(AGENT_CLI); // fail before starting anything
+  const signaling = await startSignaling(lab);
+  const agents = (options.hosts ?? lab.hosts).map((host) =>
+    startAgent(lab, host, {
+      signalUrl: signaling.url,
+      network: options.network ?? "lab",
+      ip: virtualIp(lab, host),
+      name: host,
+      ...(options.webrtc ? { webrtc: options.webrtc } : {}),
+    }),
+  );
+  return { signaling, agents };
+}
+
+/** SIGTERMs every agent, then the signaling server; resolves with each agent's exit, by host. */
+export async function stopOverlay(overlay: Overlay, timeoutMs = 10_000): Promise<Map<string, ExitInfo>> {
+  const exits = await Promise.all(overlay.agents.map((a) => a.proc.stop("SIGTERM", timeoutMs)));
+  await overlay.signaling.proc.stop("SIGTERM", timeoutMs);
+  return new Map(overlay.agents.map((a, i) => [a.host, exits[i]!]));
+}
+
+/**
+ * Runs `ipop status --json` in `host`'s namespace.
+ * @throws LabError AGENT_STATUS_FAILED when it exits non-zero or prints something off-contract
+ */
+export async function agentStatus(lab: Lab, host: string, options: StatusOptions = {}): Promise<AgentStatus> {
+  const argv = [
+    process.execPath,
+    requireBuilt(AGENT_CLI),
+    "status",
+    "--json",
+    ...(options.dev ? ["--dev", options.dev] : []),
+  ];
+  const r = await lab.exec(host, argv, { timeoutMs: 15_000 });
+  if (r.code !== 0) {
+    const why = (r.stderr.trim() || r.stdout.trim()).slice(0, 500);
+    throw new LabError("AGENT_STATUS_FAILED", `ipop status in ${host} exited ${r.code ?? r.signal}: ${why}`);
+  }
+  return parseAgentStatus(r.stdout);
+}
+
+/**
+ * Polls `ipop status` in `host` until a peer with each of `expectedIps` is "up" and signaling is connected.
+ * @returns the status that satisfied the wait
+ * @throws LabError LAB_TIMEOUT with the last status or error, or LAB_PROCESS_EXITED if the agent died
+ */
+export async function waitForPeersUp(
+  lab: Lab,
+  host: string,
+  expectedIps: readonly string[],
+  timeoutMs: number,
+  options: StatusOptions = {},
+): Promise<AgentStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no status yet";
+  for (;;) {
+    if (options.proc?.exitInfo) {
+      const e = options.proc.exitInfo;
+      throw new LabError(
+        "LAB_PROCESS_EXITED",
+        `${host} agent exited (${e.code ?? e.signal}) while waiting for peers; output:\n${options.proc.tail()}`,
+      );
+    }
+    if (lab.destroyed) throw new LabError("LAB_DESTROYED", `lab destroyed while waiting for ${host}'s peers`);
+    try {
+      const status = await agentStatus(lab, host, options);
+      const up = new Set(status.peers.filter((p) => p.state === "up").map((p) => p.ip));
+      if (status.signaling.state === "connected" && expectedIps.every((ip) => up.has(ip))) return status;
+      last = `signaling ${status.signaling.state}; peers ${summarizePeers(status)}`;
+    } catch (e) {
+      if (!(e instanceof LabError)) throw e;
+      last = e.message;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const tail = options.proc ? `\nagent output:\n${options.proc.tail()}` : "";
+  throw new LabError(
+    "LAB_TIMEOUT",
+    `${host}: peers [${expectedIps.join(", ")}] not all up within ${timeoutMs} ms; last: ${last}${tail}`,
+  );
+}
+
+/** Waits until every agent of `overlay` sees all the others up. */
+export async function waitForOverlayUp(lab: Lab, overlay: Overlay, timeoutMs: number): Promise<AgentStatus[]> {
+  const ips = overlay.agents.map((a) => a.options.ip);
+  return Promise.all(
+    overlay.agents.map((a) =>
+      waitForPeersUp(
+        lab,
+        a.host,
+        ips.filter((ip) => ip !== a.options.ip),
+        timeoutMs,
+        { proc: a.proc, ...(a.options.dev ? { dev: a.options.dev } : {}) },
+      ),
+    ),
+  );
+}
+
+/** "h2 10.88.0.2 up, h3 10.88.0.3 connecting" */
+function summarizePeers(status: AgentStatus): string {
+  return status.peers.map((p) => `${p.name} ${p.ip} ${p.state}`).join(", ") || "none";
+}

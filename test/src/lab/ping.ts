@@ -1,0 +1,78 @@
+/**
+ * Running iputils `ping` inside lab namespaces and reading its summary.
+ */
+import type { Lab } from "./netns.js";
+
+/** The numbers of ping's summary line, plus the raw output for messages. */
+export interface PingResult {
+  transmitted: number;
+  received: number;
+  /** Echo requests that got no reply (transmitted - received). */
+  lost: number;
+  /** Average round trip in ms, when any reply came back. */
+  avgRttMs: number | undefined;
+  /** ping's exit code: 0 when at least one reply came back. */
+  code: number | null;
+  /** "N packets transmitted, ..." and the rtt line, joined; or the error output when there is none. */
+  summary: string;
+}
+
+/** Options of {@link ping}. */
+export interface PingOptions {
+  /** -c, default 3 */
+  count?: number;
+  /** -i in seconds, default 0.2 */
+  intervalS?: number;
+  /** -W: seconds to wait for each reply, default 2 */
+  waitS?: number;
+}
+
+/**
+ * Parses iputils ping output. Unknown or missing summary gives transmitted = received = 0.
+ */
+export function parsePing(output: string, code: number | null = null): PingResult {
+  const stats = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  const rtt = /= [\d.]+\/([\d.]+)\/[\d.]+\/[\d.]+ ms/.exec(output);
+  const transmitted = Number(stats?.[1] ?? 0);
+  const received = Number(stats?.[2] ?? 0);
+  const lines = output.split("\n").filter((l) => /packets transmitted|^rtt /.test(l));
+  return {
+    transmitted,
+    received,
+    lost: transmitted - received,
+    avgRttMs: rtt ? Number(rtt[1]) : undefined,
+    code,
+    summary: lines.join("; ") || output.trim().split("\n").slice(-2).join("; "),
+  };
+}
+
+/** Runs `ping` from `host` to `dst` (-n, numeric) and parses the result. Never throws for loss. */
+export async function ping(lab: Lab, host: string, dst: string, options: PingOptions = {}): Promise<PingResult> {
+  const count = options.count ?? 3;
+  const intervalS = options.intervalS ?? 0.2;
+  const waitS = options.waitS ?? 2;
+  const argv = ["ping", "-n", "-c", String(count), "-i", String(intervalS), "-W", String(waitS), dst];
+  const timeoutMs = (count * intervalS + waitS + 10) * 1000;
+  const r = await lab.exec(host, argv, { timeoutMs });
+  return parsePing(r.stdout + r.stderr, r.code);
+}
+
+/**
+ * Pings until a run gets every reply, up to `attempts` runs; for links that are still coming up.
+ * @returns the last run (check `lost === 0`)
+ */
+export async function pingUntilClean(
+  lab: Lab,
+  host: string,
+  dst: string,
+  attempts = 5,
+  options: PingOptions = {},
+): Promise<PingResult> {
+  let last: PingResult | undefined;
+  for (let i = 0; i < attempts; i++) {
+    last = await ping(lab, host, dst, options);
+    if (last.transmitted > 0 && last.lost === 0) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return last!;
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { addressHost, parseAgentStatus } from "./status.js";
+
+const peer = {
+  id: "p2",
+  name: "h2",
+  ip: "10.88.0.2",
+  state: "up",
+  role: "offerer",
+  candidateType: "host",
+  remoteAddress: "172.31.250.2:40000",
+  rttMs: 0.8,
+  tx: { bytes: 100, packets: 1 },
+  rx: { bytes: 200, packets: 2 },
+  drops: {},
+};
+const status = {
+  version: 1,
+  node: {
+    id: "p1",
+    name: "h1",
+    ip: "10.88.0.1",
+    prefix: 16,
+    network: "lab",
+    dev: "ipop0",
+    webrtc: "ndc",
+    uptimeMs: 1000,
+  },
+  signaling: { url: "ws://172.31.250.253:7070", state: "connected", reconnects: 0 },
+  peers: [peer],
+  drops: {},
+};
+
+test("parseAgentStatus accepts the version 1 contract", () => {
+  assert.deepEqual(parseAgentStatus(JSON.stringify(status)), status);
+});
+
+test("parseAgentStatus names the field that breaks the contract", () => {
+  const broken = { ...status, peers: [{ ...peer, state: "UP" }] };
+  assert.throws(() => parseAgentStatus(JSON.stringify(broken)), /peers\[0\]\.state/);
+  assert.throws(() => parseAgentStatus("agent not running"), { code: "AGENT_STATUS_FAILED" });
+  assert.throws(() => parseAgentStatus(JSON.stringify({ ...status, version: 2 })), /version 2/);
+});
+
+test("addressHost strips port, brackets and zone", () => {
+  assert.equal(addressHost("172.31.250.2:5000"), "172.31.250.2");
+  assert.equal(addressHost("172.31.250.2"), "172.31.250.2");
+  assert.equal(addressHost("[fe80::1%eth0]:5000"), "fe80::1");
+  assert.equal(addressHost("FE80::1"), "fe80::1");
+});

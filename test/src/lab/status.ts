@@ -1,0 +1,122 @@
+/**
+ * The JSON printed by `ipop status --json` (version 1), as the lab reads it. Parsing checks the shape,
+ * so a drift in the agent's output fails loudly here instead of as a confusing timeout later.
+ */
+import { LabError } from "./errors.js";
+
+/** Byte and packet counters of one direction. */
+export interface Counter {
+  bytes: number;
+  packets: number;
+}
+
+/** Connection state of a peer link. */
+export type PeerState = "connecting" | "up" | "down";
+/** ICE candidate type of the selected pair's remote side. */
+export type CandidateType = "host" | "srflx" | "prflx" | "relay";
+
+/** One peer as the agent sees it. */
+export interface PeerStatus {
+  id: string;
+  name: string;
+  ip: string;
+  state: PeerState;
+  role: string;
+  candidateType: CandidateType | null;
+  remoteAddress: string | null;
+  rttMs: number | null;
+  tx: Counter;
+  rx: Counter;
+  drops: Record<string, number>;
+}
+
+/** Everything `ipop status --json` reports. */
+export interface AgentStatus {
+  version: 1;
+  node: {
+    id: string;
+    name: string;
+    ip: string;
+    prefix: number;
+    network: string;
+    dev: string;
+    webrtc: string;
+    uptimeMs: number;
+  };
+  signaling: { url: string; state: "connected" | "connecting" | "disconnected"; reconnects: number };
+  peers: PeerStatus[];
+  drops: Record<string, number>;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Parses and checks the output of `ipop status --json`.
+ * @throws LabError AGENT_STATUS_FAILED naming the first field that does not match the contract
+ */
+export function parseAgentStatus(text: string): AgentStatus {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bad(`is not JSON: ${text.slice(0, 200)}`);
+  }
+  const root = obj(value, "status");
+  if (root.version !== 1) throw bad(`has version ${String(root.version)}, expected 1`);
+  const node = obj(root.node, "node");
+  for (const k of ["id", "name", "ip", "network", "dev", "webrtc"]) str(node[k], `node.${k}`);
+  num(node.prefix, "node.prefix");
+  num(node.uptimeMs, "node.uptimeMs");
+  const sig = obj(root.signaling, "signaling");
+  str(sig.url, "signaling.url");
+  oneOf(sig.state, ["connected", "connecting", "disconnected"], "signaling.state");
+  num(sig.reconnects, "signaling.reconnects");
+  if (!Array.isArray(root.peers)) throw bad("peers is not an array");
+  for (const [i, p] of root.peers.entries()) checkPeer(p, `peers[${i}]`);
+  obj(root.drops, "drops");
+  return root as unknown as AgentStatus;
+}
+
+function checkPeer(value: unknown, at: string): void {
+  const p = obj(value, at);
+  for (const k of ["id", "name", "ip", "role"]) str(p[k], `${at}.${k}`);
+  oneOf(p.state, ["connecting", "up", "down"], `${at}.state`);
+  oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
+  if (p.remoteAddress !== null) str(p.remoteAddress, `${at}.remoteAddress`);
+  if (p.rttMs !== null) num(p.rttMs, `${at}.rttMs`);
+  for (const dir of ["tx", "rx"]) {
+    const c = obj(p[dir], `${at}.${dir}`);
+    num(c.bytes, `${at}.${dir}.bytes`);
+    num(c.packets, `${at}.${dir}.packets`);
+  }
+  obj(p.drops, `${at}.drops`);
+}
+
+function bad(what: string): LabError {
+  return new LabError("AGENT_STATUS_FAILED", `ipop status --json output ${what}`);
+}
+function obj(v: unknown, at: string): Json {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw bad(`field ${at} is not an object`);
+  return v as Json;
+}
+function str(v: unknown, at: string): void {
+  if (typeof v !== "string") throw bad(`field ${at} is not a string`);
+}
+function num(v: unknown, at: string): void {
+  if (typeof v !== "number" || !Number.isFinite(v)) throw bad(`field ${at} is not a number`);
+}
+function oneOf(v: unknown, allowed: readonly unknown[], at: string): void {
+  if (!allowed.includes(v)) throw bad(`field ${at} is ${JSON.stringify(v)}, not one of ${JSON.stringify(allowed)}`);
+}
+
+/**
+ * The address part of a status `remoteAddress` ("172.31.250.2:5000", "[fe80::1%eth0]:5000", "172.31.250.2"),
+ * without port, brackets or IPv6 zone.
+ */
+export function addressHost(remote: string): string {
+  let host = remote;
+  const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(remote);
+  if (bracket) host = bracket[1]!;
+  else if (/^[^:]+:\d+$/.test(remote)) host = remote.slice(0, remote.lastIndexOf(":"));
+  return host.replace(/%.*$/, "").toLowerCase();
+}
