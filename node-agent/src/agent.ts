@@ -12,8 +12,8 @@ import {
   parseIpv4Address,
 } from "@ipop/shared";
 import type { Logger } from "pino";
-import { parseLinkSignal } from "./link-signal.js";
 import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
+import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
@@ -118,7 +118,8 @@ export class Agent {
     switch (action.type) {
       case "send-frame": {
         const link = this.links.get(action.linkId);
-        if (link === undefined || !link.send(action.channel, action.frame)) this.countSendDrop(action.linkId, action.channel);
+        if (link === undefined || !link.send(action.channel, action.frame))
+          this.countSendDrop(action.linkId, action.channel);
         return;
       }
       case "deliver":

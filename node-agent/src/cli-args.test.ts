@@ -13,8 +13,26 @@ test("ipop up: defaults and a full set of options", () => {
     { dev: up.dev, webrtc: up.webrtc, mtu: up.mtu, name: up.name, prefix: up.address.prefixLength, ice: up.iceServers },
     { dev: "ipop0", webrtc: "ndc", mtu: 1400, name: "h5", prefix: 16, ice: [] },
   );
-  const all = parseCli([...base, "--dev", "ov1", "--webrtc", "werift", "--mtu", "1280", "--ice-server", "stun:127.0.0.1:3478", "--log-level", "debug"]);
-  assert.ok(all.command === "up" && all.dev === "ov1" && all.webrtc === "werift" && all.mtu === 1280 && all.iceServers.length === 1);
+  const all = parseCli([
+    ...base,
+    "--dev",
+    "ov1",
+    "--webrtc",
+    "werift",
+    "--mtu",
+    "1280",
+    "--ice-server",
+    "stun:127.0.0.1:3478",
+    "--log-level",
+    "debug",
+  ]);
+  assert.ok(
+    all.command === "up" &&
+      all.dev === "ov1" &&
+      all.webrtc === "werift" &&
+      all.mtu === 1280 &&
+      all.iceServers.length === 1,
+  );
 });
 
 test("bad arguments are refused with a message naming the problem", () => {

@@ -1,6 +1,12 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { type Ipv4Interface, isMemberName, isNetworkName, MAX_DATA_PAYLOAD_BYTES, parseIpv4Interface } from "@ipop/shared";
+import {
+  type Ipv4Interface,
+  isMemberName,
+  isNetworkName,
+  MAX_DATA_PAYLOAD_BYTES,
+  parseIpv4Interface,
+} from "@ipop/shared";
 import { UsageError } from "./errors.js";
 import type { WebRtcBackendName } from "./link/peer-link.js";
 
@@ -94,28 +100,34 @@ function parseUp(args: readonly string[]): UpOptions {
   } catch {
     throw new UsageError(`--signal "${signal}" is not a URL; use ws://HOST:PORT or wss://HOST:PORT`);
   }
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
+  if (url.protocol !== "ws:" && url.protocol !== "wss:")
+    throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
   const network = required(v.network, "--network NAME");
-  if (!isNetworkName(network)) throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
+  if (!isNetworkName(network))
+    throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
   const cidr = required(v.ip, "--ip A.B.C.D/N, e.g. --ip 10.88.0.5/16");
   const address = parseIpv4Interface(cidr);
   if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
   const name = (v.name as string | undefined) ?? defaultName();
-  if (!isMemberName(name)) throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
+  if (!isMemberName(name))
+    throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
   const dev = v.dev as string;
   if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
   const webrtc = v.webrtc as string;
-  if (!(BACKENDS as readonly string[]).includes(webrtc)) throw new UsageError(`--webrtc must be one of ${BACKENDS.join(", ")}`);
+  if (!(BACKENDS as readonly string[]).includes(webrtc))
+    throw new UsageError(`--webrtc must be one of ${BACKENDS.join(", ")}`);
   const mtu = /^\d{1,5}$/.test(v.mtu as string) ? Number(v.mtu) : Number.NaN;
   if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
     throw new UsageError(`--mtu must be an integer from ${MIN_MTU} to ${MAX_MTU}`);
   }
   const iceServers = v["ice-server"] as string[];
   for (const server of iceServers) {
-    if (!/^(stun|turn|turns):[^\s]+$/.test(server)) throw new UsageError(`--ice-server "${server}" must be a stun:, turn: or turns: URL`);
+    if (!/^(stun|turn|turns):[^\s]+$/.test(server))
+      throw new UsageError(`--ice-server "${server}" must be a stun:, turn: or turns: URL`);
   }
   const logLevel = v["log-level"] as string;
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   return {
     command: "up",
     signal,
@@ -132,10 +144,10 @@ function parseUp(args: readonly string[]): UpOptions {
 }
 
 function parseStatus(args: readonly string[]): StatusOptions {
-  const v = parse(args, { json: { type: "boolean", default: false }, dev: { type: "string", default: "ipop0" } }) as Record<
-    string,
-    string | boolean | undefined
-  >;
+  const v = parse(args, {
+    json: { type: "boolean", default: false },
+    dev: { type: "string", default: "ipop0" },
+  }) as Record<string, string | boolean | undefined>;
   const dev = v.dev as string;
   if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
   return { command: "status", json: v.json === true, dev };

@@ -98,7 +98,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof AgentError ? error.message : (error as Error)?.stack ?? String(error);
+    const message = error instanceof AgentError ? error.message : ((error as Error)?.stack ?? String(error));
     process.stderr.write(`ipop: ${message}\n`);
     process.exitCode = 1;
   },

@@ -2,12 +2,7 @@
  * Errors of the agent, each with a stable `code` that scripts and tests can match on. Messages say
  * what to do about the problem.
  */
-export type AgentErrorCode =
-  | "IPOP_USAGE"
-  | "IPOP_TUN"
-  | "IPOP_CONTROL"
-  | "IPOP_NOT_RUNNING"
-  | "IPOP_SIGNALING";
+export type AgentErrorCode = "IPOP_USAGE" | "IPOP_TUN" | "IPOP_CONTROL" | "IPOP_NOT_RUNNING" | "IPOP_SIGNALING";
 
 export class AgentError extends Error {
   constructor(

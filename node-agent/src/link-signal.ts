@@ -13,11 +13,13 @@ export function parseLinkSignal(payload: unknown): LinkSignal | string {
   const p = payload as Record<string, unknown>;
   if (p.kind === "description") {
     if (p.type !== "offer" && p.type !== "answer") return "description type must be offer or answer";
-    if (typeof p.sdp !== "string" || p.sdp.length === 0 || p.sdp.length > MAX_SDP_CHARS) return "description sdp is missing or too long";
+    if (typeof p.sdp !== "string" || p.sdp.length === 0 || p.sdp.length > MAX_SDP_CHARS)
+      return "description sdp is missing or too long";
     return { kind: "description", type: p.type, sdp: p.sdp };
   }
   if (p.kind === "candidate") {
-    if (typeof p.candidate !== "string" || p.candidate.length > MAX_CANDIDATE_CHARS) return "candidate is missing or too long";
+    if (typeof p.candidate !== "string" || p.candidate.length > MAX_CANDIDATE_CHARS)
+      return "candidate is missing or too long";
     if (p.sdpMid !== null && typeof p.sdpMid !== "string") return "candidate sdpMid must be a string or null";
     return { kind: "candidate", candidate: p.candidate, sdpMid: (p.sdpMid as string | null) ?? null };
   }

@@ -1,9 +1,9 @@
 import {
   type MemberInfo,
   parseServerMessage,
-  SIGNAL_PROTOCOL_VERSION,
   type ServerLimits,
   type ServerMessage,
+  SIGNAL_PROTOCOL_VERSION,
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import WebSocket from "ws";

@@ -17,7 +17,11 @@ export function controlRequest(path: string, op: string, timeoutMs = 5_000): Pro
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
-        reject(new NotRunningError(`no agent is running for this device in this network namespace (${path} not listening); start one with \`ipop up\``));
+        reject(
+          new NotRunningError(
+            `no agent is running for this device in this network namespace (${path} not listening); start one with \`ipop up\``,
+          ),
+        );
       } else if (error.code === "EACCES") {
         reject(new ControlError(`permission denied on ${path}: run as root`));
       } else reject(new ControlError(`control socket ${path}: ${error.message}`));

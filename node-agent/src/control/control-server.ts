@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
 import { createServer, type Server, type Socket } from "node:net";
+import { dirname } from "node:path";
 import { ControlError } from "../errors.js";
 
 /** A request is one short JSON line: `{"op":"status"}`. Anything longer is refused. */

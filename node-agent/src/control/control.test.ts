@@ -28,7 +28,10 @@ test("control socket answers requests, refuses bad ones, and reports a missing a
   });
   t.after(() => server.close());
   assert.deepEqual(await controlRequest(path, "status"), { hello: "world" });
-  await assert.rejects(controlRequest(path, "reboot"), (e: unknown) => e instanceof ControlError && /unknown op/.test(e.message));
+  await assert.rejects(
+    controlRequest(path, "reboot"),
+    (e: unknown) => e instanceof ControlError && /unknown op/.test(e.message),
+  );
   assert.deepEqual(JSON.parse(await raw("not json\n")), { ok: false, error: "request is not JSON" });
   assert.deepEqual(JSON.parse(await raw('{"x":1}\n')), { ok: false, error: "request needs an op" });
   assert.deepEqual(JSON.parse(await raw("x".repeat(10_000))), { ok: false, error: "request too large" });

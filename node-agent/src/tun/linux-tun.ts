@@ -42,7 +42,8 @@ export class LinuxTun implements TunDevice {
       return new LinuxTun(actual, mtu, handle);
     } catch (error) {
       const errno = (error as { errno?: number }).errno;
-      const hint = errno === 1 ? " (run as root, or with CAP_NET_ADMIN)" : errno === 16 ? " (the device is in use)" : "";
+      const hint =
+        errno === 1 ? " (run as root, or with CAP_NET_ADMIN)" : errno === 16 ? " (the device is in use)" : "";
       throw new TunError(`cannot create TUN device ${name}: ${(error as Error).message}${hint}`);
     }
   }

@@ -2,8 +2,9 @@
  * Exercises a real TUN device end to end; run by linux-tun.lab.test.ts inside a fresh network
  * namespace (`unshare --net`), so its addresses and packets exist nowhere else. Prints one JSON line.
  */
-import { createSocket } from "node:dgram";
+
 import { execFileSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { checkIpv4Packet, internetChecksum, ipv4Destination, ipv4Protocol, ipv4Source } from "@ipop/shared";
 import { LinuxTun } from "./linux-tun.js";
 import { configureTun } from "./net-config.js";
@@ -14,7 +15,10 @@ const REMOTE = 0x0a4d0002; // 10.77.0.2
 const tun = LinuxTun.open("probe0", 1400);
 await configureTun(tun.name, "10.77.0.1/24", 1400);
 // /sys shows the namespace it was mounted in, not ours: ask iproute2.
-const linkInfo = (dev: string) => JSON.parse(execFileSync("ip", ["-j", "link", "show"], { encoding: "utf8" })).find((l: { ifname: string }) => l.ifname === dev);
+const linkInfo = (dev: string) =>
+  JSON.parse(execFileSync("ip", ["-j", "link", "show"], { encoding: "utf8" })).find(
+    (l: { ifname: string }) => l.ifname === dev,
+  );
 const txqueuelen = String(linkInfo(tun.name)?.txqlen);
 const socket = createSocket("udp4");
 await new Promise<void>((resolve) => socket.bind(40000, "10.77.0.1", resolve));
