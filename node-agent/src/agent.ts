@@ -12,7 +12,7 @@ import {
   parseIpv4Address,
 } from "@ipop/shared";
 import type { Logger } from "pino";
-import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
+import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
@@ -242,7 +242,7 @@ export class Agent {
             ip: l.peer.ip,
             state: l.state === "up" ? "up" : "connecting",
             role: l.role,
-            candidateType: transport?.localCandidateType ?? null,
+            candidateType: pairType(transport),
             remoteAddress: transport?.remoteAddress ?? null,
             rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
             upForMs: l.upForMs === null ? null : Math.round(l.upForMs),
@@ -276,6 +276,17 @@ export class Agent {
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
     };
   }
+}
+
+/**
+ * One word for how the selected pair reaches the peer: relayed if either end is a relay, through a
+ * NAT mapping if either end is server- or peer-reflexive, else direct between host addresses.
+ */
+function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
+  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
+  if (types[0] === undefined && types[1] === undefined) return null;
+  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
+  return "host";
 }
 
 function compareIp(a: string, b: string): number {

@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   type Agent,
+  agentStatus,
   type Overlay,
   startAgent,
   startOverlay,
+  startSignaling,
   stopOverlay,
   virtualIp,
   type WebRtcBackend,
@@ -36,6 +38,22 @@ async function pingAllPairs(lab: Lab, hosts: readonly string[]): Promise<string[
     }
   }
   return failures;
+}
+
+/** Polls `ipop status` on `host` until `check` holds. */
+async function waitForStatus(
+  lab: Lab,
+  host: string,
+  check: (status: Awaited<ReturnType<typeof agentStatus>>) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await agentStatus(lab, host);
+    if (check(status)) return;
+    if (Date.now() > deadline) assert.fail(`${host}: status never matched: ${JSON.stringify(status.signaling)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Shuts the overlay down with SIGTERM and checks every agent exits 0 and removes its TUN device. */
@@ -145,7 +163,39 @@ describe("e2e: three agents over node-datachannel (default backend)", () => {
     assert.ok(lost <= 1, `h1 -> h2 lost ${lost} of ${transmitted}: ${runs.map((r) => r.summary).join(" | ")}`);
   });
 
-  test("(e) SIGTERM stops every agent with exit 0 and no TUN left; destroy leaves nothing", async () => {
+  test("(e) the signaling server restarts: links stay up, agents rejoin by themselves", {
+    timeout: 120_000,
+  }, async () => {
+    let stop = false;
+    const runs: PingResult[] = [];
+    const background = (async () => {
+      while (!stop) runs.push(await ping(lab, "h2", virtualIp(lab, "h3"), { count: 10, intervalS: 0.2, waitS: 2 }));
+    })();
+    try {
+      overlay.signaling.proc.kill("SIGKILL");
+      await overlay.signaling.proc.exited;
+      await waitForStatus(lab, "h1", (s) => s.signaling.state !== "connected", 15_000);
+      // With the server gone, every pair still talks over the links it has.
+      assert.deepEqual(await pingAllPairs(lab, lab.hosts), []);
+      overlay.signaling = await startSignaling(lab);
+      for (const host of lab.hosts) {
+        await waitForStatus(lab, host, (s) => s.signaling.state === "connected" && s.signaling.members === 2, 30_000);
+      }
+    } finally {
+      stop = true;
+      await background;
+    }
+    const transmitted = runs.reduce((n, r) => n + r.transmitted, 0);
+    const lost = runs.reduce((n, r) => n + r.lost, 0);
+    assert.ok(lost <= 1, `h2 -> h3 lost ${lost} of ${transmitted} while signaling restarted`);
+    // The links that carried traffic through the outage are the ones from before it.
+    for (const host of lab.hosts) {
+      const status = await agentStatus(lab, host);
+      assert.equal(status.peers.filter((p) => p.state === "up").length, 2, `${host}: ${JSON.stringify(status.peers)}`);
+    }
+  });
+
+  test("(f) SIGTERM stops every agent with exit 0 and no TUN left; destroy leaves nothing", async () => {
     await shutdownCleanly(lab, overlay);
     await lab.destroy();
     assert.deepEqual(lab.leftovers(), { namespaces: [], interfaces: [] });

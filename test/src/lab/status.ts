@@ -2,51 +2,11 @@
  * The JSON printed by `ipop status --json` (version 1), as the lab reads it. Parsing checks the shape,
  * so a drift in the agent's output fails loudly here instead of as a confusing timeout later.
  */
+
+import type { AgentStatus } from "@ipop/agent";
 import { LabError } from "./errors.js";
 
-/** Byte and packet counters of one direction. */
-export interface Counter {
-  bytes: number;
-  packets: number;
-}
-
-/** Connection state of a peer link. */
-export type PeerState = "connecting" | "up" | "down";
-/** ICE candidate type of the selected pair's remote side. */
-export type CandidateType = "host" | "srflx" | "prflx" | "relay";
-
-/** One peer as the agent sees it. */
-export interface PeerStatus {
-  id: string;
-  name: string;
-  ip: string;
-  state: PeerState;
-  role: string;
-  candidateType: CandidateType | null;
-  remoteAddress: string | null;
-  rttMs: number | null;
-  tx: Counter;
-  rx: Counter;
-  drops: Record<string, number>;
-}
-
-/** Everything `ipop status --json` reports. */
-export interface AgentStatus {
-  version: 1;
-  node: {
-    id: string;
-    name: string;
-    ip: string;
-    prefix: number;
-    network: string;
-    dev: string;
-    webrtc: string;
-    uptimeMs: number;
-  };
-  signaling: { url: string; state: "connected" | "connecting" | "disconnected"; reconnects: number };
-  peers: PeerStatus[];
-  drops: Record<string, number>;
-}
+export type { AgentStatus, PeerStatus } from "@ipop/agent";
 
 type Json = Record<string, unknown>;
 
@@ -66,11 +26,13 @@ export function parseAgentStatus(text: string): AgentStatus {
   const node = obj(root.node, "node");
   for (const k of ["id", "name", "ip", "network", "dev", "webrtc"]) str(node[k], `node.${k}`);
   num(node.prefix, "node.prefix");
+  num(node.mtu, "node.mtu");
   num(node.uptimeMs, "node.uptimeMs");
   const sig = obj(root.signaling, "signaling");
   str(sig.url, "signaling.url");
   oneOf(sig.state, ["connected", "connecting", "disconnected"], "signaling.state");
   num(sig.reconnects, "signaling.reconnects");
+  num(sig.members, "signaling.members");
   if (!Array.isArray(root.peers)) throw bad("peers is not an array");
   for (const [i, p] of root.peers.entries()) checkPeer(p, `peers[${i}]`);
   obj(root.drops, "drops");
@@ -80,10 +42,12 @@ export function parseAgentStatus(text: string): AgentStatus {
 function checkPeer(value: unknown, at: string): void {
   const p = obj(value, at);
   for (const k of ["id", "name", "ip", "role"]) str(p[k], `${at}.${k}`);
-  oneOf(p.state, ["connecting", "up", "down"], `${at}.state`);
+  oneOf(p.state, ["connecting", "up"], `${at}.state`);
+  oneOf(p.role, ["offerer", "answerer"], `${at}.role`);
   oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
   if (p.remoteAddress !== null) str(p.remoteAddress, `${at}.remoteAddress`);
   if (p.rttMs !== null) num(p.rttMs, `${at}.rttMs`);
+  if (p.upForMs !== null) num(p.upForMs, `${at}.upForMs`);
   for (const dir of ["tx", "rx"]) {
     const c = obj(p[dir], `${at}.${dir}`);
     num(c.bytes, `${at}.${dir}.bytes`);

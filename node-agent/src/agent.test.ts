@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseIpv4Interface } from "@ipop/shared";
+import { type SignalServer, startSignalServer } from "@ipop/signaling";
+import { pino } from "pino";
+import { Agent } from "./agent.js";
+import { createFakeLinkFactory } from "./link/fake-link.js";
+import { FakeTun } from "./tun/fake-tun.js";
+
+const links = createFakeLinkFactory();
+const agents: Agent[] = [];
+after(async () => {
+  for (const agent of agents) await agent.stop();
+});
+
+function startAgent(n: number, url: string): { agent: Agent; tun: FakeTun } {
+  const address = parseIpv4Interface(`10.88.0.${n}/16`);
+  assert.ok(typeof address !== "string");
+  const tun = new FakeTun();
+  const agent = new Agent({
+    signalUrl: url,
+    network: "unit",
+    address,
+    name: `h${n}`,
+    tun,
+    links,
+    iceServers: [],
+    logger: pino({ level: "silent" }),
+  });
+  agent.start();
+  agents.push(agent);
+  return { agent, tun };
+}
+
+/** A UDP-like IPv4 packet with a valid header checksum. */
+function packet(src: number, dst: number, marker: number): Uint8Array {
+  const p = new Uint8Array(28);
+  p.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 88, 0, src, 10, 88, 0, dst]);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  p[10] = (~sum >> 8) & 0xff;
+  p[11] = ~sum & 0xff;
+  p[27] = marker;
+  return p;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function peersUp(agent: Agent): Promise<number> {
+  return (await agent.status()).peers.filter((p) => p.state === "up").length;
+}
+
+async function delivers(from: FakeTun, to: FakeTun, src: number, dst: number, marker: number): Promise<void> {
+  from.inject(packet(src, dst, marker));
+  await until(`packet ${marker} from .${src} to .${dst}`, () =>
+    to.written.some((p) => p[27] === marker && p[15] === src),
+  );
+}
+
+test("agents link through the signaling server, carry packets, and survive its restart", async () => {
+  let server: SignalServer = await startSignalServer({ port: 0 });
+  const { port } = server;
+  const a = startAgent(1, server.url);
+  const b = startAgent(2, server.url);
+  await until("a and b linked", async () => (await peersUp(a.agent)) === 1 && (await peersUp(b.agent)) === 1);
+  await delivers(a.tun, b.tun, 1, 2, 1);
+  await delivers(b.tun, a.tun, 2, 1, 2);
+
+  const status = await a.agent.status();
+  assert.equal(status.signaling.state, "connected");
+  assert.equal(status.peers[0]!.ip, "10.88.0.2");
+  assert.equal(status.peers[0]!.tx.packets, 1);
+  assert.equal(status.peers[0]!.rx.packets, 1);
+
+  // The server goes away: links stay up and keep carrying packets.
+  await server.close();
+  await until("a notices", async () => (await a.agent.status()).signaling.state !== "connected");
+  await delivers(a.tun, b.tun, 1, 2, 3);
+
+  // It comes back on the same port: agents rejoin on their own, and a newcomer links to both.
+  server = await startSignalServer({ port });
+  await until("a rejoined", async () => (await a.agent.status()).signaling.state === "connected");
+  const c = startAgent(3, server.url);
+  await until("c linked to both", async () => (await peersUp(c.agent)) === 2);
+  await delivers(c.tun, a.tun, 3, 1, 4);
+  await delivers(b.tun, c.tun, 2, 3, 5);
+  assert.equal(await peersUp(a.agent), 2);
+  // The a-b link was never replaced.
+  const ab = (await a.agent.status()).peers.find((p) => p.ip === "10.88.0.2")!;
+  assert.ok(ab.tx.packets >= 2);
+  await server.close();
+});

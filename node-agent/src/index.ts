@@ -1,0 +1,10 @@
+/**
+ * @ipop/agent as a library: the agent shell and the types of its status output, for tests and tools
+ * that drive `ipop` programmatically.
+ */
+export { Agent, type AgentOptions } from "./agent.js";
+export { AgentError, type AgentErrorCode } from "./errors.js";
+export type { CandidateType, LinkSignal, PeerLink, PeerLinkFactory, WebRtcBackendName } from "./link/peer-link.js";
+export type { SignalingState } from "./signaling-client.js";
+export { type AgentStatus, formatStatus, type PeerStatus } from "./status.js";
+export type { TunDevice } from "./tun/tun-device.js";
