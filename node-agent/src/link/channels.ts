@@ -17,7 +17,8 @@ export interface ChannelSpec {
   /** Undefined for a reliable channel. */
   readonly maxRetransmits: number | undefined;
   /**
-   * `send()` drops a message while the channel's `bufferedAmount` is above this many bytes.
+   * `send()` drops a message while the channel's `bufferedAmount` is above this many bytes (a
+   * backend may lower it: `BackendTraits.highWaterMarks`).
    */
   readonly highWaterMark: number;
 }
@@ -40,8 +41,10 @@ export const CHANNEL_SPECS: Readonly<Record<LinkChannel, ChannelSpec>> = {
     id: 1,
     ordered: false,
     maxRetransmits: 0,
-    // IP packets: a deeper queue only adds latency (about 40 ms at 200 Mbit/s for 1 MiB), and TCP
-    // above reacts to a drop far better than to a growing delay, as on a real router.
-    highWaterMark: 1024 * 1024,
+    // IP packets: a deeper queue only adds latency, and TCP above reacts to a drop far better than
+    // to a growing delay, as on a real router. Measured on loopback, node-datachannel moves ~400
+    // Mbit/s with 16 KiB to 1 MiB queued alike, and wrtc is slower at 1 MiB than at 256 KiB; 256 KiB
+    // is ~5 ms of queue at 400 Mbit/s. (werift needs far less: see werift-link.ts.)
+    highWaterMark: 256 * 1024,
   },
 };

@@ -25,6 +25,8 @@ export interface BackendTraits {
    * it cannot, remote `.local` candidates are dropped instead of being handed to it to fail on.
    */
   readonly resolvesMdns: boolean;
+  /** Per-channel high-water marks where the stack needs other ones than `CHANNEL_SPECS`. */
+  readonly highWaterMarks?: Partial<Readonly<Record<LinkChannel, number>>>;
 }
 
 /** Remote candidates held while the remote description is still being applied; more is garbage. */
@@ -56,6 +58,7 @@ export abstract class BaseLink implements PeerLink {
   protected readonly options: LinkOptions;
   readonly #events: LinkEvents;
   readonly #traits: BackendTraits;
+  readonly #highWaterMarks: Readonly<Record<LinkChannel, number>>;
   #state: LinkState = "connecting";
   readonly #openChannels = new Set<LinkChannel>();
   /** Serialises the stack's async operations, so a candidate is never applied before its description. */
@@ -72,6 +75,10 @@ export abstract class BaseLink implements PeerLink {
     this.options = options;
     this.#events = events;
     this.#traits = traits;
+    this.#highWaterMarks = {
+      control: traits.highWaterMarks?.control ?? CHANNEL_SPECS.control.highWaterMark,
+      data: traits.highWaterMarks?.data ?? CHANNEL_SPECS.data.highWaterMark,
+    };
   }
 
   // ---- PeerLink ----
@@ -91,8 +98,8 @@ export abstract class BaseLink implements PeerLink {
   send(channel: LinkChannel, message: Uint8Array): boolean {
     if (this.#state !== "open") return false;
     try {
-      const spec = CHANNEL_SPECS[channel];
-      if (spec === undefined || this.bufferedAmount(channel) > spec.highWaterMark) return false;
+      const highWaterMark = this.#highWaterMarks[channel];
+      if (highWaterMark === undefined || this.bufferedAmount(channel) > highWaterMark) return false;
       return this.sendOn(channel, message);
     } catch {
       return false;
@@ -208,7 +215,8 @@ export abstract class BaseLink implements PeerLink {
   #handleDescription(type: "offer" | "answer", sdp: string): void {
     if (this.#remoteSdp !== undefined) {
       // Signaling may deliver the same message twice; anything else would be renegotiation.
-      if (sdp !== this.#remoteSdp) this.fail("bad-signal", "a second remote description (renegotiation is not supported)");
+      if (sdp !== this.#remoteSdp)
+        this.fail("bad-signal", "a second remote description (renegotiation is not supported)");
       return;
     }
     const expected = this.role === "offerer" ? "answer" : "offer";
@@ -225,11 +233,11 @@ export abstract class BaseLink implements PeerLink {
     const filtered = filterSdpCandidates(sdp, (c) => this.#acceptRemote(c));
     this.#enqueue("bad-signal", `applying the remote ${type}`, () => this.applyRemoteDescription(type, filtered));
     if (this.role === "answerer") this.#enqueue("setup-failed", "creating the answer", () => this.startAnswer());
-    this.#enqueue("setup-failed", "applying remote candidates", async () => {
+    this.#enqueue("setup-failed", "applying remote candidates", () => {
       this.#remoteDescriptionApplied = true;
       const pending = this.#pendingRemote;
       this.#pendingRemote = [];
-      for (const c of pending) await this.#tryApplyCandidate(c);
+      for (const c of pending) this.#applyCandidate(c);
     });
   }
 
@@ -242,15 +250,22 @@ export abstract class BaseLink implements PeerLink {
       if (this.#pendingRemote.length < MAX_PENDING_REMOTE_CANDIDATES) this.#pendingRemote.push(pending);
       return;
     }
-    this.#ops = this.#ops.then(() => this.#tryApplyCandidate(pending));
+    this.#ops = this.#ops.then(() => this.#applyCandidate(pending));
   }
 
-  async #tryApplyCandidate(c: PendingCandidate): Promise<void> {
+  /**
+   * Starts applying one candidate without waiting for it: a stack may take seconds over one (werift
+   * waits up to 10 s for an mDNS answer), and ICE does not care in which order candidates arrive.
+   */
+  #applyCandidate(c: PendingCandidate): void {
     if (this.#state === "closed") return;
-    try {
-      await this.applyRemoteCandidate(c.candidate, c.sdpMid);
-    } catch {
+    const onError = (): void => {
       // The stack rejected one candidate (bad format, unknown mid): the others may still work.
+    };
+    try {
+      Promise.resolve(this.applyRemoteCandidate(c.candidate, c.sdpMid)).catch(onError);
+    } catch {
+      onError();
     }
   }
 

@@ -17,7 +17,7 @@ export class LinkError extends Error {
 
 /**
  * Why a link closed: the first word of every `onClose` reason, stable for code to match on
- * (`reason.startsWith("ice-failed")`); a human-readable detail may follow after ": ".
+ * (`reason.startsWith("connection-failed")`); a human-readable detail may follow after ": ".
  * - `local-close`: the caller called `close()`.
  * - `connection-failed`: ICE/DTLS failed (no path, consent lost, remote vanished).
  * - `connection-closed`: the peer connection reached state "closed" without our `close()`.

@@ -3,13 +3,7 @@ import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { BaseLink } from "./link-base.js";
 import { describeError } from "./link-errors.js";
-import type {
-  LinkChannel,
-  LinkEvents,
-  LinkOptions,
-  LinkTransportStats,
-  PeerLinkFactory,
-} from "./peer-link.js";
+import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
 
 /**
  * A link on node-datachannel (libdatachannel), through its native API rather than its W3C polyfill:

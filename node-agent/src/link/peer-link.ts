@@ -1,9 +1,12 @@
 /**
  * One WebRTC connection to one peer, as the agent sees it, whatever library implements it.
  *
- * A link carries two data channels, both created by the offerer and negotiated in-band:
- * - `control`: reliable and ordered, for the core's control frames (keepalives, link setup).
- * - `data`: unordered with `maxRetransmits: 0`, for IP packets; a lost packet is left to the
+ * A link carries two data channels, pre-negotiated (`negotiated: true`) with fixed SCTP stream ids
+ * so that both open with the SCTP association, without an in-band open handshake; each side creates
+ * both (the offerer before its offer, the answerer after applying it). See `channels.ts`; a browser
+ * peer must use the same labels, ids and options.
+ * - `control` (id 0): reliable and ordered, for the core's control frames (keepalives, link setup).
+ * - `data` (id 1): unordered with `maxRetransmits: 0`, for IP packets; a lost packet is left to the
  *   transport above (TCP) exactly as on a real LAN.
  *
  * Contract:
@@ -13,8 +16,13 @@
  *   the caller counts the drop; IP tolerates loss, unbounded queues add latency).
  * - Bytes passed to `onMessage` are borrowed until the callback returns.
  * - Events arrive on the Node event loop, never synchronously from inside a method call.
+ * - `onOpen` fires at most once, before any `onMessage`.
+ * - `handleSignal()` never throws: a malformed candidate is dropped, a description that cannot be
+ *   applied closes the link (`onClose` with a `bad-signal` reason).
  * - After `close()` (or after `onClose` fired) no further event is delivered and `send()` returns false.
- *   `onClose` fires exactly once, also when the caller closed the link.
+ *   `onClose` fires exactly once, also when the caller closed the link; its reason starts with a
+ *   stable code (`LinkCloseCode` in `link-errors.ts`), e.g. `local-close`, `channel-closed: ...`.
+ * - A closed link holds no native resources: once every link is closed the process can exit.
  */
 export interface PeerLink {
   /** Which library implements this link. */
@@ -57,12 +65,19 @@ export interface LinkEvents {
 
 export interface LinkOptions {
   readonly role: LinkRole;
-  /** STUN/TURN URLs, e.g. `stun:127.0.0.1:3478`; empty for host candidates only. */
+  /**
+   * STUN/TURN URLs, e.g. `stun:127.0.0.1:3478`; empty for host candidates only. TURN credentials go
+   * inside the URL: `turn:user:password@host:port?transport=udp` (percent-encode `:` and `@`).
+   */
   readonly iceServers: readonly string[];
   /**
    * Returns true for addresses that must never be used as an ICE candidate, local or remote: the
    * overlay's own addresses (a path through the overlay inside the overlay loops). Candidates whose
-   * address it rejects are neither sent nor accepted.
+   * address it rejects are neither sent nor accepted. It gets bare literals (no brackets or zone,
+   * IPv6 lower-case, IPv4-mapped IPv6 as IPv4); if it throws, the address counts as forbidden.
+   * mDNS (`*.local`) candidates, whose address it cannot check, are dropped both ways. Only
+   * signalled candidates are filtered: werift also filters candidate pairs (catching peer-reflexive
+   * ones), the other stacks cannot.
    */
   readonly isForbiddenAddress: (ip: string) => boolean;
 }

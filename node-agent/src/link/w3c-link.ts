@@ -1,6 +1,6 @@
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
-import { BaseLink } from "./link-base.js";
+import { type BackendTraits, BaseLink } from "./link-base.js";
 import { describeError } from "./link-errors.js";
 import type {
   LinkChannel,
@@ -79,6 +79,8 @@ export interface W3cBackend {
   readonly name: WebRtcBackendName;
   /** See `BackendTraits.resolvesMdns`. */
   readonly resolvesMdns: boolean;
+  /** See `BackendTraits.highWaterMarks`. */
+  readonly highWaterMarks?: BackendTraits["highWaterMarks"];
   /**
    * Milliseconds between closing the channels and closing the connection on `close()`. werift drops
    * the SCTP stream reset if the connection closes in the same tick, and the remote then only
@@ -103,7 +105,7 @@ export class W3cLink extends BaseLink {
   readonly #channels = new Map<LinkChannel, W3cDataChannel>();
 
   constructor(stack: W3cBackend, options: LinkOptions, events: LinkEvents) {
-    super(options, events, { resolvesMdns: stack.resolvesMdns });
+    super(options, events, { resolvesMdns: stack.resolvesMdns, highWaterMarks: stack.highWaterMarks });
     this.backend = stack.name;
     this.#stack = stack;
     try {

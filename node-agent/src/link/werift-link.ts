@@ -10,15 +10,22 @@ import { createW3cLinkFactory, type W3cBackend, type W3cPeerConnection } from ".
  * - Host gathering skips interfaces named `veth*`, `tun*`, `tap*`, `vmnet*`, `ipsec*` (as Chromium
  *   does), which in the namespace lab would leave no host candidate at all. We list the host
  *   addresses ourselves (minus forbidden ones) as `iceAdditionalHostAddresses`.
- * - It can filter candidate pairs, which also catches peer-reflexive and mDNS-resolved addresses
+ * - It can filter candidate pairs, which also catches peer-reflexive addresses
  *   the signal filter never sees, so the forbidden-address rule is applied there too.
  * - `send()` takes a Buffer and may keep it queued: we always send a copy.
- * - It resolves mDNS `.local` candidates itself (multicast-dns).
+ * - It could resolve mDNS `.local` candidates itself, but each lookup opens a multicast socket, asks
+ *   for IPv4 only, and an unanswered one holds a 10 s timer that keeps the process alive after the
+ *   link closed. We drop them as on the other backends: a browser behind an mDNS name still connects,
+ *   through the peer-reflexive candidate its own connectivity checks create.
  * - Closing the connection in the same tick as the channels loses the SCTP stream reset.
+ * - Its SCTP send path slows down badly as its queue grows: 1400-byte messages on loopback moved
+ *   ~60-70 Mbit/s with 16-32 KiB queued, 17-20 Mbit/s with 256 KiB, and ~1 Mbit/s with 1 MiB (and
+ *   half the data messages were lost). Hence its own, small high-water marks.
  */
 const WERIFT: W3cBackend = {
   name: "werift",
-  resolvesMdns: true,
+  resolvesMdns: false,
+  highWaterMarks: { control: 64 * 1024, data: 32 * 1024 },
   closeDelayMs: 50,
   createPeerConnection(options: LinkOptions): W3cPeerConnection {
     const allowed = (host: string): boolean => {
