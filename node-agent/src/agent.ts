@@ -9,6 +9,7 @@ import {
   type MemberInfo,
   type NodeEvent,
   OverlayNode,
+  PACKET_HEADROOM,
   parseIpv4Address,
 } from "@ipop/shared";
 import type { Logger } from "pino";
@@ -17,6 +18,17 @@ import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
+
+/** The overlay path towards an address, as `ipop route` shows it. */
+export interface RouteResult {
+  readonly ip: string;
+  /** Nodes the trace passed, starting with this one. */
+  readonly path: ReadonlyArray<{ readonly name: string; readonly ip: string }>;
+  /** The last node owns the address; false when nobody does. */
+  readonly owner: boolean;
+  /** False when the trace did not come back in time. */
+  readonly complete: boolean;
+}
 
 export interface AgentOptions {
   readonly signalUrl: string;
@@ -45,6 +57,7 @@ export class Agent {
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly startedAt = performance.now();
   private stopped = false;
+  private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
 
   constructor(private readonly options: AgentOptions) {
     const self: MemberInfo = {
@@ -52,7 +65,13 @@ export class Agent {
       name: options.name,
       ip: formatIpv4Address(options.address.address),
     };
-    this.node = new OverlayNode({ self, network: options.network, prefixLength: options.address.prefixLength });
+    this.node = new OverlayNode({
+      self,
+      network: options.network,
+      prefixLength: options.address.prefixLength,
+      // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
+      random: Math.random,
+    });
     this.signaling = new SignalingClient(
       { url: options.signalUrl, network: options.network, self, logger: options.logger },
       {
@@ -67,11 +86,11 @@ export class Agent {
 
   start(): void {
     const { tun } = this.options;
-    const headroom = tun.headroom;
+    if (tun.headroom < PACKET_HEADROOM)
+      throw new Error(`TUN device reserves ${tun.headroom} bytes of headroom, the core needs ${PACKET_HEADROOM}`);
     tun.start(
       (packet) => {
-        const frame = new Uint8Array(packet.buffer, packet.byteOffset - headroom, packet.length + headroom);
-        this.node.handleHostPacket(performance.now(), frame);
+        this.node.handleHostPacket(performance.now(), packet);
         this.drain();
       },
       (error) => {
@@ -147,7 +166,8 @@ export class Agent {
         if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
         return;
       case "event":
-        this.log(action.event);
+        if (action.event.kind === "trace-result") this.finishTrace(action.event);
+        else this.log(action.event);
         return;
     }
   }
@@ -218,9 +238,32 @@ export class Agent {
         logger.warn(event, "two nodes claim one address; the newer claim wins");
         return;
       case "signal-dropped":
-        logger.warn({ from: event.from, reason: event.reason }, "dropped link envelope");
+        // Glare and stale sessions are part of normal operation; malformed envelopes are not.
+        if (event.reason === "malformed") logger.warn({ from: event.from }, "dropped malformed link envelope");
+        else logger.debug({ from: event.from, reason: event.reason }, "dropped link envelope");
         return;
     }
+  }
+
+  /** Traces the overlay path a packet to `ip` takes (`ipop route`). */
+  route(ip: string): Promise<RouteResult> {
+    const address = parseIpv4Address(ip);
+    if (address === null || !inSubnet(address, this.options.address)) {
+      return Promise.reject(new Error(`${ip} is not an address of this virtual network`));
+    }
+    if (this.stopped) return Promise.reject(new Error("the agent is stopping"));
+    const id = this.node.traceRoute(this.now(), address);
+    const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
+    this.drain();
+    return result;
+  }
+
+  private finishTrace(event: NodeEvent & { kind: "trace-result" }): void {
+    const trace = this.traces.get(event.id);
+    if (trace === undefined) return;
+    this.traces.delete(event.id);
+    const path = event.path.map((m) => ({ name: m.name, ip: m.ip }));
+    trace.resolve({ ip: trace.ip, path, owner: event.owner, complete: event.complete });
   }
 
   /** A snapshot for `ipop status`. */
@@ -242,6 +285,8 @@ export class Agent {
             ip: l.peer.ip,
             state: l.state === "up" ? "up" : "connecting",
             role: l.role,
+            kinds: l.kinds,
+            remoteKinds: l.remoteKinds,
             candidateType: pairType(transport),
             remoteAddress: transport?.remoteAddress ?? null,
             rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
@@ -270,7 +315,12 @@ export class Agent {
         url: this.options.signalUrl,
         state: this.signaling.state,
         reconnects: this.signaling.reconnects,
-        members: core.members.length,
+        members: core.members,
+      },
+      overlay: {
+        ring: core.ring.toString(16).padStart(12, "0"),
+        known: core.known,
+        sizeEstimate: core.networkSizeEstimate,
       },
       peers,
       drops: { ...core.drops, ...this.hostDrops.toJSON() },

@@ -5,6 +5,7 @@ import {
   isMemberName,
   isNetworkName,
   MAX_DATA_PAYLOAD_BYTES,
+  parseIpv4Address,
   parseIpv4Interface,
 } from "@ipop/shared";
 import { UsageError } from "./errors.js";
@@ -23,6 +24,7 @@ export const USAGE = `Usage:
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
   ipop status [--json] [--dev DEV]
+  ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
   ipop --help | --version`;
 
 export const DEFAULT_MTU = 1400;
@@ -50,7 +52,19 @@ export interface StatusOptions {
   readonly dev: string;
 }
 
-export type CliCommand = UpOptions | StatusOptions | { readonly command: "help" } | { readonly command: "version" };
+export interface RouteOptions {
+  readonly command: "route";
+  readonly ip: string;
+  readonly json: boolean;
+  readonly dev: string;
+}
+
+export type CliCommand =
+  | UpOptions
+  | StatusOptions
+  | RouteOptions
+  | { readonly command: "help" }
+  | { readonly command: "version" };
 
 /** Parses the command line; throws UsageError with a message for the user on anything wrong. */
 export function parseCli(argv: readonly string[]): CliCommand {
@@ -68,6 +82,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
       return parseUp(rest);
     case "status":
       return parseStatus(rest);
+    case "route":
+      return parseRoute(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -151,6 +167,15 @@ function parseStatus(args: readonly string[]): StatusOptions {
   const dev = v.dev as string;
   if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
   return { command: "status", json: v.json === true, dev };
+}
+
+function parseRoute(args: readonly string[]): RouteOptions {
+  const [ip, ...rest] = args;
+  if (ip === undefined || ip.startsWith("-"))
+    throw new UsageError("ipop route needs the virtual IP to trace, e.g. ipop route 10.88.0.7");
+  if (parseIpv4Address(ip) === null) throw new UsageError(`"${ip}" is not an IPv4 address`);
+  const status = parseStatus(rest);
+  return { command: "route", ip, json: status.json, dev: status.dev };
 }
 
 function required(value: unknown, what: string): string {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
-import { Agent } from "./agent.js";
-import { type CliCommand, parseCli, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
+import { Agent, type RouteResult } from "./agent.js";
+import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
 import { AgentError, UsageError } from "./errors.js";
 import { createLinkFactory } from "./link/backends.js";
-import { type AgentStatus, formatStatus } from "./status.js";
+import { type AgentStatus, formatRoute, formatStatus } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 
@@ -34,15 +34,23 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case "status":
       return status(command);
+    case "route":
+      return route(command);
     case "up":
       return up(command);
   }
 }
 
 async function status(options: StatusOptions): Promise<number> {
-  const result = (await controlRequest(controlSocketPath(options.dev), "status")) as AgentStatus;
+  const result = (await controlRequest(controlSocketPath(options.dev), { op: "status" })) as AgentStatus;
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatStatus(result)}\n`);
   return 0;
+}
+
+async function route(options: RouteOptions): Promise<number> {
+  const result = (await controlRequest(controlSocketPath(options.dev), { op: "route", ip: options.ip })) as RouteResult;
+  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatRoute(result)}\n`);
+  return result.complete && result.owner ? 0 : 1;
 }
 
 async function up(options: UpOptions): Promise<number> {
@@ -62,9 +70,15 @@ async function up(options: UpOptions): Promise<number> {
       iceServers: options.iceServers,
       logger,
     });
-    control = await ControlServer.listen(controlSocketPath(tun.name), async (op) => {
-      if (op === "status") return agent.status();
-      throw new Error(`unknown op "${op}"`);
+    control = await ControlServer.listen(controlSocketPath(tun.name), async (request) => {
+      switch (request.op) {
+        case "status":
+          return agent.status();
+        case "route":
+          return agent.route(String(request.ip));
+        default:
+          throw new Error(`unknown op "${request.op}"`);
+      }
     });
     agent.start();
     const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,3 +1,5 @@
+import type { LinkKind } from "@ipop/shared";
+import type { RouteResult } from "./agent.js";
 import type { CandidateType, WebRtcBackendName } from "./link/peer-link.js";
 import type { SignalingState } from "./signaling-client.js";
 
@@ -29,6 +31,14 @@ export interface AgentStatus {
     /** Members the server currently lists besides this node. */
     readonly members: number;
   };
+  readonly overlay: {
+    /** This node's ring address (48 bits, hex), hashed from network and virtual IP. */
+    readonly ring: string;
+    /** Nodes known as link candidates. */
+    readonly known: number;
+    /** Network size as estimated from the spacing of ring neighbours. */
+    readonly sizeEstimate: number;
+  };
   readonly peers: readonly PeerStatus[];
   /** Packets and messages dropped by this node, by reason (see docs/status.md). */
   readonly drops: Record<string, number>;
@@ -42,6 +52,10 @@ export interface PeerStatus {
   readonly state: "connecting" | "up";
   /** Who offered: this node (`offerer`) or the peer (`answerer`). */
   readonly role: "offerer" | "answerer";
+  /** Why this node keeps the link: `near` (ring neighbour), `shortcut`, `on-demand`, `bootstrap`. */
+  readonly kinds: readonly LinkKind[];
+  /** Why the peer keeps it. A link neither side needs is closed. */
+  readonly remoteKinds: readonly LinkKind[];
   /** How the selected ICE candidate pair reaches the peer; null until known. */
   readonly candidateType: CandidateType | null;
   readonly remoteAddress: string | null;
@@ -57,6 +71,7 @@ export interface PeerStatus {
 export function formatStatus(s: AgentStatus): string {
   const lines = [
     `${s.node.name} ${s.node.ip}/${s.node.prefix} on ${s.node.dev} (mtu ${s.node.mtu}), network ${s.node.network}, node ${s.node.id}`,
+    `ring ${s.overlay.ring}; ${s.peers.length} links, ${s.overlay.known} nodes known, about ${s.overlay.sizeEstimate} in the network`,
     `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatDuration(s.node.uptimeMs)}`,
   ];
   if (s.peers.length === 0) lines.push("no peers");
@@ -65,13 +80,16 @@ export function formatStatus(s: AgentStatus): string {
       p.name,
       p.ip,
       p.state,
+      formatKinds(p.kinds, p.remoteKinds),
       p.candidateType ?? "-",
       p.rttMs === null ? "-" : `${p.rttMs.toFixed(1)} ms`,
       `${formatBytes(p.tx.bytes)}/${p.tx.packets}`,
       `${formatBytes(p.rx.bytes)}/${p.rx.packets}`,
       formatDrops(p.drops),
     ]);
-    lines.push(...table(["PEER", "IP", "STATE", "PATH", "RTT", "TX BYTES/PKTS", "RX BYTES/PKTS", "DROPS"], rows));
+    lines.push(
+      ...table(["PEER", "IP", "STATE", "KIND", "PATH", "RTT", "TX BYTES/PKTS", "RX BYTES/PKTS", "DROPS"], rows),
+    );
   }
   lines.push(`drops: ${formatDrops(s.drops)}`);
   return lines.join("\n");
@@ -85,6 +103,13 @@ function table(header: string[], rows: string[][]): string[] {
       .join("  ")
       .trimEnd(),
   );
+}
+
+/** Our reasons, then the peer's in parentheses when they differ: `near`, `-(shortcut)`. */
+function formatKinds(local: readonly LinkKind[], remote: readonly LinkKind[]): string {
+  const mine = local.length > 0 ? local.join(",") : "-";
+  const theirs = remote.filter((k) => !local.includes(k));
+  return theirs.length > 0 ? `${mine}(${theirs.join(",")})` : mine;
 }
 
 function formatDrops(drops: Record<string, number>): string {
@@ -104,4 +129,13 @@ function formatDuration(ms: number): string {
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** `ipop route` output: the hops, or why there is no path. */
+export function formatRoute(r: RouteResult): string {
+  if (!r.complete) return `no answer tracing ${r.ip}: the overlay may still be forming; try again`;
+  const hops = r.path.map((m) => `${m.name} (${m.ip})`).join(" -> ");
+  if (!r.owner) return `no node owns ${r.ip}; the trace ended at the closest node: ${hops}`;
+  const n = r.path.length - 1;
+  return `${r.ip}: ${n} ${n === 1 ? "hop" : "hops"}: ${hops}`;
 }

@@ -31,4 +31,13 @@ export type NodeEvent =
   | { readonly kind: "link-up"; readonly linkId: number; readonly peer: MemberInfo; readonly setupMs: number }
   | { readonly kind: "link-down"; readonly linkId: number; readonly peer: MemberInfo; readonly reason: string }
   | { readonly kind: "address-conflict"; readonly ip: string; readonly kept: string; readonly dropped: string }
-  | { readonly kind: "signal-dropped"; readonly from: string; readonly reason: string };
+  | { readonly kind: "signal-dropped"; readonly from: string; readonly reason: string }
+  /** The answer to `traceRoute`: the nodes a routed message passed, in order, ending at the closest. */
+  | {
+      readonly kind: "trace-result";
+      readonly id: number;
+      readonly path: readonly MemberInfo[];
+      /** The last node owns the traced address (false: nobody does, or the trace timed out). */
+      readonly owner: boolean;
+      readonly complete: boolean;
+    };

@@ -1,12 +1,16 @@
 /**
  * The frames peers exchange over a link. Every frame starts with a version byte and a type byte:
  *
- *   data  [1][0x01][IPv4 packet]                      on the unreliable data channel
- *   ping  [1][0x02][seq u32][sentAt f64]              on the reliable control channel
- *   pong  [1][0x03][seq u32][echoed sentAt f64]
+ *   data     [1][0x01][IPv4 packet]                   a packet for the peer itself (unreliable channel)
+ *   ping     [1][0x02][seq u32][sentAt f64]           keepalive (reliable channel)
+ *   pong     [1][0x03][seq u32][echoed sentAt f64]
+ *   routed   [1][0x04][ttl][kind][src ring 6][dst ring 6][payload]
+ *            a packet (kind 0, unreliable channel) or an overlay message (kind 1, reliable channel)
+ *            travelling over several hops towards the node closest to `dst` on the ring
+ *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
  *
- * Two bytes is all a data frame costs, and the sender writes them into headroom reserved in front of
- * the packet, so framing copies nothing. A frame of unknown version or type, or of the wrong size, is
+ * Two bytes is all a direct data frame costs, and the sender writes headers into headroom reserved in
+ * front of the packet (`PACKET_HEADROOM`), so framing copies nothing. A frame of unknown version or type, or of the wrong size, is
  * dropped and counted by the receiver; decoding never throws.
  */
 
@@ -19,12 +23,18 @@ export const FRAME_HEADER_BYTES = 2;
  * maxMessageSize (64 KiB for werift).
  */
 export const MAX_DATA_PAYLOAD_BYTES = 9000;
-export const MAX_FRAME_BYTES = FRAME_HEADER_BYTES + MAX_DATA_PAYLOAD_BYTES;
+/** Header of a routed frame: version, type, ttl, kind and two 48-bit ring addresses. */
+export const ROUTED_HEADER_BYTES = 16;
+/** Bytes hosts reserve in front of every packet they hand the core: room for the largest header. */
+export const PACKET_HEADROOM = ROUTED_HEADER_BYTES;
+export const MAX_FRAME_BYTES = ROUTED_HEADER_BYTES + MAX_DATA_PAYLOAD_BYTES;
 
 export const FrameType = {
   data: 0x01,
   ping: 0x02,
   pong: 0x03,
+  routed: 0x04,
+  message: 0x05,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -49,6 +59,11 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
     case FrameType.ping:
     case FrameType.pong:
       return frame.length === PING_BYTES ? type : "bad-frame-length";
+    case FrameType.routed:
+      if (frame.length <= ROUTED_HEADER_BYTES) return "short-frame";
+      return frame[3] === RoutedKind.packet || frame[3] === RoutedKind.message ? type : "unknown-frame-type";
+    case FrameType.message:
+      return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
     default:
       return "unknown-frame-type";
   }
@@ -95,4 +110,80 @@ export function encodePing(type: typeof FrameType.ping | typeof FrameType.pong, 
 export function decodePing(frame: Uint8Array): PingFields {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   return { seq: view.getUint32(2), sentAt: view.getFloat64(6) };
+}
+
+/** What a routed frame carries. */
+export const RoutedKind = {
+  packet: 0,
+  message: 1,
+} as const;
+export type RoutedKind = (typeof RoutedKind)[keyof typeof RoutedKind];
+
+/** The fields of a routed frame's header. */
+export interface RoutedHeader {
+  readonly ttl: number;
+  readonly kind: RoutedKind;
+  readonly source: number;
+  readonly destination: number;
+}
+
+/**
+ * Writes a routed header into the first `ROUTED_HEADER_BYTES` of `frame` (headroom in front of the
+ * payload). Returns the same buffer.
+ */
+export function writeRoutedHeader(frame: Uint8Array, header: RoutedHeader): Uint8Array {
+  frame[0] = FRAME_VERSION;
+  frame[1] = FrameType.routed;
+  frame[2] = header.ttl;
+  frame[3] = header.kind;
+  writeRing(frame, 4, header.source);
+  writeRing(frame, 10, header.destination);
+  return frame;
+}
+
+export function routedTtl(frame: Uint8Array): number {
+  return frame[2]!;
+}
+
+export function routedKind(frame: Uint8Array): RoutedKind {
+  return frame[3] as RoutedKind;
+}
+
+export function routedSource(frame: Uint8Array): number {
+  return readRing(frame, 4);
+}
+
+export function routedDestination(frame: Uint8Array): number {
+  return readRing(frame, 10);
+}
+
+/** The payload of a routed frame that `classifyFrame` accepted; a view. */
+export function routedPayload(frame: Uint8Array): Uint8Array {
+  return frame.subarray(ROUTED_HEADER_BYTES);
+}
+
+function writeRing(frame: Uint8Array, offset: number, ring: number): void {
+  const high = Math.floor(ring / 2 ** 24);
+  const low = ring % 2 ** 24;
+  frame[offset] = high >>> 16;
+  frame[offset + 1] = (high >>> 8) & 0xff;
+  frame[offset + 2] = high & 0xff;
+  frame[offset + 3] = low >>> 16;
+  frame[offset + 4] = (low >>> 8) & 0xff;
+  frame[offset + 5] = low & 0xff;
+}
+
+function readRing(frame: Uint8Array, offset: number): number {
+  const high = (frame[offset]! << 16) | (frame[offset + 1]! << 8) | frame[offset + 2]!;
+  const low = (frame[offset + 3]! << 16) | (frame[offset + 4]! << 8) | frame[offset + 5]!;
+  return high * 2 ** 24 + low;
+}
+
+/** A frame of `type` with `payload` after the 2-byte header (for message frames). */
+export function encodeFrame(type: FrameType, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  frame[0] = FRAME_VERSION;
+  frame[1] = type;
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
 }

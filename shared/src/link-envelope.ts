@@ -1,3 +1,4 @@
+import { LINK_KINDS, type LinkKind } from "./overlay-message.js";
 import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
 
 /**
@@ -5,7 +6,8 @@ import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
  * another. The signaling server forwards it without reading it.
  *
  * - `open`: the offerer's first envelope of a session; carries its member record, so the answerer
- *   can create the link even when the server has not told it about the offerer yet.
+ *   can create the link even when the server has not told it about the offerer yet, and what the
+ *   link is for, so a node with enough shortcuts can refuse one more.
  * - `signal`: a later description or candidate of the same session.
  * - `close`: the sender closed the link; the receiver closes its end at once instead of waiting for
  *   a timeout.
@@ -19,6 +21,7 @@ export type LinkEnvelope =
       readonly kind: "open";
       readonly session: string;
       readonly from: MemberInfo;
+      readonly purpose: LinkKind;
       readonly payload: unknown;
     }
   | { readonly v: 1; readonly kind: "signal"; readonly session: string; readonly payload: unknown }
@@ -37,7 +40,9 @@ export function parseLinkEnvelope(body: unknown): LinkEnvelope | string {
       const from = parseMemberInfo(e.from);
       if (typeof from === "string") return `open envelope: ${from}`;
       if (e.payload === undefined) return "open envelope has no payload";
-      return { v: 1, kind: "open", session: e.session, from, payload: e.payload };
+      const purpose = e.purpose === undefined ? "near" : e.purpose;
+      if (!(LINK_KINDS as readonly unknown[]).includes(purpose)) return "open envelope purpose is unknown";
+      return { v: 1, kind: "open", session: e.session, from, purpose: purpose as LinkKind, payload: e.payload };
     }
     case "signal":
       if (e.payload === undefined) return "signal envelope has no payload";

@@ -14,16 +14,19 @@ function upPeers(node: OverlayNode, now = 0): string[] {
     .sort();
 }
 
+const random = () => 0.5;
+
 test("bad configuration is refused with an error that says what to fix", () => {
   assert.throws(
-    () => new OverlayNode({ self: { nodeId: "a", name: "h", ip: "10.88.0.300" }, network: "n", prefixLength: 16 }),
+    () =>
+      new OverlayNode({ self: { nodeId: "a", name: "h", ip: "10.88.0.300" }, network: "n", prefixLength: 16, random }),
     (e: unknown) => e instanceof CoreError && e.code === "IPOP_BAD_CONFIG" && /ip/.test(e.message),
   );
-  assert.throws(() => new OverlayNode({ self: member(1), network: "bad name", prefixLength: 16 }), CoreError);
-  assert.throws(() => new OverlayNode({ self: member(1), network: "n", prefixLength: 31 }), CoreError);
+  assert.throws(() => new OverlayNode({ self: member(1), network: "bad name", prefixLength: 16, random }), CoreError);
+  assert.throws(() => new OverlayNode({ self: member(1), network: "n", prefixLength: 31, random }), CoreError);
 });
 
-test("three nodes form a full mesh and carry packets both ways", () => {
+test("three nodes link to each other and carry packets both ways", () => {
   const net = new MiniNet();
   const [a, b, c] = [1, 2, 3].map((n) => net.join(member(n)));
   assert.deepEqual(upPeers(a!), ["10.88.0.2", "10.88.0.3"]);
@@ -43,24 +46,24 @@ test("three nodes form a full mesh and carry packets both ways", () => {
   const linkToC = a!.status(net.now).links.find((l) => l.peer.ip === "10.88.0.3")!;
   assert.deepEqual(linkToC.tx, { bytes: packet.length, packets: 1 });
   assert.deepEqual(linkToC.rx, { bytes: reply.length, packets: 1 });
+  assert.ok(linkToC.kinds.includes("near"));
 });
 
-test("the smaller node id offers, so each pair has exactly one link", () => {
+test("the newcomer offers its first link through the signaling server", () => {
   const net = new MiniNet();
-  net.join(member(1, "zz"));
-  net.join(member(2, "aa"));
+  net.join(member(1, "aa"));
+  net.join(member(2, "zz"));
   const opening = net.events.filter((e) => e.event.kind === "link-opening");
   assert.equal(opening.length, 2);
   const offerer = opening.find((e) => e.event.kind === "link-opening" && e.event.role === "offerer");
-  assert.equal(offerer?.node, "aa");
+  assert.equal(offerer?.node, "zz");
 });
 
-test("host packets that cannot be routed are dropped and counted by reason", () => {
+test("host packets that cannot be delivered are dropped and counted; an unowned address gets ICMP back", () => {
   const net = new MiniNet();
   const a = net.join(member(1));
-  net.join(member(2));
+  const b = net.join(member(2));
   const send = (src: string, dst: string) => a.handleHostPacket(net.now, withHeadroom(makeIpv4Packet(src, dst)));
-  send("10.88.0.1", "10.88.0.77");
   send("10.88.0.1", "192.0.2.1");
   send("10.88.0.1", "10.88.255.255");
   send("10.88.0.1", "224.0.0.22");
@@ -68,15 +71,17 @@ test("host packets that cannot be routed are dropped and counted by reason", () 
   const bad = makeIpv4Packet("10.88.0.1", "10.88.0.2");
   bad[10]! ^= 0xff;
   a.handleHostPacket(net.now, withHeadroom(bad));
+  send("10.88.0.1", "10.88.0.77");
   net.settle();
-  assert.deepEqual(a.status(net.now).drops, {
-    "no-route": 1,
-    "off-network": 1,
-    broadcast: 2,
-    "host-short-packet": 1,
-    "host-bad-checksum": 1,
-  });
-  assert.equal(net.delivered.get("node002")!.length, 0);
+  const drops = { ...a.status(net.now).drops };
+  const noSuchHost = (drops["no-such-host"] ?? 0) + (b.status(net.now).drops["no-such-host"] ?? 0);
+  delete drops["no-such-host"];
+  assert.deepEqual(drops, { "off-network": 1, broadcast: 2, "host-short-packet": 1, "host-bad-checksum": 1 });
+  assert.equal(noSuchHost, 1);
+  const icmp = net.delivered.get("node001")!;
+  assert.equal(icmp.length, 1);
+  assert.deepEqual([icmp[0]![9], icmp[0]![20], icmp[0]![21]], [1, 3, 1], "ICMP host unreachable");
+  assert.deepEqual([...icmp[0]!.subarray(44, 48)], [10, 88, 0, 77], "quotes the original destination");
 });
 
 test("frames from a peer: malformed, spoofed or misaddressed packets are dropped and counted", () => {
@@ -159,11 +164,11 @@ test("links survive the signaling server going away and coming back", () => {
   assert.equal(net.events.filter((e) => e.event.kind === "link-up").length, 2);
 });
 
-test("a link that never comes up times out and is retried with backoff", () => {
+test("a first link that never comes up times out and is retried with backoff", () => {
   const net = new MiniNet(16, { linkSetupTimeoutMs: 1_000, retryInitialMs: 500, retryMaxMs: 4_000 });
   const a = net.join(member(1));
   // A member the signaling server lists but that never answers.
-  a.handleMemberJoined(net.now, member(9, "zzz-silent"));
+  a.handleSignalingUp(net.now, [member(9, "zzz-silent")]);
   net.advance(20_000);
   const opened = net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length;
   // 1 s setup timeout, backoff 0.5, 1, 2, 4, 4 s...: about 6-7 attempts in 20 s, not 20.

@@ -5,12 +5,23 @@ import {
   classifyFrame,
   dataPayload,
   decodePing,
+  encodeFrame,
   encodePing,
   FRAME_HEADER_BYTES,
   FrameType,
   MAX_DATA_PAYLOAD_BYTES,
+  PACKET_HEADROOM,
+  ROUTED_HEADER_BYTES,
+  RoutedKind,
+  routedDestination,
+  routedKind,
+  routedPayload,
+  routedSource,
+  routedTtl,
   writeDataHeader,
+  writeRoutedHeader,
 } from "./frame.js";
+import { hostUnreachable } from "./icmp.js";
 import {
   checkIpv4Packet,
   type Ipv4Interface,
@@ -21,9 +32,15 @@ import {
   parseIpv4Address,
 } from "./ipv4.js";
 import { type LinkEnvelope, parseLinkEnvelope } from "./link-envelope.js";
-import { LinkRecord, type LinkStatus } from "./link-record.js";
+import { LinkRecord, type LinkStatus, type LinkVia } from "./link-record.js";
+import { LinkTable } from "./link-table.js";
+import { nearNeighbours } from "./neighbourhood.js";
+import { decodeOverlayMessage, encodeOverlayMessage, type LinkKind, type OverlayMessage } from "./overlay-message.js";
+import { estimateNetworkSize, ringAddress, ringDistance, symphonyTarget } from "./ring.js";
+import { RouteCache } from "./route-cache.js";
 import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
-import { DEFAULT_TIMING, type Timing } from "./timing.js";
+import { DEFAULT_LIMITS, DEFAULT_TIMING, type OverlayLimits, type Timing } from "./timing.js";
+import { TrafficMeter } from "./traffic-meter.js";
 
 export interface NodeConfig {
   /** This node's identity and virtual address. */
@@ -31,18 +48,32 @@ export interface NodeConfig {
   readonly network: string;
   /** Prefix length of the virtual network, e.g. 16 for 10.88.0.0/16. */
   readonly prefixLength: number;
+  /** Uniform numbers in [0, 1): the core's only source of randomness (shortcut targets). */
+  readonly random: () => number;
   readonly timing?: Partial<Timing>;
+  readonly limits?: Partial<OverlayLimits>;
 }
 
 /** A snapshot of the node for status output. */
 export interface NodeStatus {
   readonly self: MemberInfo;
+  readonly ring: number;
   readonly network: string;
   readonly prefixLength: number;
   readonly signalingUp: boolean;
-  readonly members: readonly MemberInfo[];
+  readonly members: number;
+  /** Nodes known as link candidates (heard of through links, gossip or signaling). */
+  readonly known: number;
+  readonly networkSizeEstimate: number;
   readonly links: readonly LinkStatus[];
   readonly drops: Record<string, number>;
+}
+
+/** Someone this node has heard of: a candidate for near links and shortcuts. */
+interface KnownNode {
+  readonly info: MemberInfo;
+  readonly ring: number;
+  heardAt: number;
 }
 
 interface RetryState {
@@ -55,28 +86,41 @@ interface RetryState {
  * monotonic time in milliseconds and carry out the actions it queues (`pollAction`). It never reads
  * a clock, starts a timer, does I/O or awaits; `nextTimeout()` says when it wants `handleTimeout`.
  *
- * This version keeps a direct link to every member (a full mesh). Who offers is decided by node id
- * (the smaller id offers), so two nodes never race to set up the same link.
+ * The overlay is IPOP's structured ring: every node sits at the ring address hashed from its virtual
+ * IP, keeps links to its ring neighbours (2 each side), about log2(N) Symphony shortcuts, and direct
+ * on-demand links to nodes it exchanges traffic with. Packets without a direct link are routed
+ * greedily by ring distance. Link setup goes through the signaling server only while a node has no
+ * link at all; after that offers and answers are routed through the overlay.
  */
 export class OverlayNode {
   readonly self: MemberInfo;
   readonly network: string;
+  readonly ring: number;
   private readonly subnet: Ipv4Interface;
   private readonly timing: Timing;
+  private readonly limits: OverlayLimits;
+  private readonly random: () => number;
 
   private readonly actions: Action[] = [];
   private actionHead = 0;
 
-  /** Members as the signaling server last told us. Links outlive the server; members do not. */
-  private readonly members = new Map<string, MemberInfo>();
   private signalingUp = false;
-
-  private readonly links = new Map<number, LinkRecord>();
-  private readonly linkByPeer = new Map<string, LinkRecord>();
-  private readonly linkBySession = new Map<string, LinkRecord>();
-  /** Virtual address -> the up link that owns it. Only up links route. */
-  private readonly routes = new Map<number, LinkRecord>();
+  /** Members as the signaling server lists them: the way in when this node has no link at all. */
+  private readonly members = new Map<string, MemberInfo>();
+  private readonly known = new Map<string, KnownNode>();
+  private readonly links = new LinkTable();
   private readonly retries = new Map<string, RetryState>();
+  private readonly routeCache = new RouteCache();
+  private readonly traffic: TrafficMeter;
+  /** Virtual address -> ring address, so the packet path hashes each destination once. */
+  private readonly ringOfAddress = new Map<number, number>();
+  /** Ring addresses we asked `find` for on behalf of a busy conversation, until when. */
+  private readonly onDemandWanted = new Map<number, number>();
+  private readonly traces = new Map<number, number>();
+  private nextTraceId = 1;
+  private findPendingUntil = 0;
+  private nextMaintenanceAt = 0;
+  private nextGossipAt = 0;
 
   private nextLinkId = 1;
   private nextSession = 1;
@@ -97,7 +141,11 @@ export class OverlayNode {
     this.self = self;
     this.network = config.network;
     this.subnet = { address: parseIpv4Address(self.ip)!, prefixLength: config.prefixLength };
+    this.ring = ringAddress(config.network, this.subnet.address);
     this.timing = { ...DEFAULT_TIMING, ...config.timing };
+    this.limits = { ...DEFAULT_LIMITS, ...config.limits };
+    this.random = config.random;
+    this.traffic = new TrafficMeter(this.limits.onDemandPackets, this.limits.onDemandWindowMs);
   }
 
   // ---- actions -------------------------------------------------------------------------------
@@ -124,14 +172,18 @@ export class OverlayNode {
     this.push({ type: "event", event });
   }
 
+  private sendFrame(link: LinkRecord, channel: Channel, frame: Uint8Array): void {
+    this.push({ type: "send-frame", linkId: link.id, channel, frame });
+  }
+
   // ---- packet path ---------------------------------------------------------------------------
 
   /**
-   * An IP packet from the local host. `frame` holds `FRAME_HEADER_BYTES` of headroom the core may
-   * overwrite, followed by the packet; it is borrowed until the host next calls into the core.
+   * An IP packet from the local host. The `PACKET_HEADROOM` bytes in front of `packet` in its
+   * buffer are scratch space the core may overwrite with a header; the packet is borrowed until the
+   * host next calls into the core.
    */
-  handleHostPacket(_now: number, frame: Uint8Array): void {
-    const packet = frame.subarray(FRAME_HEADER_BYTES);
+  handleHostPacket(now: number, packet: Uint8Array): void {
     const bad = checkIpv4Packet(packet);
     if (bad !== null) {
       // Non-IPv4 traffic (IPv6 router solicitations on a new TUN) is expected noise, still counted.
@@ -151,19 +203,38 @@ export class OverlayNode {
       this.drops.add("off-network");
       return;
     }
-    const link = this.routes.get(destination);
-    if (link === undefined) {
-      this.drops.add(this.isPendingAddress(destination) ? "link-not-ready" : "no-route");
+    const direct = this.links.byAddress.get(destination);
+    if (direct !== undefined) {
+      direct.tx.bytes += packet.length;
+      direct.tx.packets++;
+      direct.lastDataAt = now;
+      const frame = new Uint8Array(
+        packet.buffer,
+        packet.byteOffset - FRAME_HEADER_BYTES,
+        packet.length + FRAME_HEADER_BYTES,
+      );
+      this.sendFrame(direct, "data", writeDataHeader(frame));
       return;
     }
-    link.tx.bytes += packet.length;
-    link.tx.packets++;
-    this.push({ type: "send-frame", linkId: link.id, channel: "data", frame: writeDataHeader(frame) });
+    if (this.links.up.length === 0) {
+      this.drops.add("no-route");
+      return;
+    }
+    const frame = new Uint8Array(packet.buffer, packet.byteOffset - PACKET_HEADROOM, packet.length + PACKET_HEADROOM);
+    const destinationRing = this.ringOf(destination);
+    writeRoutedHeader(frame, {
+      ttl: this.limits.maxHops,
+      kind: RoutedKind.packet,
+      source: this.ring,
+      destination: destinationRing,
+    });
+    this.countConversation(now, destination, destinationRing);
+    this.routeFrame(now, frame, undefined);
   }
 
   /** A frame from a peer link; borrowed until the host next calls into the core. */
   handleFrame(now: number, linkId: number, frame: Uint8Array): void {
-    const link = this.links.get(linkId);
+    const link = this.links.byId.get(linkId);
     if (link === undefined || link.state === "closed") {
       this.drops.add("unknown-link");
       return;
@@ -171,21 +242,24 @@ export class OverlayNode {
     link.lastReceiveAt = now;
     const type = classifyFrame(frame);
     if (typeof type === "string") {
-      link.drops.add(type);
-      this.drops.add(type);
+      this.dropOn(link, type);
       return;
     }
     switch (type) {
       case FrameType.data:
-        this.receiveData(link, dataPayload(frame));
+        this.receiveData(now, link, dataPayload(frame));
         return;
+      case FrameType.routed:
+        this.receiveRouted(now, link, frame);
+        return;
+      case FrameType.message: {
+        const message = decodeOverlayMessage(dataPayload(frame));
+        if (typeof message === "string") this.dropOn(link, `message-${message}`);
+        else this.handleLinkMessage(now, link, message);
+        return;
+      }
       case FrameType.ping:
-        this.push({
-          type: "send-frame",
-          linkId,
-          channel: "control",
-          frame: encodePing(FrameType.pong, decodePing(frame)),
-        });
+        this.sendFrame(link, "control", encodePing(FrameType.pong, decodePing(frame)));
         return;
       case FrameType.pong: {
         const { seq, sentAt } = decodePing(frame);
@@ -195,32 +269,254 @@ export class OverlayNode {
     }
   }
 
-  private receiveData(link: LinkRecord, packet: Uint8Array): void {
+  private dropOn(link: LinkRecord, reason: string): void {
+    link.drops.add(reason);
+    this.drops.add(reason);
+  }
+
+  private receiveData(now: number, link: LinkRecord, packet: Uint8Array): void {
     const bad = checkIpv4Packet(packet);
-    if (bad !== null) {
-      link.drops.add(bad);
-      this.drops.add(bad);
-      return;
-    }
+    if (bad !== null) return this.dropOn(link, bad);
     // A direct link carries only its peer's own packets: anything else is spoofed or misrouted.
-    if (ipv4Source(packet) !== link.peerAddress) {
-      link.drops.add("spoofed-source");
-      this.drops.add("spoofed-source");
-      return;
-    }
-    if (ipv4Destination(packet) !== this.subnet.address) {
-      link.drops.add("not-for-us");
-      this.drops.add("not-for-us");
-      return;
-    }
+    if (ipv4Source(packet) !== link.peerAddress) return this.dropOn(link, "spoofed-source");
+    if (ipv4Destination(packet) !== this.subnet.address) return this.dropOn(link, "not-for-us");
     link.rx.bytes += packet.length;
     link.rx.packets++;
+    link.lastDataAt = now;
     this.push({ type: "deliver", packet });
   }
 
-  private isPendingAddress(address: number): boolean {
-    for (const link of this.links.values()) if (link.peerAddress === address) return true;
-    return false;
+  private receiveRouted(now: number, link: LinkRecord, frame: Uint8Array): void {
+    const source = routedSource(frame);
+    // Remember the way back, so answers to this source retrace the path.
+    if (source !== this.ring) this.routeCache.learn(now, source, link.id);
+    if (routedKind(frame) === RoutedKind.packet) {
+      link.rx.bytes += frame.length - ROUTED_HEADER_BYTES;
+      link.rx.packets++;
+    }
+    this.routeFrame(now, frame, link);
+  }
+
+  /** Sends a routed frame one hop on, or handles it here if this node is where it ends. */
+  private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined): void {
+    const destination = routedDestination(frame);
+    const next = destination === this.ring ? undefined : this.nextHop(now, destination);
+    if (next === undefined) {
+      this.arriveRouted(now, frame);
+      return;
+    }
+    if (from !== undefined) {
+      const ttl = routedTtl(frame);
+      if (ttl <= 1) {
+        this.drops.add("hop-limit");
+        return;
+      }
+      frame[2] = ttl - 1;
+    }
+    if (routedKind(frame) === RoutedKind.packet) {
+      next.tx.bytes += frame.length - ROUTED_HEADER_BYTES;
+      next.tx.packets++;
+      this.sendFrame(next, "data", frame);
+      return;
+    }
+    const message = decodeOverlayMessage(routedPayload(frame));
+    if (typeof message === "string") {
+      this.drops.add(`message-${message}`);
+      return;
+    }
+    if (message.t === "trace") {
+      // Each hop signs the trace's path on its way through.
+      const traced = encodeOverlayMessage({ ...message, path: [...message.path, this.self] });
+      this.sendRoutedBytes(next, routedTtl(frame), routedSource(frame), destination, traced);
+      return;
+    }
+    this.sendFrame(next, "control", frame);
+  }
+
+  /**
+   * Next hop towards a ring address: a link to the node at that address, else the way a frame from
+   * it came in lately, else the closest link by ring distance; undefined when this node is closest.
+   */
+  private nextHop(now: number, destination: number): LinkRecord | undefined {
+    const exact = this.links.byRing.get(destination);
+    if (exact !== undefined) return exact;
+    const cached = this.routeCache.lookup(now, destination);
+    if (cached !== undefined) {
+      const link = this.links.byId.get(cached);
+      if (link !== undefined && link.state === "up") return link;
+    }
+    return this.links.closestTo(destination, this.ring);
+  }
+
+  /** A routed frame ended here: this node owns the destination or is the closest to it. */
+  private arriveRouted(now: number, frame: Uint8Array): void {
+    const exact = routedDestination(frame) === this.ring;
+    const payload = routedPayload(frame);
+    if (routedKind(frame) === RoutedKind.message) {
+      const message = decodeOverlayMessage(payload);
+      if (typeof message === "string") this.drops.add(`message-${message}`);
+      else this.handleRoutedMessage(now, message, routedSource(frame), exact);
+      return;
+    }
+    const bad = checkIpv4Packet(payload);
+    if (bad !== null) {
+      this.drops.add(bad);
+      return;
+    }
+    const source = ipv4Source(payload);
+    // The frame's source ring address must be the one the packet's source address hashes to.
+    if (!inSubnet(source, this.subnet) || this.ringOf(source) !== routedSource(frame)) {
+      this.drops.add("spoofed-source");
+      return;
+    }
+    if (ipv4Destination(payload) === this.subnet.address) {
+      this.countConversation(now, source, routedSource(frame));
+      this.push({ type: "deliver", packet: payload });
+      return;
+    }
+    // Nobody owns the address: tell the sender, as a router would, instead of dropping silently.
+    this.drops.add("no-such-host");
+    const icmp = hostUnreachable(payload, this.subnet.address);
+    if (icmp !== null) this.sendRoutedPacket(now, icmp, routedSource(frame));
+  }
+
+  private sendRoutedPacket(now: number, packet: Uint8Array, destination: number): void {
+    const frame = new Uint8Array(ROUTED_HEADER_BYTES + packet.length);
+    frame.set(packet, ROUTED_HEADER_BYTES);
+    writeRoutedHeader(frame, { ttl: this.limits.maxHops, kind: RoutedKind.packet, source: this.ring, destination });
+    this.routeFrame(now, frame, undefined);
+  }
+
+  private ringOf(address: number): number {
+    let ring = this.ringOfAddress.get(address);
+    if (ring === undefined) {
+      if (this.ringOfAddress.size >= 8192) this.ringOfAddress.clear();
+      ring = ringAddress(this.network, address);
+      this.ringOfAddress.set(address, ring);
+    }
+    return ring;
+  }
+
+  // ---- overlay messages ----------------------------------------------------------------------
+
+  /** Routes an overlay message towards `destination` (handled here if this node is closest). */
+  private sendRouted(now: number, destination: number, message: OverlayMessage): void {
+    const next = destination === this.ring ? undefined : this.nextHop(now, destination);
+    if (next === undefined) {
+      this.handleRoutedMessage(now, message, this.ring, destination === this.ring);
+      return;
+    }
+    const payload = message.t === "trace" ? { ...message, path: [this.self] } : message;
+    this.sendRoutedBytes(next, this.limits.maxHops, this.ring, destination, encodeOverlayMessage(payload));
+  }
+
+  private sendRoutedBytes(link: LinkRecord, ttl: number, source: number, destination: number, bytes: Uint8Array) {
+    const frame = new Uint8Array(ROUTED_HEADER_BYTES + bytes.length);
+    frame.set(bytes, ROUTED_HEADER_BYTES);
+    writeRoutedHeader(frame, { ttl, kind: RoutedKind.message, source, destination });
+    this.sendFrame(link, "control", frame);
+  }
+
+  private sendLinkMessage(link: LinkRecord, message: OverlayMessage): void {
+    this.sendFrame(link, "control", encodeFrame(FrameType.message, encodeOverlayMessage(message)));
+  }
+
+  /** A message from the peer at the other end of `link`. */
+  private handleLinkMessage(now: number, link: LinkRecord, message: OverlayMessage): void {
+    switch (message.t) {
+      case "neighbours":
+        for (const member of message.members) this.learn(now, member);
+        return;
+      case "kinds":
+        link.remoteKinds = message.kinds;
+        return;
+      default:
+        this.dropOn(link, "message-unexpected");
+    }
+  }
+
+  /**
+   * A routed message ended here. `exact` says this node owns the destination ring address rather
+   * than merely being the closest node to it.
+   */
+  private handleRoutedMessage(now: number, message: OverlayMessage, source: number, exact: boolean): void {
+    switch (message.t) {
+      case "find":
+        // Whoever is closest to the searched position answers: that is the shortcut.
+        if (message.from.nodeId === this.self.nodeId) return;
+        this.learn(now, message.from);
+        this.sendRouted(now, source, { t: "found", member: this.self });
+        return;
+      case "found":
+        if (!exact) return this.dropRouted("misdelivered");
+        this.onFound(now, message.member);
+        return;
+      case "link":
+        if (!exact) {
+          this.bounceLink(now, message, source);
+          return;
+        }
+        this.handleEnvelope(now, message.from, message.envelope, "overlay");
+        return;
+      case "trace": {
+        const owner = exact;
+        this.sendRouted(now, source, { t: "trace-reply", id: message.id, path: [...message.path, this.self], owner });
+        return;
+      }
+      case "trace-reply":
+        if (!exact) return this.dropRouted("misdelivered");
+        if (this.traces.delete(message.id)) {
+          this.emit({ kind: "trace-result", id: message.id, path: message.path, owner: message.owner, complete: true });
+        }
+        return;
+      default:
+        this.dropRouted("unexpected");
+    }
+  }
+
+  private dropRouted(reason: string): void {
+    this.drops.add(`message-${reason}`);
+  }
+
+  /**
+   * A link envelope reached the node closest to its target, not the target: the target is not
+   * (yet) reachable through the overlay. Tell the offerer at once so it does not wait for a timeout.
+   */
+  private bounceLink(now: number, message: OverlayMessage & { t: "link" }, source: number): void {
+    this.dropRouted("link-misdelivered");
+    const envelope = parseLinkEnvelope(message.envelope);
+    if (typeof envelope === "string" || envelope.kind !== "open") return;
+    const close: LinkEnvelope = { v: 1, kind: "close", session: envelope.session, reason: "unreachable" };
+    this.sendRouted(now, source, { t: "link", from: "unreachable", envelope: close });
+  }
+
+  // ---- knowledge of other nodes --------------------------------------------------------------
+
+  /** Adds or refreshes a link candidate. The newest claim to an address wins (a restarted agent). */
+  private learn(now: number, member: MemberInfo): void {
+    if (member.nodeId === this.self.nodeId) return;
+    if (member.ip === this.self.ip) {
+      this.emit({ kind: "address-conflict", ip: member.ip, kept: this.self.nodeId, dropped: member.nodeId });
+      return;
+    }
+    const address = parseIpv4Address(member.ip)!;
+    if (!inSubnet(address, this.subnet)) return;
+    const existing = this.known.get(member.nodeId);
+    if (existing !== undefined) {
+      existing.heardAt = now;
+      return;
+    }
+    this.known.set(member.nodeId, { info: member, ring: this.ringOf(address), heardAt: now });
+  }
+
+  /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
+  private replaceStaleClaim(now: number, member: MemberInfo): void {
+    const holder = this.links.byAddress.get(parseIpv4Address(member.ip) ?? -1);
+    if (holder !== undefined && holder.peer.nodeId !== member.nodeId) {
+      this.emit({ kind: "address-conflict", ip: member.ip, kept: member.nodeId, dropped: holder.peer.nodeId });
+      this.known.delete(holder.peer.nodeId);
+      this.closeLink(now, holder, "address-taken", true);
+    }
   }
 
   // ---- membership (from the signaling server) ------------------------------------------------
@@ -229,148 +525,158 @@ export class OverlayNode {
   handleSignalingUp(now: number, members: readonly MemberInfo[]): void {
     this.signalingUp = true;
     this.members.clear();
-    for (const member of members) this.addMember(now, member);
-    this.reconcile(now);
+    for (const member of members) {
+      if (member.nodeId !== this.self.nodeId) this.members.set(member.nodeId, member);
+      this.replaceStaleClaim(now, member);
+      this.learn(now, member);
+    }
+    this.maintain(now);
   }
 
-  /** The connection to the signaling server is gone. Links stay up; no new ones until it is back. */
+  /** The connection to the signaling server is gone. Links stay up; the overlay carries on. */
   handleSignalingDown(_now: number): void {
     this.signalingUp = false;
   }
 
+  /**
+   * A member joined. It is not made a link candidate: the newcomer links to its own neighbours, and
+   * an offer routed to it through the overlay would not find it before it has any link.
+   */
   handleMemberJoined(now: number, member: MemberInfo): void {
-    this.addMember(now, member);
-    this.reconcile(now);
+    if (member.nodeId === this.self.nodeId) return;
+    this.members.set(member.nodeId, member);
+    this.replaceStaleClaim(now, member);
   }
 
-  /** A member left the signaling server. Its link, if up, lives on until it fails by itself. */
   handleMemberLeft(_now: number, nodeId: string): void {
     this.members.delete(nodeId);
-    this.retries.delete(nodeId);
-  }
-
-  private addMember(now: number, member: MemberInfo): void {
-    if (member.nodeId === this.self.nodeId) return;
-    if (member.ip === this.self.ip) {
-      this.emit({ kind: "address-conflict", ip: member.ip, kept: this.self.nodeId, dropped: member.nodeId });
-      return;
-    }
-    // The newest claim to an address wins: an agent that crashed and restarted comes back with a
-    // new node id and the same address, and its old links must not keep the address.
-    for (const [id, other] of this.members) {
-      if (other.ip === member.ip && id !== member.nodeId) {
-        this.members.delete(id);
-        this.emit({ kind: "address-conflict", ip: member.ip, kept: member.nodeId, dropped: id });
-        const stale = this.linkByPeer.get(id);
-        if (stale !== undefined) this.closeLink(now, stale, "address-taken", true);
-      }
-    }
-    this.members.set(member.nodeId, member);
-  }
-
-  /** Opens the links this node is responsible for offering. */
-  private reconcile(now: number): void {
-    if (!this.signalingUp) return;
-    for (const member of this.members.values()) {
-      if (this.linkByPeer.has(member.nodeId) || !this.offersTo(member.nodeId)) continue;
-      const retry = this.retries.get(member.nodeId);
-      if (retry !== undefined && now < retry.notBefore) continue;
-      this.openLink(now, member, "offerer", `${this.self.nodeId}.${this.nextSession++}`);
-    }
-  }
-
-  /** The smaller node id offers, so a pair never sets up two links to each other. */
-  private offersTo(nodeId: string): boolean {
-    return this.self.nodeId < nodeId;
   }
 
   // ---- link setup ----------------------------------------------------------------------------
 
-  private openLink(now: number, peer: MemberInfo, role: LinkRole, session: string): LinkRecord {
-    const link = new LinkRecord(this.nextLinkId++, peer, parseIpv4Address(peer.ip)!, role, session, now);
-    this.links.set(link.id, link);
-    this.linkByPeer.set(peer.nodeId, link);
-    this.linkBySession.set(session, link);
+  /** Opens a link to `peer`, if a way to carry its setup exists. */
+  private openLink(now: number, peer: MemberInfo, kind: LinkKind): LinkRecord | undefined {
+    const via: LinkVia | undefined = this.links.up.length > 0 ? "overlay" : this.signalingUp ? "signaling" : undefined;
+    if (via === undefined) return undefined;
+    const session = `${this.self.nodeId}.${this.nextSession++}`;
+    const link = this.createLink(now, peer, "offerer", session, via);
+    link.kinds.add(kind);
+    return link;
+  }
+
+  private createLink(now: number, peer: MemberInfo, role: LinkRole, session: string, via: LinkVia): LinkRecord {
+    const address = parseIpv4Address(peer.ip)!;
+    const link = new LinkRecord(this.nextLinkId++, peer, address, this.ringOf(address), role, session, via, now);
+    this.links.add(link);
     this.emit({ kind: "link-opening", linkId: link.id, peer, role });
     this.push({ type: "open-link", linkId: link.id, peer, role });
     return link;
   }
 
   /** The host's link produced a description or candidate for the remote side. */
-  handleLinkSignal(_now: number, linkId: number, payload: unknown): void {
-    const link = this.links.get(linkId);
+  handleLinkSignal(now: number, linkId: number, payload: unknown): void {
+    const link = this.links.byId.get(linkId);
     if (link === undefined || link.state === "closed") return;
     let body: LinkEnvelope;
     if (link.role === "offerer" && !link.openSent) {
       link.openSent = true;
-      body = { v: 1, kind: "open", session: link.session, from: this.self, payload };
+      const purpose = link.kinds.values().next().value ?? "near";
+      body = { v: 1, kind: "open", session: link.session, from: this.self, purpose, payload };
     } else {
       body = { v: 1, kind: "signal", session: link.session, payload };
     }
-    this.push({ type: "send-signal", to: link.peer.nodeId, body });
+    this.sendEnvelope(now, link, body);
+  }
+
+  private sendEnvelope(now: number, link: LinkRecord, body: LinkEnvelope): void {
+    if (link.via === "signaling") this.push({ type: "send-signal", to: link.peer.nodeId, body });
+    else this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, envelope: body });
   }
 
   /** A signaling `message` from another node: a link-setup envelope. */
   handleSignal(now: number, from: string, body: unknown): void {
+    this.handleEnvelope(now, from, body, "signaling");
+  }
+
+  private handleEnvelope(now: number, from: string, body: unknown, via: LinkVia): void {
     const envelope = parseLinkEnvelope(body);
-    if (typeof envelope === "string") {
-      this.dropSignal(from, "malformed");
-      return;
-    }
-    const existing = this.linkBySession.get(envelope.session);
-    if (existing !== undefined && existing.peer.nodeId !== from) {
-      this.dropSignal(from, "session-mismatch");
-      return;
+    if (typeof envelope === "string") return this.dropSignal(from, "malformed");
+    const existing = this.links.bySession.get(envelope.session);
+    // A bounce comes from whichever node was closest to the target, not from the target itself.
+    const bounced = from === "unreachable" && envelope.kind === "close" && via === "overlay";
+    if (existing !== undefined && existing.peer.nodeId !== from && !bounced) {
+      return this.dropSignal(from, "session-mismatch");
     }
     switch (envelope.kind) {
       case "open":
-        if (existing !== undefined) {
-          this.dropSignal(from, "duplicate-open");
-          return;
-        }
-        this.acceptOpen(now, from, envelope);
+        if (existing !== undefined) return this.dropSignal(from, "duplicate-open");
+        this.acceptOpen(now, from, envelope, via);
         return;
       case "signal":
-        if (existing === undefined || existing.state === "closed") {
-          this.dropSignal(from, "stale-session");
-          return;
-        }
+        if (existing === undefined || existing.state === "closed") return this.dropSignal(from, "stale-session");
         this.push({ type: "link-signal", linkId: existing.id, payload: envelope.payload });
         return;
       case "close":
-        if (existing !== undefined && existing.state !== "closed")
-          this.closeLink(now, existing, "closed-by-peer", false);
+        if (existing !== undefined && existing.state !== "closed") {
+          this.closeLink(now, existing, bounced ? "unreachable" : "closed-by-peer", false);
+        }
         return;
     }
   }
 
-  private acceptOpen(now: number, from: string, envelope: LinkEnvelope & { kind: "open" }): void {
+  private acceptOpen(now: number, from: string, envelope: LinkEnvelope & { kind: "open" }, via: LinkVia): void {
     const peer = envelope.from;
-    if (peer.nodeId !== from) {
-      this.dropSignal(from, "sender-mismatch");
-      return;
-    }
-    if (peer.ip === this.self.ip) {
-      this.dropSignal(from, "address-conflict");
-      return;
-    }
-    if (!inSubnet(parseIpv4Address(peer.ip)!, this.subnet)) {
-      this.dropSignal(from, "off-network-address");
-      return;
-    }
-    const current = this.linkByPeer.get(from);
+    if (peer.nodeId !== from) return this.dropSignal(from, "sender-mismatch");
+    if (peer.ip === this.self.ip) return this.dropSignal(from, "address-conflict");
+    if (!inSubnet(parseIpv4Address(peer.ip)!, this.subnet)) return this.dropSignal(from, "off-network-address");
+    const current = this.links.byPeer.get(from);
     if (current !== undefined) {
-      // Both offered at once (only if ids were misjudged): the smaller id's offer wins.
-      if (current.role === "offerer" && current.state === "connecting" && this.offersTo(from)) {
-        this.dropSignal(from, "glare");
-        return;
+      // Both opened at once: the smaller node id's attempt wins. The loser's open is kept in case the
+      // winner's attempt fails (its open may never reach a node that is still joining).
+      if (current.role === "offerer" && current.state === "connecting" && this.self.nodeId < from) {
+        current.deferredOpen = { from, envelope, via, at: now };
+        return this.dropSignal(from, "glare");
       }
       // The peer gave up on the old link (it restarted it); follow.
       this.closeLink(now, current, "replaced", false);
     }
-    if (!this.members.has(from)) this.addMember(now, peer);
-    const link = this.openLink(now, peer, "answerer", envelope.session);
+    this.learn(now, peer);
+    if (this.refuses(envelope.purpose)) {
+      // Keeps links per node near 4 + log2(N): the asker will look for another shortcut.
+      this.drops.add(`link-refused-${envelope.purpose}`);
+      const close: LinkEnvelope = { v: 1, kind: "close", session: envelope.session, reason: "busy" };
+      if (via === "signaling") this.push({ type: "send-signal", to: from, body: close });
+      else
+        this.sendRouted(now, this.ringOf(parseIpv4Address(peer.ip)!), {
+          t: "link",
+          from: this.self.nodeId,
+          envelope: close,
+        });
+      return;
+    }
+    const link = this.createLink(now, peer, "answerer", envelope.session, via);
+    link.remoteKinds = [envelope.purpose];
     this.push({ type: "link-signal", linkId: link.id, payload: envelope.payload });
+  }
+
+  /** Whether a link offered for `purpose` would take this node past its share of links. */
+  private refuses(purpose: LinkKind): boolean {
+    if (this.links.byId.size >= this.limits.maxLinks) return purpose !== "near" && purpose !== "bootstrap";
+    if (purpose === "shortcut") return this.countLinks("shortcut") >= this.shortcutTarget();
+    if (purpose === "on-demand") return this.countLinks("on-demand") >= this.limits.maxOnDemand;
+    return false;
+  }
+
+  /** Links kept for `kind` by either side. */
+  private countLinks(kind: LinkKind): number {
+    let n = 0;
+    for (const link of this.links.byId.values()) if (link.kinds.has(kind) || link.remoteKinds.includes(kind)) n++;
+    return n;
+  }
+
+  /** Shortcuts a node keeps, counting those others keep to it: ceil(log2 N). */
+  private shortcutTarget(): number {
+    return Math.ceil(Math.log2(Math.max(2, this.networkSizeEstimate())));
   }
 
   private dropSignal(from: string, reason: string): void {
@@ -380,53 +686,64 @@ export class OverlayNode {
 
   /** Both channels of the link are open. */
   handleLinkUp(now: number, linkId: number): void {
-    const link = this.links.get(linkId);
+    const link = this.links.byId.get(linkId);
     if (link === undefined || link.state !== "connecting") return;
     link.state = "up";
     link.upAt = now;
     link.lastReceiveAt = now;
     link.nextKeepaliveAt = now;
+    link.deferredOpen = null;
     this.retries.delete(link.peer.nodeId);
-    // A newer link for the same address replaces an older one (see addMember).
-    const previous = this.routes.get(link.peerAddress);
-    if (previous !== undefined && previous !== link) this.closeLink(now, previous, "address-taken", true);
-    this.routes.set(link.peerAddress, link);
+    this.learn(now, link.peer);
+    if (link.via === "signaling" && link.role === "offerer") link.kinds.add("bootstrap");
+    // A newer link for the same address replaces an older one (a restarted agent).
+    const displaced = this.links.markUp(link);
+    if (displaced !== undefined) this.closeLink(now, displaced, "address-taken", true);
     this.emit({ kind: "link-up", linkId, peer: link.peer, setupMs: now - link.createdAt });
     this.sendKeepalive(now, link);
+    this.maintainSoon(now);
   }
 
   /** The host's link failed or closed. */
   handleLinkDown(now: number, linkId: number, reason: string): void {
-    const link = this.links.get(linkId);
+    const link = this.links.byId.get(linkId);
     if (link === undefined || link.state === "closed") return;
     this.closeLink(now, link, reason, true, false);
   }
 
   /**
    * Forgets a link, tells the host to close it (unless the host reported it gone) and tells the peer
-   * (unless the peer asked), then schedules a new attempt if this node is the one to offer.
+   * (unless the peer asked), then schedules a new attempt and repairs the neighbourhood.
    */
   private closeLink(now: number, link: LinkRecord, reason: string, tellPeer: boolean, tellHost = true): void {
-    link.state = "closed";
-    this.links.delete(link.id);
-    if (this.linkByPeer.get(link.peer.nodeId) === link) this.linkByPeer.delete(link.peer.nodeId);
-    this.linkBySession.delete(link.session);
-    if (this.routes.get(link.peerAddress) === link) this.routes.delete(link.peerAddress);
-    if (tellHost) this.push({ type: "close-link", linkId: link.id, reason });
-    if (tellPeer && this.signalingUp) {
-      this.push({
-        type: "send-signal",
-        to: link.peer.nodeId,
-        body: { v: 1, kind: "close", session: link.session, reason },
-      });
+    if (link.state === "closed") return;
+    const wasUp = link.state === "up";
+    // Tell the peer first, while the link is still in the table: an overlay-routed close then goes
+    // straight over the link itself.
+    if (tellPeer && (link.via === "overlay" || this.signalingUp)) {
+      this.sendEnvelope(now, link, { v: 1, kind: "close", session: link.session, reason });
     }
+    link.state = "closed";
+    this.links.remove(link);
+    this.routeCache.forgetLink(link.id);
+    if (tellHost) this.push({ type: "close-link", linkId: link.id, reason });
     this.emit({ kind: "link-down", linkId: link.id, peer: link.peer, reason });
+    // A node we never reached, or that went silent, may be gone: no longer a candidate until heard of again.
+    if (!wasUp || reason === "keepalive-timeout") this.known.delete(link.peer.nodeId);
     this.scheduleRetry(now, link);
-    this.reconcile(now);
+    const deferred = link.deferredOpen;
+    if (deferred !== null && now - deferred.at < this.timing.linkSetupTimeoutMs) {
+      this.handleEnvelope(now, deferred.from, deferred.envelope, deferred.via);
+    }
+    this.maintainSoon(now);
+  }
+
+  /** Repairs the neighbourhood at the next `handleTimeout` (at once), not inside the current change. */
+  private maintainSoon(now: number): void {
+    this.nextMaintenanceAt = Math.min(this.nextMaintenanceAt, now);
   }
 
   private scheduleRetry(now: number, link: LinkRecord): void {
-    if (!this.members.has(link.peer.nodeId)) return;
     const previous = this.retries.get(link.peer.nodeId);
     // A link that was up for a while failed for a fresh reason: retry quickly. Repeated setup
     // failures back off exponentially so an unreachable peer costs little.
@@ -437,25 +754,174 @@ export class OverlayNode {
     this.retries.set(link.peer.nodeId, { delayMs, notBefore: now + delayMs });
   }
 
+  private mayRetry(now: number, nodeId: string): boolean {
+    const retry = this.retries.get(nodeId);
+    return retry === undefined || now >= retry.notBefore;
+  }
+
+  // ---- maintenance: near links, shortcuts, on-demand, trimming --------------------------------
+
+  /** Brings the links in line with what the ring needs now. Cheap; runs on every change and tick. */
+  private maintain(now: number): void {
+    this.nextMaintenanceAt = now + this.timing.maintenanceIntervalMs;
+    this.expireKnown(now);
+    if (this.links.up.length === 0) {
+      this.bootstrap(now);
+      return;
+    }
+    const near = nearNeighbours(this.ring, this.candidates(), this.limits.nearPerSide);
+    for (const nodeId of near) {
+      if (this.links.byPeer.has(nodeId) || !this.mayRetry(now, nodeId)) continue;
+      const candidate = this.known.get(nodeId);
+      if (candidate !== undefined) this.openLink(now, candidate.info, "near");
+    }
+    for (const link of this.links.byId.values()) {
+      if (near.has(link.peer.nodeId)) link.kinds.add("near");
+      else link.kinds.delete("near");
+      if (link.upAt !== null && now - link.upAt > this.timing.bootstrapHoldMs) link.kinds.delete("bootstrap");
+      if (now - link.lastDataAt > this.timing.onDemandIdleMs) link.kinds.delete("on-demand");
+    }
+    this.seekShortcut(now);
+    this.trimAndTell(now);
+    if (now >= this.nextGossipAt) this.gossip(now, near);
+  }
+
+  private *candidates(): Iterable<{ nodeId: string; ring: number }> {
+    for (const [nodeId, node] of this.known) yield { nodeId, ring: node.ring };
+  }
+
+  /**
+   * With no link at all, reach the overlay through the signaling server: link to the member closest
+   * on the ring (likely a near neighbour already), trying the next closest while one is backing off.
+   */
+  private bootstrap(now: number): void {
+    if (!this.signalingUp || this.links.byId.size > 0) return;
+    let best: MemberInfo | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const member of this.members.values()) {
+      if (!this.mayRetry(now, member.nodeId) || member.ip === this.self.ip) continue;
+      const d = ringDistance(this.ring, this.ringOf(parseIpv4Address(member.ip)!));
+      if (d < bestDistance) {
+        best = member;
+        bestDistance = d;
+      }
+    }
+    if (best !== undefined) this.openLink(now, best, "bootstrap");
+  }
+
+  private expireKnown(now: number): void {
+    for (const [nodeId, node] of this.known) {
+      if (now - node.heardAt > this.timing.knownTtlMs && !this.links.byPeer.has(nodeId)) this.known.delete(nodeId);
+    }
+  }
+
+  /** Keeps about log2(N) shortcuts: asks who is closest to a Symphony-drawn ring position. */
+  private seekShortcut(now: number): void {
+    if (now < this.findPendingUntil || this.links.byId.size >= this.limits.maxLinks) return;
+    if (this.countLinks("shortcut") >= this.shortcutTarget()) return;
+    this.findPendingUntil = now + 2 * this.timing.maintenanceIntervalMs;
+    const target = symphonyTarget(this.ring, this.networkSizeEstimate(), this.random());
+    this.sendRouted(now, target, { t: "find", from: this.self });
+  }
+
+  private networkSizeEstimate(): number {
+    const rings: number[] = [];
+    for (const link of this.links.up) if (link.kinds.has("near")) rings.push(link.ring);
+    return Math.max(estimateNetworkSize(this.ring, rings), this.links.up.length + 1);
+  }
+
+  /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
+  private onFound(now: number, member: MemberInfo): void {
+    this.learn(now, member);
+    const known = this.known.get(member.nodeId);
+    if (known === undefined) return;
+    const onDemand = this.onDemandWanted.delete(known.ring);
+    const kind: LinkKind = onDemand ? "on-demand" : "shortcut";
+    const existing = this.links.byPeer.get(member.nodeId);
+    if (existing !== undefined) {
+      if (kind === "on-demand" || this.countLinks("shortcut") < this.shortcutTarget()) existing.kinds.add(kind);
+      return;
+    }
+    if (!this.mayRetry(now, member.nodeId) || this.links.byId.size >= this.limits.maxLinks) return;
+    this.openLink(now, member, kind);
+  }
+
+  /**
+   * Counts a packet exchanged with `address` over more than one hop; a busy pair asks for the
+   * owner's identity (a `find` to its exact ring address) to open a direct link.
+   */
+  private countConversation(now: number, address: number, ring: number): void {
+    if (!this.traffic.count(now, address)) return;
+    if (this.countLinks("on-demand") >= this.limits.maxOnDemand || this.links.byId.size >= this.limits.maxLinks) return;
+    if (this.links.byRing.has(ring)) return;
+    this.onDemandWanted.set(ring, now + this.timing.linkSetupTimeoutMs);
+    this.sendRouted(now, ring, { t: "find", from: this.self });
+  }
+
+  /**
+   * Tells peers why we keep their link, and closes links neither side has needed for a while, and
+   * shortcuts others hold to us beyond our share (a node at a popular ring position would otherwise
+   * collect them without bound; the holder looks for another).
+   */
+  private trimAndTell(now: number): void {
+    let surplus = this.countLinks("shortcut") - this.shortcutTarget();
+    for (const link of [...this.links.up]) {
+      if (link.state !== "up") continue;
+      const kinds = [...link.kinds].sort().join(",");
+      if (kinds !== link.kindsSent) {
+        link.kindsSent = kinds;
+        this.sendLinkMessage(link, { t: "kinds", kinds: [...link.kinds] });
+      }
+      if (surplus > 0 && link.kinds.size === 0 && link.remoteKinds.length === 1 && link.remoteKinds[0] === "shortcut") {
+        surplus--;
+        this.closeLink(now, link, "busy", true);
+        continue;
+      }
+      if (link.kinds.size > 0 || link.remoteKinds.length > 0) {
+        link.unneededSince = null;
+      } else if (link.unneededSince === null) {
+        link.unneededSince = now;
+      } else if (now - link.unneededSince >= this.timing.unneededGraceMs) {
+        this.closeLink(now, link, "unneeded", true);
+      }
+    }
+    for (const [ring, until] of this.onDemandWanted) if (until < now) this.onDemandWanted.delete(ring);
+  }
+
+  /**
+   * Tells every linked node who our near neighbours are. Near neighbours use it to knit the ring; a
+   * node whose neighbours on one side all died walks towards its new ones through whatever links it
+   * has, each round learning nodes closer to its position.
+   */
+  private gossip(now: number, near: ReadonlySet<string>): void {
+    this.nextGossipAt = now + this.timing.gossipIntervalMs;
+    const members: MemberInfo[] = [this.self];
+    for (const nodeId of near) {
+      const link = this.links.byPeer.get(nodeId);
+      if (link?.state === "up") members.push(link.peer);
+    }
+    for (const link of this.links.up) this.sendLinkMessage(link, { t: "neighbours", members });
+  }
+
   // ---- timers --------------------------------------------------------------------------------
 
   /** Earliest time at which `handleTimeout` has work to do, or undefined when nothing is pending. */
   nextTimeout(): number | undefined {
     let next = Number.POSITIVE_INFINITY;
-    for (const link of this.links.values()) {
+    for (const link of this.links.byId.values()) {
       if (link.state === "connecting") next = Math.min(next, link.createdAt + this.timing.linkSetupTimeoutMs);
       else next = Math.min(next, link.nextKeepaliveAt, link.lastReceiveAt + this.timing.linkDeadAfterMs);
     }
-    if (this.signalingUp) {
-      for (const [nodeId, retry] of this.retries) {
-        if (this.members.has(nodeId) && !this.linkByPeer.has(nodeId)) next = Math.min(next, retry.notBefore);
-      }
+    if (this.links.byId.size > 0 || (this.signalingUp && this.members.size > 0)) {
+      next = Math.min(next, this.nextMaintenanceAt);
     }
+    for (const deadline of this.traces.values()) next = Math.min(next, deadline);
     return Number.isFinite(next) ? next : undefined;
   }
 
   handleTimeout(now: number): void {
-    for (const link of [...this.links.values()]) {
+    for (const link of [...this.links.byId.values()]) {
+      if (link.state === "closed") continue;
       if (link.state === "connecting") {
         if (now >= link.createdAt + this.timing.linkSetupTimeoutMs) this.closeLink(now, link, "setup-timeout", true);
       } else if (now >= link.lastReceiveAt + this.timing.linkDeadAfterMs) {
@@ -464,30 +930,55 @@ export class OverlayNode {
         this.sendKeepalive(now, link);
       }
     }
-    this.reconcile(now);
+    for (const [id, deadline] of this.traces) {
+      if (deadline <= now) {
+        this.traces.delete(id);
+        this.emit({ kind: "trace-result", id, path: [], owner: false, complete: false });
+      }
+    }
+    if (now >= this.nextMaintenanceAt) this.maintain(now);
   }
 
   private sendKeepalive(now: number, link: LinkRecord): void {
     link.pingSeq = (link.pingSeq + 1) >>> 0;
     link.nextKeepaliveAt = now + this.timing.keepaliveIntervalMs;
-    this.push({
-      type: "send-frame",
-      linkId: link.id,
-      channel: "control" satisfies Channel,
-      frame: encodePing(FrameType.ping, { seq: link.pingSeq, sentAt: now }),
-    });
+    this.sendFrame(link, "control", encodePing(FrameType.ping, { seq: link.pingSeq, sentAt: now }));
   }
 
-  // ---- status --------------------------------------------------------------------------------
+  // ---- queries -------------------------------------------------------------------------------
+
+  /**
+   * Starts tracing the overlay path towards `ip`; the answer arrives as a `trace-result` event with
+   * the returned id (incomplete after `traceTimeoutMs`).
+   */
+  traceRoute(now: number, ip: number): number {
+    const id = this.nextTraceId++;
+    const destination = this.ringOf(ip);
+    const direct = this.links.byAddress.get(ip);
+    if (direct !== undefined) {
+      this.emit({ kind: "trace-result", id, path: [this.self, direct.peer], owner: true, complete: true });
+      return id;
+    }
+    this.traces.set(id, now + this.timing.traceTimeoutMs);
+    this.sendRouted(now, destination, { t: "trace", id, path: [] });
+    return id;
+  }
+
+  /** The ring address of a virtual IP in this network. */
+  ringAddressOf(ip: number): number {
+    return this.ringOf(ip);
+  }
 
   status(now: number): NodeStatus {
     const links: LinkStatus[] = [];
-    for (const link of this.links.values()) {
+    for (const link of this.links.byId.values()) {
       links.push({
         linkId: link.id,
         peer: link.peer,
         state: link.state,
         role: link.role,
+        kinds: [...link.kinds].sort(),
+        remoteKinds: [...link.remoteKinds].sort(),
         upForMs: link.upAt === null ? null : now - link.upAt,
         rttMs: link.rttMs,
         tx: { ...link.tx },
@@ -497,10 +988,13 @@ export class OverlayNode {
     }
     return {
       self: this.self,
+      ring: this.ring,
       network: this.network,
       prefixLength: this.subnet.prefixLength,
       signalingUp: this.signalingUp,
-      members: [...this.members.values()],
+      members: this.members.size,
+      known: this.known.size,
+      networkSizeEstimate: this.networkSizeEstimate(),
       links,
       drops: this.drops.toJSON(),
     };
@@ -508,8 +1002,12 @@ export class OverlayNode {
 
   /** Closes every link (the host is shutting down); the peers are told so they need not time out. */
   shutdown(now: number): void {
+    this.known.clear();
     this.members.clear();
-    this.retries.clear();
-    for (const link of [...this.links.values()]) this.closeLink(now, link, "shutdown", true);
+    for (const link of [...this.links.byId.values()]) {
+      link.deferredOpen = null;
+      this.closeLink(now, link, "shutdown", true);
+    }
+    this.signalingUp = false;
   }
 }

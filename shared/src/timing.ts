@@ -6,6 +6,8 @@
  * congested-but-alive link (keepalives ride the reliable channel behind queued data) is not torn down
  * by a single late pong. WebRTC setup on a LAN takes tens of milliseconds, through STUN/TURN a few
  * seconds; 20 s before giving up covers slow ICE without leaving a dead attempt around for long.
+ * Maintenance (near links, shortcuts, trimming) runs every second and gossips neighbour lists every
+ * 2 s, so a ring heals within a few seconds of a link failure being noticed.
  */
 export interface Timing {
   readonly keepaliveIntervalMs: number;
@@ -14,6 +16,20 @@ export interface Timing {
   /** First retry delay after a failed link; doubles per failure up to `retryMaxMs`. */
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** How often the node checks its near links, shortcuts and idle links. */
+  readonly maintenanceIntervalMs: number;
+  /** How often it tells its near neighbours who its near neighbours are. */
+  readonly gossipIntervalMs: number;
+  /** How long a node heard of only second hand stays a candidate without being heard of again. */
+  readonly knownTtlMs: number;
+  /** How long a link neither side needs lingers before it is closed (absorbs churn in the near set). */
+  readonly unneededGraceMs: number;
+  /** How long the first link through the signaling server is kept regardless of ring position. */
+  readonly bootstrapHoldMs: number;
+  /** An on-demand link without packets for this long loses its on-demand purpose. */
+  readonly onDemandIdleMs: number;
+  /** A traced route that has not answered by then is reported as incomplete. */
+  readonly traceTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -22,4 +38,38 @@ export const DEFAULT_TIMING: Timing = {
   linkSetupTimeoutMs: 20_000,
   retryInitialMs: 500,
   retryMaxMs: 30_000,
+  maintenanceIntervalMs: 1_000,
+  gossipIntervalMs: 2_000,
+  knownTtlMs: 60_000,
+  unneededGraceMs: 10_000,
+  bootstrapHoldMs: 30_000,
+  onDemandIdleMs: 60_000,
+  traceTimeoutMs: 5_000,
+};
+
+/**
+ * Sizes of the overlay. On-demand: 10 packets within 5 s is a conversation (a TCP handshake plus a
+ * few segments, or 2 s of a 5 pps stream), while a single ping per second, DNS lookups or ARP-like
+ * chatter never reach it, so links are only built where they pay for their setup cost and keepalives.
+ */
+export interface OverlayLimits {
+  /** Near links kept on each side of the ring. */
+  readonly nearPerSide: number;
+  /** Links this node opens at most; near links are always allowed, others stop at the cap. */
+  readonly maxLinks: number;
+  /** On-demand links at most. */
+  readonly maxOnDemand: number;
+  readonly onDemandPackets: number;
+  readonly onDemandWindowMs: number;
+  /** Hops a routed frame may take before it is dropped. */
+  readonly maxHops: number;
+}
+
+export const DEFAULT_LIMITS: OverlayLimits = {
+  nearPerSide: 2,
+  maxLinks: 40,
+  maxOnDemand: 8,
+  onDemandPackets: 10,
+  onDemandWindowMs: 5_000,
+  maxHops: 32,
 };

@@ -2,7 +2,11 @@ import { connect } from "node:net";
 import { ControlError, NotRunningError } from "../errors.js";
 
 /** Sends one request to the agent's control socket and returns its result. */
-export function controlRequest(path: string, op: string, timeoutMs = 5_000): Promise<unknown> {
+export function controlRequest(
+  path: string,
+  request: { op: string } & Record<string, unknown>,
+  timeoutMs = 8_000,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let data = "";
@@ -11,7 +15,7 @@ export function controlRequest(path: string, op: string, timeoutMs = 5_000): Pro
       socket.destroy();
       reject(new ControlError(`the agent at ${path} did not answer within ${timeoutMs} ms`));
     });
-    socket.on("connect", () => socket.write(`${JSON.stringify({ op })}\n`));
+    socket.on("connect", () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on("data", (chunk: string) => {
       data += chunk;
     });

@@ -3,11 +3,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { ControlError } from "../errors.js";
 
-/** A request is one short JSON line: `{"op":"status"}`. Anything longer is refused. */
+/** A request is one short JSON line: `{"op":"status"}`, `{"op":"route","ip":"10.88.0.7"}`. Longer is refused. */
 const MAX_REQUEST_BYTES = 4096;
-const REQUEST_TIMEOUT_MS = 5_000;
+// Longer than the core's trace timeout (5 s), so `ipop route` gets its answer.
+const REQUEST_TIMEOUT_MS = 10_000;
 
-export type ControlHandler = (op: string) => Promise<unknown>;
+/** A request as the client sent it: `op` names the operation, other fields are its arguments. */
+export type ControlRequest = { readonly op: string } & Readonly<Record<string, unknown>>;
+export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
 
 /**
  * The agent's local control socket: newline-delimited JSON, one request and one response per
@@ -56,18 +59,18 @@ function serve(socket: Socket, handler: ControlHandler): void {
     const newline = buffered.indexOf("\n");
     if (newline < 0) return;
     socket.pause();
-    let op: unknown;
+    let request: unknown;
     try {
-      op = (JSON.parse(buffered.slice(0, newline)) as { op?: unknown }).op;
+      request = JSON.parse(buffered.slice(0, newline));
     } catch {
       reply(socket, { ok: false, error: "request is not JSON" });
       return;
     }
-    if (typeof op !== "string") {
+    if (typeof request !== "object" || request === null || typeof (request as { op?: unknown }).op !== "string") {
       reply(socket, { ok: false, error: "request needs an op" });
       return;
     }
-    handler(op).then(
+    handler(request as ControlRequest).then(
       (result) => reply(socket, { ok: true, result }),
       (error: unknown) => reply(socket, { ok: false, error: (error as Error).message }),
     );

@@ -21,20 +21,22 @@ function raw(request: string): Promise<string> {
 }
 
 test("control socket answers requests, refuses bad ones, and reports a missing agent", async (t) => {
-  await assert.rejects(controlRequest(path, "status"), NotRunningError);
-  const server = await ControlServer.listen(path, async (op) => {
-    if (op === "status") return { hello: "world" };
-    throw new Error(`unknown op "${op}"`);
+  await assert.rejects(controlRequest(path, { op: "status" }), NotRunningError);
+  const server = await ControlServer.listen(path, async (request) => {
+    if (request.op === "status") return { hello: "world" };
+    if (request.op === "echo") return request.text;
+    throw new Error(`unknown op "${request.op}"`);
   });
   t.after(() => server.close());
-  assert.deepEqual(await controlRequest(path, "status"), { hello: "world" });
+  assert.deepEqual(await controlRequest(path, { op: "status" }), { hello: "world" });
+  assert.equal(await controlRequest(path, { op: "echo", text: "hi" }), "hi");
   await assert.rejects(
-    controlRequest(path, "reboot"),
+    controlRequest(path, { op: "reboot" }),
     (e: unknown) => e instanceof ControlError && /unknown op/.test(e.message),
   );
   assert.deepEqual(JSON.parse(await raw("not json\n")), { ok: false, error: "request is not JSON" });
   assert.deepEqual(JSON.parse(await raw('{"x":1}\n')), { ok: false, error: "request needs an op" });
   assert.deepEqual(JSON.parse(await raw("x".repeat(10_000))), { ok: false, error: "request too large" });
   // The server is still fine after all that.
-  assert.deepEqual(await controlRequest(path, "status"), { hello: "world" });
+  assert.deepEqual(await controlRequest(path, { op: "status" }), { hello: "world" });
 });

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES } from "@ipop/shared";
+import { PACKET_HEADROOM } from "@ipop/shared";
 import type { TunDevice } from "./tun-device.js";
 
 /**
@@ -6,7 +6,7 @@ import type { TunDevice } from "./tun-device.js";
  * `written` collects what the agent delivered. Follows the TunDevice contract, headroom included.
  */
 export class FakeTun implements TunDevice {
-  readonly headroom = FRAME_HEADER_BYTES;
+  readonly headroom = PACKET_HEADROOM;
   readonly written: Uint8Array[] = [];
   private onPacket: ((packet: Uint8Array) => void) | undefined;
   private closed = false;

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { FRAME_HEADER_BYTES } from "@ipop/shared";
+import { PACKET_HEADROOM } from "@ipop/shared";
 import { TunError } from "../errors.js";
 import type { TunDevice } from "./tun-device.js";
 
@@ -21,7 +21,7 @@ const BATCH = 64;
  * beyond the views it hands out.
  */
 export class LinuxTun implements TunDevice {
-  readonly headroom = FRAME_HEADER_BYTES;
+  readonly headroom = PACKET_HEADROOM;
   private readonly handle: unknown;
   private closed = false;
   /** Packets the kernel refused on write. */

@@ -1,7 +1,8 @@
 import type { Action, NodeEvent } from "../actions.js";
 import { OverlayNode } from "../node.js";
 import type { MemberInfo } from "../signaling-protocol.js";
-import type { Timing } from "../timing.js";
+import type { OverlayLimits, Timing } from "../timing.js";
+import { seededRandom } from "./random.js";
 
 interface LinkEnd {
   readonly node: string;
@@ -25,10 +26,16 @@ export class MiniNet {
   private readonly pendingOffers = new Map<string, LinkEnd>();
   private nextToken = 1;
 
+  private readonly random: () => number;
+
   constructor(
     private readonly prefixLength = 16,
     private readonly timing: Partial<Timing> = {},
-  ) {}
+    private readonly limits: Partial<OverlayLimits> = {},
+    seed = 1,
+  ) {
+    this.random = seededRandom(seed);
+  }
 
   /** Starts a node and joins it to the signaling server. */
   join(member: MemberInfo): OverlayNode {
@@ -37,6 +44,8 @@ export class MiniNet {
       network: "test",
       prefixLength: this.prefixLength,
       timing: this.timing,
+      limits: this.limits,
+      random: this.random,
     });
     const others = [...this.nodes.values()].map((n) => n.self);
     this.nodes.set(member.nodeId, node);
@@ -86,7 +95,10 @@ export class MiniNet {
     }
   }
 
-  /** Carries out queued actions of every node until none is left. */
+  /**
+   * Carries out queued actions of every node, and timeouts due now (hosts fire those at once),
+   * until nothing is left to do.
+   */
   settle(): void {
     for (let progress = true; progress; ) {
       progress = false;
@@ -94,6 +106,11 @@ export class MiniNet {
         for (let action = node.pollAction(); action !== undefined; action = node.pollAction()) {
           progress = true;
           this.perform(id, node, action);
+        }
+        const due = node.nextTimeout();
+        if (due !== undefined && due <= this.now) {
+          node.handleTimeout(this.now);
+          progress = true;
         }
       }
     }

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES } from "../frame.js";
+import { PACKET_HEADROOM } from "../frame.js";
 import { ipv4HeaderChecksum, parseIpv4Address } from "../ipv4.js";
 
 /** Builds a valid IPv4/UDP-ish packet for tests: 20-byte header, protocol 17, `payload` bytes after it. */
@@ -23,11 +23,11 @@ export function makeIpv4Packet(
   return packet;
 }
 
-/** The packet with `FRAME_HEADER_BYTES` of headroom in front, as hosts hand packets to the core. */
+/** A copy of the packet with `PACKET_HEADROOM` bytes in front of it, as hosts hand packets to the core. */
 export function withHeadroom(packet: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + packet.length);
-  frame.set(packet, FRAME_HEADER_BYTES);
-  return frame;
+  const buffer = new Uint8Array(PACKET_HEADROOM + packet.length);
+  buffer.set(packet, PACKET_HEADROOM);
+  return buffer.subarray(PACKET_HEADROOM);
 }
 
 function writeAddress(packet: Uint8Array, offset: number, text: string): void {

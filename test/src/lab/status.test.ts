@@ -1,21 +1,24 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addressHost, parseAgentStatus } from "./status.js";
+import { type AgentStatus, addressHost, type PeerStatus, parseAgentStatus } from "./status.js";
 
-const peer = {
+const peer: PeerStatus = {
   id: "p2",
   name: "h2",
   ip: "10.88.0.2",
   state: "up",
   role: "offerer",
+  kinds: ["near"],
+  remoteKinds: ["near", "shortcut"],
   candidateType: "host",
   remoteAddress: "172.31.250.2:40000",
   rttMs: 0.8,
+  upForMs: 5000,
   tx: { bytes: 100, packets: 1 },
   rx: { bytes: 200, packets: 2 },
   drops: {},
 };
-const status = {
+const status: AgentStatus = {
   version: 1,
   node: {
     id: "p1",
@@ -24,10 +27,12 @@ const status = {
     prefix: 16,
     network: "lab",
     dev: "ipop0",
+    mtu: 1400,
     webrtc: "ndc",
     uptimeMs: 1000,
   },
-  signaling: { url: "ws://172.31.250.253:7070", state: "connected", reconnects: 0 },
+  signaling: { url: "ws://172.31.250.253:7070", state: "connected", reconnects: 0, members: 1 },
+  overlay: { ring: "0123456789ab", known: 1, sizeEstimate: 2 },
   peers: [peer],
   drops: {},
 };

@@ -33,6 +33,10 @@ export function parseAgentStatus(text: string): AgentStatus {
   oneOf(sig.state, ["connected", "connecting", "disconnected"], "signaling.state");
   num(sig.reconnects, "signaling.reconnects");
   num(sig.members, "signaling.members");
+  const overlay = obj(root.overlay, "overlay");
+  str(overlay.ring, "overlay.ring");
+  num(overlay.known, "overlay.known");
+  num(overlay.sizeEstimate, "overlay.sizeEstimate");
   if (!Array.isArray(root.peers)) throw bad("peers is not an array");
   for (const [i, p] of root.peers.entries()) checkPeer(p, `peers[${i}]`);
   obj(root.drops, "drops");
@@ -44,6 +48,13 @@ function checkPeer(value: unknown, at: string): void {
   for (const k of ["id", "name", "ip", "role"]) str(p[k], `${at}.${k}`);
   oneOf(p.state, ["connecting", "up"], `${at}.state`);
   oneOf(p.role, ["offerer", "answerer"], `${at}.role`);
+  for (const side of ["kinds", "remoteKinds"]) {
+    const kinds = p[side];
+    if (!Array.isArray(kinds)) throw bad(`field ${at}.${side} is not an array`);
+    for (const [i, kind] of kinds.entries()) {
+      oneOf(kind, ["bootstrap", "near", "shortcut", "on-demand"], `${at}.${side}[${i}]`);
+    }
+  }
   oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
   if (p.remoteAddress !== null) str(p.remoteAddress, `${at}.remoteAddress`);
   if (p.rttMs !== null) num(p.rttMs, `${at}.rttMs`);

@@ -1,0 +1,57 @@
+import type { LinkRecord } from "./link-record.js";
+import { ringDistance } from "./ring.js";
+
+/** The node's links, indexed every way the core looks them up. */
+export class LinkTable {
+  readonly byId = new Map<number, LinkRecord>();
+  readonly byPeer = new Map<string, LinkRecord>();
+  readonly bySession = new Map<string, LinkRecord>();
+  /** Virtual address -> up link: the direct-delivery fast path. */
+  readonly byAddress = new Map<number, LinkRecord>();
+  /** Ring address -> up link: exact next hops for routed frames. */
+  readonly byRing = new Map<number, LinkRecord>();
+  /** Up links, for greedy routing; an array so the hot loop does not iterate a Map. */
+  up: LinkRecord[] = [];
+
+  add(link: LinkRecord): void {
+    this.byId.set(link.id, link);
+    this.byPeer.set(link.peer.nodeId, link);
+    this.bySession.set(link.session, link);
+  }
+
+  /** Marks `link` up; returns the link it displaced for the same address, if any. */
+  markUp(link: LinkRecord): LinkRecord | undefined {
+    const previous = this.byAddress.get(link.peerAddress);
+    this.byAddress.set(link.peerAddress, link);
+    this.byRing.set(link.ring, link);
+    this.up.push(link);
+    return previous !== undefined && previous !== link ? previous : undefined;
+  }
+
+  remove(link: LinkRecord): void {
+    this.byId.delete(link.id);
+    if (this.byPeer.get(link.peer.nodeId) === link) this.byPeer.delete(link.peer.nodeId);
+    this.bySession.delete(link.session);
+    if (this.byAddress.get(link.peerAddress) === link) this.byAddress.delete(link.peerAddress);
+    if (this.byRing.get(link.ring) === link) this.byRing.delete(link.ring);
+    const i = this.up.indexOf(link);
+    if (i >= 0) this.up.splice(i, 1);
+  }
+
+  /**
+   * Greedy next hop towards `destination`: the up link whose peer is strictly closer to it than
+   * `selfRing` is, and closest of all; undefined when this node is the closest it knows.
+   */
+  closestTo(destination: number, selfRing: number): LinkRecord | undefined {
+    let best: LinkRecord | undefined;
+    let bestDistance = ringDistance(selfRing, destination);
+    for (const link of this.up) {
+      const d = ringDistance(link.ring, destination);
+      if (d < bestDistance) {
+        best = link;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+}

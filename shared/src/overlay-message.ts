@@ -1,0 +1,96 @@
+import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
+
+/**
+ * Messages nodes exchange inside the overlay: over one link (`message` frames) or routed over
+ * several hops (`routed` frames of kind message). JSON, because they are rare and small; the packet
+ * path never sees them.
+ *
+ * - `neighbours`: a node's ring neighbours (near links), so the receiver can find its own; sent over
+ *   near links periodically (stabilisation) and in answer to `join`.
+ * - `find` / `found`: routed to a ring position to learn which node is closest to it (shortcuts).
+ * - `link`: a link-setup envelope (offer, answer, candidates) for the node owning the destination.
+ * - `kinds`: why the sender keeps a link (near, shortcut, on-demand...); a link neither side needs
+ *   is closed.
+ * - `trace` / `trace-reply`: the path a routed message takes, for `ipop route`.
+ */
+export type OverlayMessage =
+  | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
+  | { readonly t: "find"; readonly from: MemberInfo }
+  | { readonly t: "found"; readonly member: MemberInfo }
+  | { readonly t: "link"; readonly from: string; readonly envelope: unknown }
+  | { readonly t: "kinds"; readonly kinds: readonly LinkKind[] }
+  | { readonly t: "trace"; readonly id: number; readonly path: readonly MemberInfo[] }
+  | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean };
+
+/** Why a node keeps a link. A link can serve several purposes at once. */
+export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
+export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand"];
+
+/** The most members a `neighbours` list or a trace path may hold. */
+const MAX_LIST = 64;
+/** Largest encoded message; a link envelope with an SDP offer is the biggest, 2-4 KiB. */
+export const MAX_OVERLAY_MESSAGE_BYTES = 48 * 1024;
+
+declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
+declare const TextDecoder: { new (label: string, options: { fatal: boolean }): { decode(bytes: Uint8Array): string } };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeOverlayMessage(message: OverlayMessage): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+/** Decodes and validates a message from a peer; returns it or why it was refused. */
+export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string {
+  if (bytes.length > MAX_OVERLAY_MESSAGE_BYTES) return "oversized";
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return "not-json";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not-object";
+  const m = value as Record<string, unknown>;
+  switch (m.t) {
+    case "found": {
+      const member = parseMemberInfo(m.member);
+      return typeof member === "string" ? "bad-member" : { t: "found", member };
+    }
+    case "find": {
+      const from = parseMemberInfo(m.from);
+      return typeof from === "string" ? "bad-member" : { t: "find", from };
+    }
+    case "neighbours": {
+      const members = memberList(m.members);
+      return members === null ? "bad-members" : { t: "neighbours", members };
+    }
+    case "link":
+      if (typeof m.from !== "string" || m.from.length > 64 || m.envelope === undefined) return "bad-link";
+      return { t: "link", from: m.from, envelope: m.envelope };
+    case "kinds": {
+      if (!Array.isArray(m.kinds) || m.kinds.length > LINK_KINDS.length) return "bad-kinds";
+      const kinds = m.kinds.filter((k): k is LinkKind => (LINK_KINDS as readonly unknown[]).includes(k));
+      return kinds.length === m.kinds.length ? { t: "kinds", kinds } : "bad-kinds";
+    }
+    case "trace":
+    case "trace-reply": {
+      const path = memberList(m.path);
+      if (path === null || !Number.isSafeInteger(m.id)) return "bad-trace";
+      if (m.t === "trace") return { t: "trace", id: m.id as number, path };
+      return { t: "trace-reply", id: m.id as number, path, owner: m.owner === true };
+    }
+    default:
+      return "unknown-type";
+  }
+}
+
+function memberList(value: unknown): MemberInfo[] | null {
+  if (!Array.isArray(value) || value.length > MAX_LIST) return null;
+  const members: MemberInfo[] = [];
+  for (const raw of value) {
+    const member = parseMemberInfo(raw);
+    if (typeof member === "string") return null;
+    members.push(member);
+  }
+  return members;
+}
