@@ -1,5 +1,5 @@
 import type { LinkRecord } from "./link-record.js";
-import { ringDistance } from "./ring.js";
+import { RING_SIZE, ringDistance } from "./ring.js";
 
 /** The node's links, indexed every way the core looks them up. */
 export class LinkTable {
@@ -42,10 +42,11 @@ export class LinkTable {
    * Greedy next hop towards `destination`: the up link whose peer is strictly closer to it than
    * `selfRing` is, and closest of all; undefined when this node is the closest it knows.
    */
-  closestTo(destination: number, selfRing: number): LinkRecord | undefined {
+  closestTo(destination: number, selfRing: number, exclude?: LinkRecord): LinkRecord | undefined {
     let best: LinkRecord | undefined;
     let bestDistance = ringDistance(selfRing, destination);
     for (const link of this.up) {
+      if (link === exclude) continue;
       const d = ringDistance(link.ring, destination);
       if (d < bestDistance) {
         best = link;
@@ -53,5 +54,10 @@ export class LinkTable {
       }
     }
     return best;
+  }
+
+  /** The up link closest to `destination`, however far: the first hop of a node that knows little. */
+  closestLink(destination: number): LinkRecord | undefined {
+    return this.closestTo(destination, (destination + RING_SIZE / 2) % RING_SIZE);
   }
 }

@@ -117,6 +117,10 @@ export class OverlayNode {
   /** Ring addresses we asked `find` for on behalf of a busy conversation, until when. */
   private readonly onDemandWanted = new Map<number, number>();
   private readonly traces = new Map<number, number>();
+  /** Node ids replaced by a newer claim to their address, until when they are ignored. */
+  private readonly superseded = new Map<string, number>();
+  /** Nodes an overlay-routed offer could not reach: offer through the signaling server instead. */
+  private readonly viaSignaling = new Set<string>();
   private nextTraceId = 1;
   private findPendingUntil = 0;
   private nextMaintenanceAt = 0;
@@ -300,7 +304,7 @@ export class OverlayNode {
   /** Sends a routed frame one hop on, or handles it here if this node is where it ends. */
   private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined): void {
     const destination = routedDestination(frame);
-    const next = destination === this.ring ? undefined : this.nextHop(now, destination);
+    const next = destination === this.ring ? undefined : this.nextHop(now, destination, routedKind(frame), from);
     if (next === undefined) {
       this.arriveRouted(now, frame);
       return;
@@ -334,18 +338,26 @@ export class OverlayNode {
   }
 
   /**
-   * Next hop towards a ring address: a link to the node at that address, else the way a frame from
-   * it came in lately, else the closest link by ring distance; undefined when this node is closest.
+   * Next hop towards a ring address: a link to the node at that address, else the closest link by
+   * ring distance; undefined when this node is the closest it knows. The way a frame from that
+   * address came in lately is tried first for overlay messages (answers retrace their request's
+   * path, which reaches nodes not yet knit into the ring) and last for packets (greedy is shortest).
    */
-  private nextHop(now: number, destination: number): LinkRecord | undefined {
+  private nextHop(now: number, destination: number, kind: RoutedKind, from?: LinkRecord): LinkRecord | undefined {
     const exact = this.links.byRing.get(destination);
     if (exact !== undefined) return exact;
+    if (kind === RoutedKind.packet)
+      return this.links.closestTo(destination, this.ring) ?? this.cachedHop(now, destination);
+    // A message never goes back where it came from: only its origin may have sent it away from
+    // the destination (see sendRouted), and sending it back would undo that.
+    return this.cachedHop(now, destination) ?? this.links.closestTo(destination, this.ring, from);
+  }
+
+  private cachedHop(now: number, destination: number): LinkRecord | undefined {
     const cached = this.routeCache.lookup(now, destination);
-    if (cached !== undefined) {
-      const link = this.links.byId.get(cached);
-      if (link !== undefined && link.state === "up") return link;
-    }
-    return this.links.closestTo(destination, this.ring);
+    if (cached === undefined) return undefined;
+    const link = this.links.byId.get(cached);
+    return link !== undefined && link.state === "up" ? link : undefined;
   }
 
   /** A routed frame ended here: this node owns the destination or is the closest to it. */
@@ -401,7 +413,14 @@ export class OverlayNode {
 
   /** Routes an overlay message towards `destination` (handled here if this node is closest). */
   private sendRouted(now: number, destination: number, message: OverlayMessage): void {
-    const next = destination === this.ring ? undefined : this.nextHop(now, destination);
+    // A node that knows only part of the ring (one that just joined) may be closer to the
+    // destination than all its links without being the node there: it hands the message to the
+    // link closest to the destination, which knows more.
+    const next =
+      destination === this.ring
+        ? undefined
+        : (this.nextHop(now, destination, RoutedKind.message) ??
+          (message.t === "find" ? undefined : this.links.closestLink(destination)));
     if (next === undefined) {
       this.handleRoutedMessage(now, message, this.ring, destination === this.ring);
       return;
@@ -501,6 +520,15 @@ export class OverlayNode {
     }
     const address = parseIpv4Address(member.ip)!;
     if (!inSubnet(address, this.subnet)) return;
+    // Gossip may still carry an agent's previous incarnation after it restarted: the live claim,
+    // the one we are linked to or that replaced it, wins.
+    const holder = this.links.byAddress.get(address);
+    if (holder !== undefined && holder.peer.nodeId !== member.nodeId) return;
+    const superseded = this.superseded.get(member.nodeId);
+    if (superseded !== undefined) {
+      if (superseded > now) return;
+      this.superseded.delete(member.nodeId);
+    }
     const existing = this.known.get(member.nodeId);
     if (existing !== undefined) {
       existing.heardAt = now;
@@ -514,9 +542,15 @@ export class OverlayNode {
     const holder = this.links.byAddress.get(parseIpv4Address(member.ip) ?? -1);
     if (holder !== undefined && holder.peer.nodeId !== member.nodeId) {
       this.emit({ kind: "address-conflict", ip: member.ip, kept: member.nodeId, dropped: holder.peer.nodeId });
-      this.known.delete(holder.peer.nodeId);
+      this.supersede(now, holder.peer.nodeId);
       this.closeLink(now, holder, "address-taken", true);
     }
+  }
+
+  /** Forgets a node that another claim to its address replaced, and ignores gossip about it a while. */
+  private supersede(now: number, nodeId: string): void {
+    this.known.delete(nodeId);
+    this.superseded.set(nodeId, now + this.timing.knownTtlMs);
   }
 
   // ---- membership (from the signaling server) ------------------------------------------------
@@ -556,7 +590,9 @@ export class OverlayNode {
 
   /** Opens a link to `peer`, if a way to carry its setup exists. */
   private openLink(now: number, peer: MemberInfo, kind: LinkKind): LinkRecord | undefined {
-    const via: LinkVia | undefined = this.links.up.length > 0 ? "overlay" : this.signalingUp ? "signaling" : undefined;
+    const serverKnowsPeer = this.signalingUp && this.members.has(peer.nodeId);
+    let via: LinkVia | undefined = this.links.up.length > 0 ? "overlay" : this.signalingUp ? "signaling" : undefined;
+    if (via === "overlay" && serverKnowsPeer && this.viaSignaling.delete(peer.nodeId)) via = "signaling";
     if (via === undefined) return undefined;
     const session = `${this.self.nodeId}.${this.nextSession++}`;
     const link = this.createLink(now, peer, "offerer", session, via);
@@ -618,7 +654,15 @@ export class OverlayNode {
         return;
       case "close":
         if (existing !== undefined && existing.state !== "closed") {
-          this.closeLink(now, existing, bounced ? "unreachable" : "closed-by-peer", false);
+          // A node with its share of shortcuts refused ours: most nearby nodes may be as full, so
+          // look again later rather than at once.
+          if (envelope.reason === "busy") this.findPendingUntil = now + this.timing.shortcutBackoffMs;
+          this.closeLink(
+            now,
+            existing,
+            bounced ? "unreachable" : envelope.reason === "busy" ? "busy" : "closed-by-peer",
+            false,
+          );
         }
         return;
     }
@@ -698,7 +742,10 @@ export class OverlayNode {
     if (link.via === "signaling" && link.role === "offerer") link.kinds.add("bootstrap");
     // A newer link for the same address replaces an older one (a restarted agent).
     const displaced = this.links.markUp(link);
-    if (displaced !== undefined) this.closeLink(now, displaced, "address-taken", true);
+    if (displaced !== undefined) {
+      this.supersede(now, displaced.peer.nodeId);
+      this.closeLink(now, displaced, "address-taken", true);
+    }
     this.emit({ kind: "link-up", linkId, peer: link.peer, setupMs: now - link.createdAt });
     this.sendKeepalive(now, link);
     this.maintainSoon(now);
@@ -717,7 +764,6 @@ export class OverlayNode {
    */
   private closeLink(now: number, link: LinkRecord, reason: string, tellPeer: boolean, tellHost = true): void {
     if (link.state === "closed") return;
-    const wasUp = link.state === "up";
     // Tell the peer first, while the link is still in the table: an overlay-routed close then goes
     // straight over the link itself.
     if (tellPeer && (link.via === "overlay" || this.signalingUp)) {
@@ -729,7 +775,10 @@ export class OverlayNode {
     if (tellHost) this.push({ type: "close-link", linkId: link.id, reason });
     this.emit({ kind: "link-down", linkId: link.id, peer: link.peer, reason });
     // A node we never reached, or that went silent, may be gone: no longer a candidate until heard of again.
-    if (!wasUp || reason === "keepalive-timeout") this.known.delete(link.peer.nodeId);
+    if (reason === "keepalive-timeout" || reason === "setup-timeout") this.known.delete(link.peer.nodeId);
+    // Our offer did not find the node through the overlay (we may sit on an island of the ring that
+    // is still forming): while the signaling server is there, the next offer goes through it.
+    if (reason === "unreachable") this.viaSignaling.add(link.peer.nodeId);
     this.scheduleRetry(now, link);
     const deferred = link.deferredOpen;
     if (deferred !== null && now - deferred.at < this.timing.linkSetupTimeoutMs) {
@@ -769,7 +818,11 @@ export class OverlayNode {
       this.bootstrap(now);
       return;
     }
-    const near = nearNeighbours(this.ring, this.candidates(), this.limits.nearPerSide);
+    // A node with fewer links than near neighbours may be on an island of a ring still forming:
+    // every member the signaling server listed is a candidate then.
+    if (this.links.up.length < 2 * this.limits.nearPerSide)
+      for (const member of this.members.values()) this.learn(now, member);
+    const near = nearNeighbours(this.ring, this.candidates(now), this.limits.nearPerSide);
     for (const nodeId of near) {
       if (this.links.byPeer.has(nodeId) || !this.mayRetry(now, nodeId)) continue;
       const candidate = this.known.get(nodeId);
@@ -786,8 +839,16 @@ export class OverlayNode {
     if (now >= this.nextGossipAt) this.gossip(now, near);
   }
 
-  private *candidates(): Iterable<{ nodeId: string; ring: number }> {
-    for (const [nodeId, node] of this.known) yield { nodeId, ring: node.ring };
+  /**
+   * Near-link candidates: every known node, except those whose link just failed and is backing off,
+   * so a dead neighbour does not keep the next live one out of the near set while gossip still
+   * mentions it.
+   */
+  private *candidates(now: number): Iterable<{ nodeId: string; ring: number }> {
+    for (const [nodeId, node] of this.known) {
+      if (this.mayRetry(now, nodeId) || this.links.byPeer.get(nodeId)?.state === "up")
+        yield { nodeId, ring: node.ring };
+    }
   }
 
   /**
@@ -886,6 +947,7 @@ export class OverlayNode {
       }
     }
     for (const [ring, until] of this.onDemandWanted) if (until < now) this.onDemandWanted.delete(ring);
+    for (const [nodeId, until] of this.superseded) if (until < now) this.superseded.delete(nodeId);
   }
 
   /**
@@ -898,7 +960,9 @@ export class OverlayNode {
     const members: MemberInfo[] = [this.self];
     for (const nodeId of near) {
       const link = this.links.byPeer.get(nodeId);
-      if (link?.state === "up") members.push(link.peer);
+      // Only neighbours heard from lately: a dead one must not be spread while its link times out.
+      const fresh = link !== undefined && now - link.lastReceiveAt < 1.5 * this.timing.keepaliveIntervalMs;
+      if (link?.state === "up" && fresh) members.push(link.peer);
     }
     for (const link of this.links.up) this.sendLinkMessage(link, { t: "neighbours", members });
   }

@@ -5,7 +5,8 @@
  * after 8 s of silence (4 missed keepalives), a crashed peer is noticed in well under 10 s while a
  * congested-but-alive link (keepalives ride the reliable channel behind queued data) is not torn down
  * by a single late pong. WebRTC setup on a LAN takes tens of milliseconds, through STUN/TURN a few
- * seconds; 20 s before giving up covers slow ICE without leaving a dead attempt around for long.
+ * seconds; 10 s before giving up covers slow ICE, and bounds how long an offer routed into a link
+ * whose peer died (not yet noticed) keeps a near-link slot waiting.
  * Maintenance (near links, shortcuts, trimming) runs every second and gossips neighbour lists every
  * 2 s, so a ring heals within a few seconds of a link failure being noticed.
  */
@@ -30,12 +31,14 @@ export interface Timing {
   readonly onDemandIdleMs: number;
   /** A traced route that has not answered by then is reported as incomplete. */
   readonly traceTimeoutMs: number;
+  /** Pause in the search for shortcuts after a node refused one for having enough. */
+  readonly shortcutBackoffMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   keepaliveIntervalMs: 2_000,
   linkDeadAfterMs: 8_000,
-  linkSetupTimeoutMs: 20_000,
+  linkSetupTimeoutMs: 10_000,
   retryInitialMs: 500,
   retryMaxMs: 30_000,
   maintenanceIntervalMs: 1_000,
@@ -45,6 +48,7 @@ export const DEFAULT_TIMING: Timing = {
   bootstrapHoldMs: 30_000,
   onDemandIdleMs: 60_000,
   traceTimeoutMs: 5_000,
+  shortcutBackoffMs: 15_000,
 };
 
 /**
