@@ -6,7 +6,12 @@ import { OptionError } from "./errors.js";
  * memory is bounded by `maxConnections x (maxMessageBytes + maxBufferedBytes)` plus small per-connection state.
  */
 export interface SignalServerLimits {
-  /** Largest accepted message (bytes of UTF-8 JSON). Bigger frames close the socket with 1009. At most the protocol's {@link MAX_SIGNAL_MESSAGE_BYTES}. */
+  /**
+   * Largest message in either direction (bytes of UTF-8 JSON), at most the protocol's
+   * {@link MAX_SIGNAL_MESSAGE_BYTES}. A bigger incoming frame closes the socket with 1009. Outgoing messages are
+   * held to it too: a `send` whose forwarded `message` would be bigger (it is a few bytes longer) is refused
+   * with `too-large`, and a join whose `welcome` would be bigger is refused with `network-full`.
+   */
   readonly maxMessageBytes: number;
   /** Sustained messages per second per connection (token-bucket refill rate). */
   readonly messagesPerSecond: number;
@@ -18,7 +23,11 @@ export interface SignalServerLimits {
    * costs the connection.
    */
   readonly rateLimitStrikes: number;
-  /** Members per network; a join beyond it gets `network-full` and close 4002. */
+  /**
+   * Members per network; a join beyond it gets `network-full` and close 4002. The `welcome` listing the
+   * members must also fit in `maxMessageBytes`: with the default 64 KiB that is about 370 members with the
+   * longest ids and names, far more with typical ones.
+   */
   readonly maxMembers: number;
   /** Open WebSocket connections in total; upgrades beyond it get HTTP 503. */
   readonly maxConnections: number;
@@ -29,8 +38,8 @@ export interface SignalServerLimits {
   /** Interval of WebSocket pings; a connection that has not answered the previous ping is terminated. */
   readonly pingIntervalMs: number;
   /**
-   * Outgoing bytes a connection may have queued (it is not reading). Beyond it the connection is terminated, so
-   * one stalled reader cannot make the server buffer without bound.
+   * Outgoing bytes a connection may have queued (it is not reading). Once more than this is queued the
+   * connection is terminated, so one stalled reader cannot make the server buffer without bound.
    */
   readonly maxBufferedBytes: number;
 }

@@ -7,8 +7,7 @@ import {
   type SignalErrorCode,
 } from "@ipop/shared";
 import { WebSocket } from "ws";
-import type { SignalServerLimits } from "./limits.js";
-import { wireLimits } from "./limits.js";
+import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
@@ -78,13 +77,6 @@ export class Session {
     this.log.debug({}, "connected");
   }
 
-  /** The network and node id this session holds, if joined. */
-  get membership(): { readonly network: string; readonly nodeId: string } | undefined {
-    return this.state.kind === "joined"
-      ? { network: this.state.network, nodeId: this.state.member.nodeId }
-      : undefined;
-  }
-
   /**
    * Liveness tick, called by the server every ping interval: terminates the connection if the previous ping
    * went unanswered (a crashed host or a dead NAT mapping), otherwise sends a new ping.
@@ -112,11 +104,12 @@ export class Session {
 
   /**
    * Queues an already-encoded server message. A peer that stops reading is terminated once its queue passes
-   * `maxBufferedBytes`, so it cannot make the server hold an unbounded backlog.
+   * `maxBufferedBytes`, so it cannot make the server hold an unbounded backlog. The check is on what is already
+   * queued, so one message of any allowed size always gets through to a reader that keeps up.
    */
   deliver(text: string): void {
     if (this.state.kind === "closing" || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.ws.bufferedAmount + text.length > this.ctx.limits.maxBufferedBytes) {
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.log.warn({ ...this.logFields(), buffered: this.ws.bufferedAmount }, "peer is not reading, terminating");
       this.end("terminate");
       return;
@@ -169,9 +162,26 @@ export class Session {
       this.refuse("already-joined", `already joined network ${this.state.network}; leave first`, undefined, true);
       return;
     }
-    const outcome = this.ctx.registry.join(network, member, this);
-    if (!outcome.ok) {
-      this.refuse("network-full", `network ${network} has reached its limit of ${this.ctx.limits.maxMembers} members`);
+    const { limits, registry } = this.ctx;
+    // The welcome lists every other member, so it grows with the network; it must still fit the message limit
+    // that clients enforce. A join that would need a bigger welcome is refused like a full network.
+    const welcome = encodeServerMessage({
+      v: 1,
+      t: "welcome",
+      network,
+      members: registry
+        .members(network)
+        .filter((m) => m.info.nodeId !== member.nodeId)
+        .map((m) => m.info),
+      limits: wireLimits(limits),
+    });
+    const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
+    const outcome = welcomeFits ? registry.join(network, member, this) : undefined;
+    if (welcome === undefined || outcome === undefined || !outcome.ok) {
+      const why = welcomeFits
+        ? `has reached its limit of ${limits.maxMembers} members`
+        : `has too many members to list within the ${limits.maxMessageBytes}-byte message limit`;
+      this.refuse("network-full", `network ${network} ${why}`);
       this.log.info({ network, nodeId: member.nodeId }, "join refused: network full");
       this.end({ code: SignalCloseCode.networkFull, reason: "network full" });
       return;
@@ -183,13 +193,7 @@ export class Session {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
       outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
     }
-    this.send({
-      v: 1,
-      t: "welcome",
-      network,
-      members: outcome.others.map((m) => m.info),
-      limits: wireLimits(this.ctx.limits),
-    });
+    this.deliver(welcome);
     const others = outcome.others.map((m) => m.peer);
     if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(others, { v: 1, t: "member-joined", member });
