@@ -8,6 +8,8 @@
  *   SIGINT/SIGTERM after removing its TUN device.
  * - `node node-agent/dist/cli.js status --json [--dev]`, run in the agent's namespace, prints one
  *   {@link AgentStatus}; it exits non-zero when no agent runs.
+ * - `node node-agent/dist/cli.js route IP --json [--dev]` prints one {@link RouteResult}; it exits 1 when
+ *   the trace is incomplete or nobody owns IP (still printing the JSON).
  */
 import { LabError } from "./errors.js";
 import type { Lab } from "./netns.js";
@@ -65,6 +67,17 @@ export interface OverlayOptions {
   webrtc?: WebRtcBackend;
   /** Hosts that get an agent; default all of the lab's hosts. */
   hosts?: readonly string[];
+}
+
+/** The overlay path `ipop route IP --json` reports. */
+export interface RouteResult {
+  ip: string;
+  /** Nodes the trace passed, starting with the tracing node; hops = path.length - 1. */
+  path: { name: string; ip: string }[];
+  /** The last node of the path owns `ip`. */
+  owner: boolean;
+  /** The trace came back in time. */
+  complete: boolean;
 }
 
 /** Options of the status helpers. */
@@ -142,6 +155,19 @@ export async function stopOverlay(overlay: Overlay, timeoutMs = 10_000): Promise
   return new Map(overlay.agents.map((a, i) => [a.host, exits[i]!]));
 }
 
+/** Where the agents keep their control sockets (node-agent/src/control/socket-path.ts). */
+export const CONTROL_DIR = "/run/ipop";
+
+/**
+ * The path of the control socket an agent on `dev` in `host`'s namespace listens on:
+ * `/run/ipop/<netns inode>-<dev>.sock`. An agent removes it when it stops; one that was SIGKILLed
+ * leaves it behind for whoever killed it to remove.
+ */
+export async function controlSocketFile(lab: Lab, host: string, dev = "ipop0"): Promise<string> {
+  const r = await lab.execOk(host, ["stat", "-L", "-c", "%i", "/proc/self/ns/net"]);
+  return `${CONTROL_DIR}/${r.stdout.trim()}-${dev}.sock`;
+}
+
 /**
  * Runs `ipop status --json` in `host`'s namespace.
  * @throws LabError AGENT_STATUS_FAILED when it exits non-zero or prints something off-contract
@@ -160,6 +186,42 @@ export async function agentStatus(lab: Lab, host: string, options: StatusOptions
     throw new LabError("AGENT_STATUS_FAILED", `ipop status in ${host} exited ${r.code ?? r.signal}: ${why}`);
   }
   return parseAgentStatus(r.stdout);
+}
+
+/**
+ * Runs `ipop route IP --json` in `host`'s namespace.
+ * @throws LabError AGENT_ROUTE_FAILED when it prints no route JSON (no agent, bad address)
+ */
+export async function agentRoute(
+  lab: Lab,
+  host: string,
+  ip: string,
+  options: StatusOptions = {},
+): Promise<RouteResult> {
+  const argv = [
+    process.execPath,
+    requireBuilt(AGENT_CLI),
+    "route",
+    ip,
+    "--json",
+    ...(options.dev ? ["--dev", options.dev] : []),
+  ];
+  const r = await lab.exec(host, argv, { timeoutMs: 20_000 });
+  const fail = (why: string) =>
+    new LabError("AGENT_ROUTE_FAILED", `ipop route ${ip} in ${host} exited ${r.code ?? r.signal}: ${why}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(r.stdout);
+  } catch {
+    throw fail((r.stderr.trim() || r.stdout.trim()).slice(0, 500));
+  }
+  const v = value as Partial<RouteResult> | null;
+  const pathOk =
+    Array.isArray(v?.path) && v.path.every((m) => typeof m?.name === "string" && typeof m?.ip === "string");
+  if (typeof v?.ip !== "string" || !pathOk || typeof v.owner !== "boolean" || typeof v.complete !== "boolean") {
+    throw fail(`output off-contract: ${r.stdout.slice(0, 300)}`);
+  }
+  return v as RouteResult;
 }
 
 /**

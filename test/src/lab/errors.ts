@@ -12,7 +12,8 @@ export type LabErrorCode =
   | "LAB_LEAK"
   | "LAB_DESTROYED"
   | "LAB_UNKNOWN_HOST"
-  | "AGENT_STATUS_FAILED";
+  | "AGENT_STATUS_FAILED"
+  | "AGENT_ROUTE_FAILED";
 
 /** An error raised by the lab harness itself (not by the code under test). */
 export class LabError extends Error {

@@ -76,3 +76,59 @@ export async function pingUntilClean(
   }
   return last!;
 }
+
+/** One ordered pair for {@link pingPairs}: ping the address `to` from `from`'s namespace. */
+export interface PingPair {
+  from: string;
+  to: string;
+}
+
+/** A pair of {@link pingPairs} that never got a reply, with the summary of its last ping. */
+export interface PingFailure extends PingPair {
+  summary: string;
+}
+
+/** Options of {@link pingPairs}. */
+export interface PingPairsOptions {
+  /** Rounds in all; each round retries only the pairs still without a reply. Default 4. */
+  attempts?: number;
+  /** Pings in flight at once. Default 12. */
+  concurrency?: number;
+  /** -W of each single ping, default 2. */
+  waitS?: number;
+  /** Pause between rounds, default 500 ms. */
+  pauseMs?: number;
+}
+
+/**
+ * Sends one echo request per pair (`ping -c 1`), several pairs at once, and retries the pairs that got
+ * no reply. Suited to checking reachability across many pairs quickly.
+ * @returns the pairs that never got a reply (empty when all answered)
+ */
+export async function pingPairs(
+  lab: Lab,
+  pairs: readonly PingPair[],
+  options: PingPairsOptions = {},
+): Promise<PingFailure[]> {
+  const attempts = options.attempts ?? 4;
+  const concurrency = Math.max(1, options.concurrency ?? 12);
+  const waitS = options.waitS ?? 2;
+  let pending = [...pairs];
+  const last = new Map<PingPair, PingResult>();
+  for (let round = 0; round < attempts && pending.length > 0; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, options.pauseMs ?? 500));
+    const failed: PingPair[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const pair = pending[next++]!;
+        const r = await ping(lab, pair.from, pair.to, { count: 1, waitS });
+        last.set(pair, r);
+        if (r.received < 1) failed.push(pair);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
+    pending = failed;
+  }
+  return pending.map((p) => ({ from: p.from, to: p.to, summary: last.get(p)?.summary ?? "not run" }));
+}
