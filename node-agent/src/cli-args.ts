@@ -25,6 +25,7 @@ export const USAGE = `Usage:
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
   ipop status [--json] [--dev DEV]
   ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
+  ipop cert ca|sign|print|verify ...      network certificates (ipop cert --help)
   ipop --help | --version`;
 
 export const DEFAULT_MTU = 1400;
@@ -60,6 +61,7 @@ export interface RouteOptions {
 }
 
 export type CliCommand =
+  | { readonly command: "cert"; readonly argv: readonly string[] }
   | UpOptions
   | StatusOptions
   | RouteOptions
@@ -84,6 +86,8 @@ export function parseCli(argv: readonly string[]): CliCommand {
       return parseStatus(rest);
     case "route":
       return parseRoute(rest);
+    case "cert":
+      return { command: "cert", argv: rest };
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { Agent, type RouteResult } from "./agent.js";
 import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
+import { processCertIo, runCertCommand } from "./cert/index.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
@@ -36,6 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return status(command);
     case "route":
       return route(command);
+    case "cert":
+      return runCertCommand(command.argv, processCertIo());
     case "up":
       return up(command);
   }

@@ -11,3 +11,4 @@ export * from "./overlay-message.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
 export * from "./timing.js";
+export * from "./identity/index.js";

@@ -53,8 +53,8 @@ export function unarmor(
     if (first.startsWith(trimmed))
       return { ok: false, reason: "truncated", message: "it ends inside the begin marker" };
     const other = /^-----BEGIN ([A-Z ]{1,40})-----/.exec(trimmed);
-    const what = other ? `a ${other[1]!.toLowerCase()}` : "something else";
-    return { ok: false, reason: "malformed", message: `it does not start with ${first}; it looks like ${what}` };
+    const what = other ? `it holds a "${other[1]}" block instead` : "it is something else";
+    return { ok: false, reason: "malformed", message: `it does not start with ${first}; ${what}` };
   }
   const lines = trimmed.split(/\r?\n/);
   const last = end(label);

@@ -3,16 +3,14 @@
  * on its fields. Decoding takes untrusted bytes and never throws.
  */
 import { parseIpv4Interface } from "../ipv4.js";
+import { isMemberName, isNetworkName } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import {
-  CA_NAME,
   CERTIFICATE_VERSION,
   type CertificateFields,
   MAX_CERTIFICATE_TIME,
   MAX_GROUPS,
   MAX_POOLS,
-  MEMBER_NAME,
-  NETWORK_NAME,
 } from "./certificate.js";
 import { parseIpv4Prefix } from "./cidr.js";
 import { type IdentityResult, identityFailure } from "./errors.js";
@@ -56,11 +54,12 @@ function isTime(value: number): boolean {
  */
 export function checkCertificateFields(f: CertificateFields): string | null {
   if (f.kind !== "ca" && f.kind !== "node") return `kind must be "ca" or "node"`;
-  if (!NETWORK_NAME.test(f.network)) return "network must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric";
-  if (f.kind === "node" && !MEMBER_NAME.test(f.name)) {
+  if (!isNetworkName(f.network)) return "network must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric";
+  if (f.kind === "node" && !isMemberName(f.name)) {
     return "a node name must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric";
   }
-  if (f.kind === "ca" && !CA_NAME.test(f.name)) {
+  // A CA name is a label for people; it may be as long as a network name, its default.
+  if (f.kind === "ca" && !isNetworkName(f.name)) {
     return "a CA name must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric";
   }
   if (f.ip !== undefined) {
@@ -84,7 +83,7 @@ export function checkCertificateFields(f: CertificateFields): string | null {
   if (f.groups.length > MAX_GROUPS) return `at most ${MAX_GROUPS} groups are allowed`;
   for (let i = 0; i < f.groups.length; i++) {
     const group = f.groups[i]!;
-    if (!MEMBER_NAME.test(group)) return `group "${group}" must be 1-63 characters of [A-Za-z0-9._-]`;
+    if (!isMemberName(group)) return `group "${group}" must be 1-63 characters of [A-Za-z0-9._-]`;
     if (i > 0 && !(f.groups[i - 1]! < group)) return "groups must be sorted and distinct";
   }
   if (!isTime(f.notBefore) || !isTime(f.notAfter)) {

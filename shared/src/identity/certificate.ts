@@ -12,7 +12,7 @@ import type { Ipv4Prefix } from "./cidr.js";
 
 /** The only certificate version this code reads and writes. */
 export const CERTIFICATE_VERSION = 1;
-/** Largest armored certificate accepted, in bytes. The largest valid one is about 4 KiB. */
+/** Largest armored certificate accepted, in bytes. The largest valid one is 3.9 KiB. */
 export const MAX_CERTIFICATE_BYTES = 8 * 1024;
 /** Most groups one certificate may carry. */
 export const MAX_GROUPS = 32;
@@ -66,10 +66,3 @@ export interface Certificate extends CertificateFields {
   readonly body: Uint8Array;
   readonly signature: Uint8Array;
 }
-
-/** Network names: as the signaling protocol accepts them. */
-export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Node names and group names: as member names in the signaling protocol. */
-export const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-/** CA names are labels for people, and may be as long as a network name (the default). */
-export const CA_NAME = NETWORK_NAME;

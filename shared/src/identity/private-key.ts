@@ -8,7 +8,7 @@ import { type IdentityResult, identityFailure } from "./errors.js";
 import { bytesEqual, publicKeyOf, SEED_BYTES } from "./keys.js";
 
 const LABEL = "IPOP PRIVATE KEY";
-/** Largest key file read; a real one is 95 bytes. */
+/** Largest key file read; a real one is about 110 bytes. */
 export const MAX_PRIVATE_KEY_BYTES = 1024;
 
 /** The text of a key file for `seed`. */

@@ -1,0 +1,10 @@
+/**
+ * `ipop cert` and the credentials `ipop up` starts with. The CLI calls
+ * `runCertCommand(argv.slice(1), processCertIo())` for `ipop cert ...`.
+ */
+export { type Credentials, type LoadCredentialsOptions, loadCredentials } from "./credentials.js";
+export { formatDuration, MAX_DURATION_SECONDS, parseDuration } from "./duration.js";
+export { CertFileError, type CertFileErrorCode } from "./errors.js";
+export { type CertIo, processCertIo } from "./io.js";
+export { runCertCommand } from "./run.js";
+export { CERT_USAGE } from "./usage.js";

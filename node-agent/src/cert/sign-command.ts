@@ -1,0 +1,117 @@
+/** `ipop cert sign`: makes a node key and a certificate for it, signed by the CA. */
+import { resolve } from "node:path";
+import { isMemberName, parseIpv4Interface } from "@ipop/shared";
+import { UsageError } from "../errors.js";
+import { checkGroups, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
+import { CLOCK_SKEW_SECONDS } from "./ca-command.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
+import {
+  certificateSecondsOf,
+  checkCa,
+  formatCertificateTime,
+  formatPrivateKey,
+  generateKeyPair,
+  IdentityError,
+  keyMatches,
+  nodeIdOf,
+  parseIpv4Prefix,
+  SEED_BYTES,
+  signCertificate,
+  unwrapIdentity,
+} from "./identity.js";
+import type { CertIo } from "./io.js";
+import { readCertificateFile, readPrivateKeyFile } from "./read.js";
+
+export async function signCommand(args: readonly string[], io: CertIo): Promise<number> {
+  const parsed = parseFlags(
+    args,
+    {
+      name: { type: "string" },
+      ip: { type: "string" },
+      pools: { type: "string" },
+      groups: { type: "string" },
+      duration: { type: "string" },
+      "ca-crt": { type: "string" },
+      "ca-key": { type: "string" },
+      "out-crt": { type: "string" },
+      "out-key": { type: "string" },
+      force: { type: "boolean", default: false },
+    },
+    0,
+  );
+  const name = requiredFlag(parsed, "name", "NAME");
+  if (!isMemberName(name)) {
+    throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
+  }
+  const ip = stringFlag(parsed, "ip");
+  if (ip !== undefined) {
+    const address = parseIpv4Interface(ip);
+    if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
+  }
+  const pools = listFlag(parsed, "pools");
+  for (const pool of pools ?? []) {
+    const prefix = parseIpv4Prefix(pool);
+    if (typeof prefix === "string") throw new UsageError(`--pools: ${prefix}`);
+  }
+  if (ip === undefined && (pools === undefined || pools.length === 0)) {
+    throw new UsageError("missing --ip A.B.C.D/N (the node's address), or --pools CIDR,... to claim one from");
+  }
+  const groups = checkGroups(listFlag(parsed, "groups"));
+  const durationText = stringFlag(parsed, "duration");
+  const duration = durationText === undefined ? undefined : parseDuration(durationText);
+  const caCrtPath = resolve(io.cwd, stringFlag(parsed, "ca-crt") ?? "ca.crt");
+  const caKeyPath = resolve(io.cwd, stringFlag(parsed, "ca-key") ?? "ca.key");
+  const crtPath = resolve(io.cwd, stringFlag(parsed, "out-crt") ?? `${name}.crt`);
+  const keyPath = resolve(io.cwd, stringFlag(parsed, "out-key") ?? `${name}.key`);
+
+  const where = "run this where the CA's files are, or pass --ca-crt and --ca-key (make a CA with `ipop cert ca`)";
+  const ca = await readCertificateFile(caCrtPath, `no CA certificate at ${caCrtPath}: ${where}`);
+  const caSeed = await readPrivateKeyFile(caKeyPath, `no CA key at ${caKeyPath}: ${where}`);
+  const now = certificateSecondsOf(io.now());
+  unwrapIdentity(checkCa(ca, { nowSeconds: now }), caCrtPath);
+  if (!keyMatches(caSeed, ca.publicKey)) {
+    throw new IdentityError("IPOP_KEY_MISMATCH", `${caKeyPath} is not the key of ${caCrtPath}; pass the matching pair`);
+  }
+
+  // A node certificate never outlives its CA: without --duration it lives as long as the CA
+  // (as nebula-cert does); a longer --duration is cut to the CA's end, with a note.
+  let notAfter = duration === undefined ? ca.notAfter : now + duration;
+  if (notAfter > ca.notAfter) {
+    io.stderr.write(
+      `ipop cert: note: --duration ${formatDuration(duration ?? 0)} would outlive the CA; ` +
+        `the certificate expires with the CA at ${formatCertificateTime(ca.notAfter)}\n`,
+    );
+    notAfter = ca.notAfter;
+  }
+  const keys = generateKeyPair(io.randomBytes(SEED_BYTES));
+  const text = signCertificate(
+    {
+      name,
+      ...(ip === undefined ? {} : { ip }),
+      ...(pools === undefined || pools.length === 0 ? {} : { pools }),
+      ...(groups === undefined ? {} : { groups }),
+      notBefore: now - CLOCK_SKEW_SECONDS,
+      notAfter,
+      publicKey: keys.publicKey,
+    },
+    ca,
+    caSeed,
+  );
+  caSeed.fill(0);
+  await writeFiles(
+    [
+      { path: keyPath, content: formatPrivateKey(keys.seed), mode: KEY_FILE_MODE },
+      { path: crtPath, content: text, mode: CERT_FILE_MODE },
+    ],
+    { force: parsed.values.force === true, tempSuffix: () => Buffer.from(io.randomBytes(6)).toString("hex") },
+  );
+  keys.seed.fill(0);
+  io.stdout.write(
+    `wrote ${crtPath} and ${keyPath}\n` +
+      `node "${name}" (${ip ?? `pools ${pools?.join(",")}`}) in network "${ca.network}", ` +
+      `node id ${nodeIdOf(keys.publicKey)}, valid until ${formatCertificateTime(notAfter)}\n` +
+      `Copy both to the node, with ca.crt; ${keyPath} is its secret.\n`,
+  );
+  return 0;
+}
