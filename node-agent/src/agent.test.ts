@@ -10,11 +10,12 @@ import { FakeTun } from "./tun/fake-tun.js";
 
 const links = createFakeLinkFactory();
 const agents: Agent[] = [];
+const fatals: string[] = [];
 after(async () => {
   for (const agent of agents) await agent.stop();
 });
 
-function startAgent(n: number, url: string): { agent: Agent; tun: FakeTun } {
+function startAgent(n: number, url: string, name = `h${n}`): { agent: Agent; tun: FakeTun } {
   const address = parseIpv4Interface(`10.88.0.${n}/16`);
   assert.ok(typeof address !== "string");
   const tun = new FakeTun();
@@ -22,8 +23,9 @@ function startAgent(n: number, url: string): { agent: Agent; tun: FakeTun } {
     signalUrl: url,
     network: "unit",
     address,
-    name: `h${n}`,
+    name,
     tun,
+    onFatal: (message) => fatals.push(message),
     links,
     iceServers: [],
     logger: pino({ level: "silent" }),
@@ -97,4 +99,18 @@ test("agents link through the signaling server, carry packets, and survive its r
   const ab = (await a.agent.status()).peers.find((p) => p.ip === "10.88.0.2")!;
   assert.ok(ab.tx.packets >= 2);
   await server.close();
+});
+
+test("a second node claiming an address in use is refused with a message naming the holder", async () => {
+  const server = await startSignalServer({ port: 0 });
+  try {
+    startAgent(7, server.url, "first");
+    await new Promise((r) => setTimeout(r, 200));
+    fatals.length = 0;
+    startAgent(7, server.url, "second");
+    await until("refusal", () => fatals.length > 0);
+    assert.match(fatals[0]!, /10\.88\.0\.7 is already used by first \(node [0-9a-f]+\) in network unit/);
+  } finally {
+    await server.close();
+  }
 });

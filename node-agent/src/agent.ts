@@ -39,6 +39,8 @@ export interface AgentOptions {
   readonly links: PeerLinkFactory;
   readonly iceServers: readonly string[];
   readonly logger: Logger;
+  /** Something the agent cannot go on from (its address is taken, the TUN device failed). */
+  readonly onFatal: (message: string) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export class Agent {
         onMemberLeft: (nodeId) => this.step((now) => this.node.handleMemberLeft(now, nodeId)),
         onMessage: (from, body) => this.step((now) => this.node.handleSignal(now, from, body)),
         onDown: () => this.step((now) => this.node.handleSignalingDown(now)),
+        onRefused: (message) => options.onFatal(message),
       },
     );
   }
@@ -93,10 +96,7 @@ export class Agent {
         this.node.handleHostPacket(performance.now(), packet);
         this.drain();
       },
-      (error) => {
-        this.options.logger.error({ err: error.message }, "TUN device failed; stopping");
-        process.kill(process.pid, "SIGTERM");
-      },
+      (error) => this.options.onFatal(error.message),
     );
     this.signaling.start();
     this.options.logger.info({ node: this.node.self, network: this.options.network }, "agent started");

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { Agent, type RouteResult } from "./agent.js";
-import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { processCertIo, runCertCommand } from "./cert/index.js";
+import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
@@ -63,7 +63,14 @@ async function up(options: UpOptions): Promise<number> {
   let control: ControlServer | undefined;
   try {
     await configureTun(tun.name, options.cidr, options.mtu);
+    let fatal: string | undefined;
+    let stopNow: (signal: NodeJS.Signals) => void = () => {};
     const agent = new Agent({
+      onFatal: (message) => {
+        fatal = message;
+        logger.error({ reason: message }, "cannot go on; stopping");
+        stopNow("SIGTERM");
+      },
       signalUrl: options.signal,
       network: options.network,
       address: options.address,
@@ -85,6 +92,7 @@ async function up(options: UpOptions): Promise<number> {
     });
     agent.start();
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      stopNow = resolve;
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
@@ -96,6 +104,10 @@ async function up(options: UpOptions): Promise<number> {
     await agent.stop();
     await control.close();
     logger.info("stopped; TUN device removed");
+    if (fatal !== undefined) {
+      process.stderr.write(`ipop: ${fatal}\n`);
+      process.exit(1);
+    }
     // WebRTC libraries may keep native threads alive; the work is done, so leave now.
     process.exit(0);
   } catch (error) {

@@ -18,6 +18,8 @@ export interface SignalingEvents {
   onMessage(from: string, body: unknown): void;
   /** The connection dropped; the client is already trying again. */
   onDown(): void;
+  /** The server refused the join for good (another node holds our address); the client stops. */
+  onRefused(message: string): void;
 }
 
 export interface SignalingClientOptions {
@@ -141,6 +143,11 @@ export class SignalingClient {
         this.events.onMessage(message.from, message.body);
         return;
       case "error":
+        if (message.code === "address-in-use" && !this.joined) {
+          this.closed = true;
+          this.events.onRefused(message.message);
+          return;
+        }
         this.errorReplies++;
         this.options.logger.warn({ code: message.code, detail: message.message }, "signaling server refused a message");
         return;

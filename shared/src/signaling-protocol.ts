@@ -73,6 +73,8 @@ export type SignalErrorCode =
   | "already-joined"
   | "network-full"
   | "duplicate-node"
+  /** Another member of the network already uses the virtual IP the joining node claims. */
+  | "address-in-use"
   | "unknown-peer";
 
 /** WebSocket close codes the server uses (4000-4999 is the application range). */
@@ -87,6 +89,8 @@ export const SignalCloseCode = {
   replaced: 4003,
   /** The client did not join in time. */
   joinTimeout: 4004,
+  /** Another member already uses the claimed virtual IP. */
+  addressInUse: 4005,
   /** The server is shutting down. */
   serverShutdown: 1001,
 } as const;

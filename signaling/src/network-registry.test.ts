@@ -89,3 +89,13 @@ test("matches a simple model under random joins and leaves", () => {
     }),
   );
 });
+
+test("a second node id claiming an address in use is refused, naming the holder", () => {
+  const registry = new NetworkRegistry<string>(10);
+  registry.join("n", member("a", "10.88.0.5"), "a");
+  const outcome = registry.join("n", member("b", "10.88.0.5"), "b");
+  assert.deepEqual(outcome, { ok: false, reason: "address-in-use", holder: member("a", "10.88.0.5") });
+  // The same address in another network is fine, and so is the holder rejoining.
+  assert.equal(registry.join("m", member("b", "10.88.0.5"), "b").ok, true);
+  assert.equal(registry.join("n", member("a", "10.88.0.5"), "a2").ok, true);
+});

@@ -15,7 +15,9 @@ export type JoinOutcome<P> =
       /** The connection that held the same node id before and has been removed; the caller must close it. */
       readonly replaced?: Member<P>;
     }
-  | { readonly ok: false; readonly reason: "network-full" };
+  | { readonly ok: false; readonly reason: "network-full" }
+  /** Another node id of the network claims the same virtual IP. */
+  | { readonly ok: false; readonly reason: "address-in-use"; readonly holder: MemberInfo };
 
 /** Counts for health checks. */
 export interface RegistryStats {
@@ -45,6 +47,13 @@ export class NetworkRegistry<P> {
     const previous = members?.get(info.nodeId);
     if (previous === undefined && members !== undefined && members.size >= this.maxMembers) {
       return { ok: false, reason: "network-full" };
+    }
+    // Two nodes with one address would split its traffic: the first claim stands. (A crashed agent's
+    // connection closes with its process, so its restart is not refused.)
+    for (const member of members?.values() ?? []) {
+      if (member.info.ip === info.ip && member.info.nodeId !== info.nodeId) {
+        return { ok: false, reason: "address-in-use", holder: member.info };
+      }
     }
     if (members === undefined) {
       members = new Map();

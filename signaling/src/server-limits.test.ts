@@ -173,7 +173,7 @@ test("a join whose welcome would exceed maxMessageBytes is refused as network-fu
         v: 1,
         t: "join",
         network: "big",
-        member: member(`${"x".repeat(60)}${i}`, "10.88.0.1", longName(i)),
+        member: member(`${"x".repeat(60)}${i}`, `10.88.0.${i + 1}`, longName(i)),
       });
       const reply = await c.next();
       if (reply.t === "welcome") clients.push(c);

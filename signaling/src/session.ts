@@ -177,6 +177,19 @@ export class Session {
     });
     const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
     const outcome = welcomeFits ? registry.join(network, member, this) : undefined;
+    if (outcome !== undefined && !outcome.ok && outcome.reason === "address-in-use") {
+      const { holder } = outcome;
+      this.refuse(
+        "address-in-use",
+        `${member.ip} is already used by ${holder.name} (node ${holder.nodeId}) in network ${network}; choose another --ip`,
+      );
+      this.log.info(
+        { network, nodeId: member.nodeId, ip: member.ip, holder: holder.nodeId },
+        "join refused: address in use",
+      );
+      this.end({ code: SignalCloseCode.addressInUse, reason: "address in use" });
+      return;
+    }
     if (welcome === undefined || outcome === undefined || !outcome.ok) {
       const why = welcomeFits
         ? `has reached its limit of ${limits.maxMembers} members`

@@ -157,8 +157,16 @@ export class TestClient {
 }
 
 /** A member record for tests. */
-export function member(nodeId: string, ip = "10.88.0.1", name = nodeId): MemberInfo {
+export function member(nodeId: string, ip = addressFor(nodeId), name = nodeId): MemberInfo {
   return { nodeId, name, ip };
+}
+
+/** A virtual IP derived from the node id (FNV-1a, 24 bits), so distinct test nodes rarely share one. */
+function addressFor(nodeId: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < nodeId.length; i++) h = Math.imul(h ^ nodeId.charCodeAt(i), 0x01000193);
+  h >>>= 8;
+  return `10.${(h >>> 16) & 0xff}.${(h >>> 8) & 0xff}.${(h & 0xfe) + 1}`;
 }
 
 /** `GET` on the server's HTTP side; returns status and parsed JSON body. */
