@@ -223,3 +223,24 @@ test("shutdown closes every link and tells the peers", () => {
   assert.equal(b.status(net.now).links.length, 0);
   assert.ok(net.events.some((e) => e.node === "node002" && e.event.kind === "link-down"));
 });
+
+test("a node that shuts down and restarts under a new id is linked once, and gossip of its old id is ignored", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  const b = net.join(member(2));
+  net.join(member(3));
+  b.shutdown(net.now);
+  net.settle();
+  net.nodes.delete("node002");
+  net.join(member(2, "node002b"));
+  net.advance(20_000);
+  const toTwo = a.status(net.now).links.filter((l) => l.peer.ip === "10.88.0.2");
+  assert.deepEqual(
+    toTwo.map((l) => [l.peer.nodeId, l.state]),
+    [["node002b", "up"]],
+  );
+  const packet = makeIpv4Packet("10.88.0.1", "10.88.0.2");
+  a.handleHostPacket(net.now, withHeadroom(packet));
+  net.settle();
+  assert.deepEqual(net.delivered.get("node002b"), [packet]);
+});

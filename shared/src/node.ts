@@ -471,7 +471,8 @@ export class OverlayNode {
         this.onFound(now, message.member);
         return;
       case "link":
-        if (!exact) {
+        // Not us, or an earlier incarnation of us (same address, other node id): tell the sender.
+        if (!exact || (message.to !== undefined && message.to !== this.self.nodeId)) {
           this.bounceLink(now, message, source);
           return;
         }
@@ -626,7 +627,7 @@ export class OverlayNode {
 
   private sendEnvelope(now: number, link: LinkRecord, body: LinkEnvelope): void {
     if (link.via === "signaling") this.push({ type: "send-signal", to: link.peer.nodeId, body });
-    else this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, envelope: body });
+    else this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, to: link.peer.nodeId, envelope: body });
   }
 
   /** A signaling `message` from another node: a link-setup envelope. */
@@ -741,6 +742,10 @@ export class OverlayNode {
     this.learn(now, link.peer);
     if (link.via === "signaling" && link.role === "offerer") link.kinds.add("bootstrap");
     // A newer link for the same address replaces an older one (a restarted agent).
+    // Whatever else we knew at this address is an earlier incarnation of this node.
+    for (const [nodeId, node] of this.known) {
+      if (node.info.ip === link.peer.ip && nodeId !== link.peer.nodeId) this.supersede(now, nodeId);
+    }
     const displaced = this.links.markUp(link);
     if (displaced !== undefined) {
       this.supersede(now, displaced.peer.nodeId);

@@ -17,7 +17,13 @@ export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
   | { readonly t: "find"; readonly from: MemberInfo }
   | { readonly t: "found"; readonly member: MemberInfo }
-  | { readonly t: "link"; readonly from: string; readonly envelope: unknown }
+  | {
+      readonly t: "link";
+      readonly from: string;
+      /** The node id the envelope is for: a restarted agent has the old one's ring address, not its id. */
+      readonly to?: string;
+      readonly envelope: unknown;
+    }
   | { readonly t: "kinds"; readonly kinds: readonly LinkKind[] }
   | { readonly t: "trace"; readonly id: number; readonly path: readonly MemberInfo[] }
   | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean };
@@ -66,7 +72,10 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
     }
     case "link":
       if (typeof m.from !== "string" || m.from.length > 64 || m.envelope === undefined) return "bad-link";
-      return { t: "link", from: m.from, envelope: m.envelope };
+      if (m.to !== undefined && (typeof m.to !== "string" || m.to.length > 64)) return "bad-link";
+      return m.to === undefined
+        ? { t: "link", from: m.from, envelope: m.envelope }
+        : { t: "link", from: m.from, to: m.to, envelope: m.envelope };
     case "kinds": {
       if (!Array.isArray(m.kinds) || m.kinds.length > LINK_KINDS.length) return "bad-kinds";
       const kinds = m.kinds.filter((k): k is LinkKind => (LINK_KINDS as readonly unknown[]).includes(k));
