@@ -26,6 +26,7 @@ function startAgent(n: number, url: string, name = `h${n}`): { agent: Agent; tun
     name,
     tun,
     onFatal: (message) => fatals.push(message),
+    maxLinks: 40,
     links,
     iceServers: [],
     logger: pino({ level: "silent" }),

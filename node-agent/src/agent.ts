@@ -39,6 +39,8 @@ export interface AgentOptions {
   readonly links: PeerLinkFactory;
   readonly iceServers: readonly string[];
   readonly logger: Logger;
+  /** Most links this node opens (near links are always allowed). */
+  readonly maxLinks: number;
   /** Something the agent cannot go on from (its address is taken, the TUN device failed). */
   readonly onFatal: (message: string) => void;
 }
@@ -73,6 +75,7 @@ export class Agent {
       prefixLength: options.address.prefixLength,
       // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
       random: Math.random,
+      limits: { maxLinks: options.maxLinks },
     });
     this.signaling = new SignalingClient(
       { url: options.signalUrl, network: options.network, self, logger: options.logger },

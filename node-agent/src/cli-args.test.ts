@@ -52,6 +52,7 @@ test("bad arguments are refused with a message naming the problem", () => {
     [[...base, "--name", "-x"], /--name/],
     [[...base, "--ice-server", "http://x"], /--ice-server/],
     [[...base, "--log-level", "loud"], /--log-level/],
+    [[...base, "--max-links", "3"], /--max-links/],
     [[...base, "--bogus"], /Unknown option/],
     [[...base, "extra"], /positional/],
     [["frobnicate"], /unknown command/],

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_LIMITS,
   type Ipv4Interface,
   isMemberName,
   isNetworkName,
@@ -22,6 +23,7 @@ export const USAGE = `Usage:
       --webrtc BACKEND     ndc (default) | werift | wrtc
       --mtu BYTES          TUN MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
+      --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
   ipop status [--json] [--dev DEV]
   ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
@@ -45,6 +47,7 @@ export interface UpOptions {
   readonly mtu: number;
   readonly iceServers: readonly string[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly maxLinks: number;
 }
 
 export interface StatusOptions {
@@ -112,6 +115,7 @@ function parseUp(args: readonly string[]): UpOptions {
     mtu: { type: "string", default: String(DEFAULT_MTU) },
     "ice-server": { type: "string", multiple: true, default: [] },
     "log-level": { type: "string", default: "info" },
+    "max-links": { type: "string", default: String(DEFAULT_LIMITS.maxLinks) },
   }) as Record<string, string | string[] | undefined>;
   const signal = required(v.signal, "--signal ws://HOST:PORT");
   let url: URL;
@@ -145,6 +149,8 @@ function parseUp(args: readonly string[]): UpOptions {
     if (!/^(stun|turn|turns):[^\s]+$/.test(server))
       throw new UsageError(`--ice-server "${server}" must be a stun:, turn: or turns: URL`);
   }
+  const maxLinks = /^\d{1,4}$/.test(v["max-links"] as string) ? Number(v["max-links"]) : Number.NaN;
+  if (!(maxLinks >= 8 && maxLinks <= 1000)) throw new UsageError("--max-links must be an integer from 8 to 1000");
   const logLevel = v["log-level"] as string;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
@@ -160,6 +166,7 @@ function parseUp(args: readonly string[]): UpOptions {
     mtu,
     iceServers,
     logLevel: logLevel as UpOptions["logLevel"],
+    maxLinks,
   };
 }
 

@@ -78,6 +78,7 @@ async function up(options: UpOptions): Promise<number> {
       tun,
       links,
       iceServers: options.iceServers,
+      maxLinks: options.maxLinks,
       logger,
     });
     control = await ControlServer.listen(controlSocketPath(tun.name), async (request) => {
