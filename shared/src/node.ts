@@ -1,43 +1,13 @@
-import type { Action, Channel, LinkRole, NodeEvent } from "./actions.js";
-import { Counters } from "./counters.js";
+import type { LinkRole } from "./actions.js";
 import { CoreError } from "./errors.js";
-import {
-  classifyFrame,
-  dataPayload,
-  decodePing,
-  encodeFrame,
-  encodePing,
-  FRAME_HEADER_BYTES,
-  FrameType,
-  MAX_DATA_PAYLOAD_BYTES,
-  PACKET_HEADROOM,
-  ROUTED_HEADER_BYTES,
-  RoutedKind,
-  routedDestination,
-  routedKind,
-  routedPayload,
-  routedSource,
-  routedTtl,
-  writeDataHeader,
-  writeRoutedHeader,
-} from "./frame.js";
-import { hostUnreachable } from "./icmp.js";
-import {
-  checkIpv4Packet,
-  type Ipv4Interface,
-  inSubnet,
-  ipv4Destination,
-  ipv4Source,
-  isBroadcastOrMulticast,
-  parseIpv4Address,
-} from "./ipv4.js";
+import { encodePing, FrameType } from "./frame.js";
+import { inSubnet, parseIpv4Address } from "./ipv4.js";
 import { type LinkEnvelope, parseLinkEnvelope } from "./link-envelope.js";
 import { LinkRecord, type LinkStatus, type LinkVia } from "./link-record.js";
-import { LinkTable } from "./link-table.js";
 import { nearNeighbours } from "./neighbourhood.js";
-import { decodeOverlayMessage, encodeOverlayMessage, type LinkKind, type OverlayMessage } from "./overlay-message.js";
-import { estimateNetworkSize, ringAddress, ringDistance, symphonyTarget } from "./ring.js";
-import { RouteCache } from "./route-cache.js";
+import type { LinkKind, OverlayMessage } from "./overlay-message.js";
+import { estimateNetworkSize, ringDistance, symphonyTarget } from "./ring.js";
+import { RoutingNode } from "./routing-node.js";
 import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type OverlayLimits, type Timing } from "./timing.js";
 import { TrafficMeter } from "./traffic-meter.js";
@@ -92,28 +62,16 @@ interface RetryState {
  * greedily by ring distance. Link setup goes through the signaling server only while a node has no
  * link at all; after that offers and answers are routed through the overlay.
  */
-export class OverlayNode {
-  readonly self: MemberInfo;
-  readonly network: string;
-  readonly ring: number;
-  private readonly subnet: Ipv4Interface;
+export class OverlayNode extends RoutingNode {
   private readonly timing: Timing;
-  private readonly limits: OverlayLimits;
   private readonly random: () => number;
-
-  private readonly actions: Action[] = [];
-  private actionHead = 0;
 
   private signalingUp = false;
   /** Members as the signaling server lists them: the way in when this node has no link at all. */
   private readonly members = new Map<string, MemberInfo>();
   private readonly known = new Map<string, KnownNode>();
-  private readonly links = new LinkTable();
   private readonly retries = new Map<string, RetryState>();
-  private readonly routeCache = new RouteCache();
   private readonly traffic: TrafficMeter;
-  /** Virtual address -> ring address, so the packet path hashes each destination once. */
-  private readonly ringOfAddress = new Map<number, number>();
   /** Ring addresses we asked `find` for on behalf of a busy conversation, until when. */
   private readonly onDemandWanted = new Map<number, number>();
   private readonly traces = new Map<number, number>();
@@ -128,320 +86,22 @@ export class OverlayNode {
 
   private nextLinkId = 1;
   private nextSession = 1;
-  readonly drops = new Counters();
 
   constructor(config: NodeConfig) {
-    const self = parseMemberInfo(config.self);
-    if (typeof self === "string") throw new CoreError("IPOP_BAD_CONFIG", `self: ${self}`);
-    if (!isNetworkName(config.network)) {
-      throw new CoreError(
-        "IPOP_BAD_CONFIG",
-        `network name "${config.network}" must be 1-64 characters of [A-Za-z0-9._-]`,
-      );
-    }
-    if (!Number.isInteger(config.prefixLength) || config.prefixLength < 1 || config.prefixLength > 30) {
-      throw new CoreError("IPOP_BAD_CONFIG", "prefix length must be an integer from 1 to 30");
-    }
-    this.self = self;
-    this.network = config.network;
-    this.subnet = { address: parseIpv4Address(self.ip)!, prefixLength: config.prefixLength };
-    this.ring = ringAddress(config.network, this.subnet.address);
+    const self = validSelf(config);
+    super(
+      self,
+      config.network,
+      { address: parseIpv4Address(self.ip)!, prefixLength: config.prefixLength },
+      { ...DEFAULT_LIMITS, ...config.limits },
+    );
     this.timing = { ...DEFAULT_TIMING, ...config.timing };
-    this.limits = { ...DEFAULT_LIMITS, ...config.limits };
     this.random = config.random;
     this.traffic = new TrafficMeter(this.limits.onDemandPackets, this.limits.onDemandWindowMs);
   }
 
-  // ---- actions -------------------------------------------------------------------------------
-
-  /** Next action for the host, or undefined when there is none. */
-  pollAction(): Action | undefined {
-    if (this.actionHead >= this.actions.length) {
-      if (this.actionHead > 0) {
-        this.actions.length = 0;
-        this.actionHead = 0;
-      }
-      return undefined;
-    }
-    const action = this.actions[this.actionHead]!;
-    this.actions[this.actionHead++] = undefined as unknown as Action;
-    return action;
-  }
-
-  private push(action: Action): void {
-    this.actions.push(action);
-  }
-
-  private emit(event: NodeEvent): void {
-    this.push({ type: "event", event });
-  }
-
-  private sendFrame(link: LinkRecord, channel: Channel, frame: Uint8Array): void {
-    this.push({ type: "send-frame", linkId: link.id, channel, frame });
-  }
-
-  // ---- packet path ---------------------------------------------------------------------------
-
-  /**
-   * An IP packet from the local host. The `PACKET_HEADROOM` bytes in front of `packet` in its
-   * buffer are scratch space the core may overwrite with a header; the packet is borrowed until the
-   * host next calls into the core.
-   */
-  handleHostPacket(now: number, packet: Uint8Array): void {
-    const bad = checkIpv4Packet(packet);
-    if (bad !== null) {
-      // Non-IPv4 traffic (IPv6 router solicitations on a new TUN) is expected noise, still counted.
-      this.drops.add(bad === "not-ipv4" ? "host-not-ipv4" : `host-${bad}`);
-      return;
-    }
-    if (packet.length > MAX_DATA_PAYLOAD_BYTES) {
-      this.drops.add("host-oversized");
-      return;
-    }
-    const destination = ipv4Destination(packet);
-    if (isBroadcastOrMulticast(destination, this.subnet)) {
-      this.drops.add("broadcast");
-      return;
-    }
-    if (!inSubnet(destination, this.subnet)) {
-      this.drops.add("off-network");
-      return;
-    }
-    const direct = this.links.byAddress.get(destination);
-    if (direct !== undefined) {
-      direct.tx.bytes += packet.length;
-      direct.tx.packets++;
-      direct.lastDataAt = now;
-      const frame = new Uint8Array(
-        packet.buffer,
-        packet.byteOffset - FRAME_HEADER_BYTES,
-        packet.length + FRAME_HEADER_BYTES,
-      );
-      this.sendFrame(direct, "data", writeDataHeader(frame));
-      return;
-    }
-    if (this.links.up.length === 0) {
-      this.drops.add("no-route");
-      return;
-    }
-    const frame = new Uint8Array(packet.buffer, packet.byteOffset - PACKET_HEADROOM, packet.length + PACKET_HEADROOM);
-    const destinationRing = this.ringOf(destination);
-    writeRoutedHeader(frame, {
-      ttl: this.limits.maxHops,
-      kind: RoutedKind.packet,
-      source: this.ring,
-      destination: destinationRing,
-    });
-    this.countConversation(now, destination, destinationRing);
-    this.routeFrame(now, frame, undefined);
-  }
-
-  /** A frame from a peer link; borrowed until the host next calls into the core. */
-  handleFrame(now: number, linkId: number, frame: Uint8Array): void {
-    const link = this.links.byId.get(linkId);
-    if (link === undefined || link.state === "closed") {
-      this.drops.add("unknown-link");
-      return;
-    }
-    link.lastReceiveAt = now;
-    const type = classifyFrame(frame);
-    if (typeof type === "string") {
-      this.dropOn(link, type);
-      return;
-    }
-    switch (type) {
-      case FrameType.data:
-        this.receiveData(now, link, dataPayload(frame));
-        return;
-      case FrameType.routed:
-        this.receiveRouted(now, link, frame);
-        return;
-      case FrameType.message: {
-        const message = decodeOverlayMessage(dataPayload(frame));
-        if (typeof message === "string") this.dropOn(link, `message-${message}`);
-        else this.handleLinkMessage(now, link, message);
-        return;
-      }
-      case FrameType.ping:
-        this.sendFrame(link, "control", encodePing(FrameType.pong, decodePing(frame)));
-        return;
-      case FrameType.pong: {
-        const { seq, sentAt } = decodePing(frame);
-        if (seq === link.pingSeq && sentAt <= now) link.rttMs = now - sentAt;
-        return;
-      }
-    }
-  }
-
-  private dropOn(link: LinkRecord, reason: string): void {
-    link.drops.add(reason);
-    this.drops.add(reason);
-  }
-
-  private receiveData(now: number, link: LinkRecord, packet: Uint8Array): void {
-    const bad = checkIpv4Packet(packet);
-    if (bad !== null) return this.dropOn(link, bad);
-    // A direct link carries only its peer's own packets: anything else is spoofed or misrouted.
-    if (ipv4Source(packet) !== link.peerAddress) return this.dropOn(link, "spoofed-source");
-    if (ipv4Destination(packet) !== this.subnet.address) return this.dropOn(link, "not-for-us");
-    link.rx.bytes += packet.length;
-    link.rx.packets++;
-    link.lastDataAt = now;
-    this.push({ type: "deliver", packet });
-  }
-
-  private receiveRouted(now: number, link: LinkRecord, frame: Uint8Array): void {
-    const source = routedSource(frame);
-    // Remember the way back, so answers to this source retrace the path.
-    if (source !== this.ring) this.routeCache.learn(now, source, link.id);
-    if (routedKind(frame) === RoutedKind.packet) {
-      link.rx.bytes += frame.length - ROUTED_HEADER_BYTES;
-      link.rx.packets++;
-    }
-    this.routeFrame(now, frame, link);
-  }
-
-  /** Sends a routed frame one hop on, or handles it here if this node is where it ends. */
-  private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined): void {
-    const destination = routedDestination(frame);
-    const next = destination === this.ring ? undefined : this.nextHop(now, destination, routedKind(frame), from);
-    if (next === undefined) {
-      this.arriveRouted(now, frame);
-      return;
-    }
-    if (from !== undefined) {
-      const ttl = routedTtl(frame);
-      if (ttl <= 1) {
-        this.drops.add("hop-limit");
-        return;
-      }
-      frame[2] = ttl - 1;
-    }
-    if (routedKind(frame) === RoutedKind.packet) {
-      next.tx.bytes += frame.length - ROUTED_HEADER_BYTES;
-      next.tx.packets++;
-      this.sendFrame(next, "data", frame);
-      return;
-    }
-    const message = decodeOverlayMessage(routedPayload(frame));
-    if (typeof message === "string") {
-      this.drops.add(`message-${message}`);
-      return;
-    }
-    if (message.t === "trace") {
-      // Each hop signs the trace's path on its way through.
-      const traced = encodeOverlayMessage({ ...message, path: [...message.path, this.self] });
-      this.sendRoutedBytes(next, routedTtl(frame), routedSource(frame), destination, traced);
-      return;
-    }
-    this.sendFrame(next, "control", frame);
-  }
-
-  /**
-   * Next hop towards a ring address: a link to the node at that address, else the closest link by
-   * ring distance; undefined when this node is the closest it knows. The way a frame from that
-   * address came in lately is tried first for overlay messages (answers retrace their request's
-   * path, which reaches nodes not yet knit into the ring) and last for packets (greedy is shortest).
-   */
-  private nextHop(now: number, destination: number, kind: RoutedKind, from?: LinkRecord): LinkRecord | undefined {
-    const exact = this.links.byRing.get(destination);
-    if (exact !== undefined) return exact;
-    if (kind === RoutedKind.packet)
-      return this.links.closestTo(destination, this.ring) ?? this.cachedHop(now, destination);
-    // A message never goes back where it came from: only its origin may have sent it away from
-    // the destination (see sendRouted), and sending it back would undo that.
-    return this.cachedHop(now, destination) ?? this.links.closestTo(destination, this.ring, from);
-  }
-
-  private cachedHop(now: number, destination: number): LinkRecord | undefined {
-    const cached = this.routeCache.lookup(now, destination);
-    if (cached === undefined) return undefined;
-    const link = this.links.byId.get(cached);
-    return link !== undefined && link.state === "up" ? link : undefined;
-  }
-
-  /** A routed frame ended here: this node owns the destination or is the closest to it. */
-  private arriveRouted(now: number, frame: Uint8Array): void {
-    const exact = routedDestination(frame) === this.ring;
-    const payload = routedPayload(frame);
-    if (routedKind(frame) === RoutedKind.message) {
-      const message = decodeOverlayMessage(payload);
-      if (typeof message === "string") this.drops.add(`message-${message}`);
-      else this.handleRoutedMessage(now, message, routedSource(frame), exact);
-      return;
-    }
-    const bad = checkIpv4Packet(payload);
-    if (bad !== null) {
-      this.drops.add(bad);
-      return;
-    }
-    const source = ipv4Source(payload);
-    // The frame's source ring address must be the one the packet's source address hashes to.
-    if (!inSubnet(source, this.subnet) || this.ringOf(source) !== routedSource(frame)) {
-      this.drops.add("spoofed-source");
-      return;
-    }
-    if (ipv4Destination(payload) === this.subnet.address) {
-      this.countConversation(now, source, routedSource(frame));
-      this.push({ type: "deliver", packet: payload });
-      return;
-    }
-    // Nobody owns the address: tell the sender, as a router would, instead of dropping silently.
-    this.drops.add("no-such-host");
-    const icmp = hostUnreachable(payload, this.subnet.address);
-    if (icmp !== null) this.sendRoutedPacket(now, icmp, routedSource(frame));
-  }
-
-  private sendRoutedPacket(now: number, packet: Uint8Array, destination: number): void {
-    const frame = new Uint8Array(ROUTED_HEADER_BYTES + packet.length);
-    frame.set(packet, ROUTED_HEADER_BYTES);
-    writeRoutedHeader(frame, { ttl: this.limits.maxHops, kind: RoutedKind.packet, source: this.ring, destination });
-    this.routeFrame(now, frame, undefined);
-  }
-
-  private ringOf(address: number): number {
-    let ring = this.ringOfAddress.get(address);
-    if (ring === undefined) {
-      if (this.ringOfAddress.size >= 8192) this.ringOfAddress.clear();
-      ring = ringAddress(this.network, address);
-      this.ringOfAddress.set(address, ring);
-    }
-    return ring;
-  }
-
-  // ---- overlay messages ----------------------------------------------------------------------
-
-  /** Routes an overlay message towards `destination` (handled here if this node is closest). */
-  private sendRouted(now: number, destination: number, message: OverlayMessage): void {
-    // A node that knows only part of the ring (one that just joined) may be closer to the
-    // destination than all its links without being the node there: it hands the message to the
-    // link closest to the destination, which knows more.
-    const next =
-      destination === this.ring
-        ? undefined
-        : (this.nextHop(now, destination, RoutedKind.message) ??
-          (message.t === "find" ? undefined : this.links.closestLink(destination)));
-    if (next === undefined) {
-      this.handleRoutedMessage(now, message, this.ring, destination === this.ring);
-      return;
-    }
-    const payload = message.t === "trace" ? { ...message, path: [this.self] } : message;
-    this.sendRoutedBytes(next, this.limits.maxHops, this.ring, destination, encodeOverlayMessage(payload));
-  }
-
-  private sendRoutedBytes(link: LinkRecord, ttl: number, source: number, destination: number, bytes: Uint8Array) {
-    const frame = new Uint8Array(ROUTED_HEADER_BYTES + bytes.length);
-    frame.set(bytes, ROUTED_HEADER_BYTES);
-    writeRoutedHeader(frame, { ttl, kind: RoutedKind.message, source, destination });
-    this.sendFrame(link, "control", frame);
-  }
-
-  private sendLinkMessage(link: LinkRecord, message: OverlayMessage): void {
-    this.sendFrame(link, "control", encodeFrame(FrameType.message, encodeOverlayMessage(message)));
-  }
-
   /** A message from the peer at the other end of `link`. */
-  private handleLinkMessage(now: number, link: LinkRecord, message: OverlayMessage): void {
+  protected handleLinkMessage(now: number, link: LinkRecord, message: OverlayMessage): void {
     switch (message.t) {
       case "neighbours":
         for (const member of message.members) this.learn(now, member);
@@ -458,7 +118,7 @@ export class OverlayNode {
    * A routed message ended here. `exact` says this node owns the destination ring address rather
    * than merely being the closest node to it.
    */
-  private handleRoutedMessage(now: number, message: OverlayMessage, source: number, exact: boolean): void {
+  protected handleRoutedMessage(now: number, message: OverlayMessage, source: number, exact: boolean): void {
     switch (message.t) {
       case "find":
         // Whoever is closest to the searched position answers: that is the shortcut.
@@ -916,7 +576,7 @@ export class OverlayNode {
    * Counts a packet exchanged with `address` over more than one hop; a busy pair asks for the
    * owner's identity (a `find` to its exact ring address) to open a direct link.
    */
-  private countConversation(now: number, address: number, ring: number): void {
+  protected countConversation(now: number, address: number, ring: number): void {
     if (!this.traffic.count(now, address)) return;
     if (this.countLinks("on-demand") >= this.limits.maxOnDemand || this.links.byId.size >= this.limits.maxLinks) return;
     if (this.links.byRing.has(ring)) return;
@@ -1079,4 +739,20 @@ export class OverlayNode {
     }
     this.signalingUp = false;
   }
+}
+
+/** Checks a node's configuration; throws CoreError saying what to fix. */
+function validSelf(config: NodeConfig): MemberInfo {
+  const self = parseMemberInfo(config.self);
+  if (typeof self === "string") throw new CoreError("IPOP_BAD_CONFIG", `self: ${self}`);
+  if (!isNetworkName(config.network)) {
+    throw new CoreError(
+      "IPOP_BAD_CONFIG",
+      `network name "${config.network}" must be 1-64 characters of [A-Za-z0-9._-]`,
+    );
+  }
+  if (!Number.isInteger(config.prefixLength) || config.prefixLength < 1 || config.prefixLength > 30) {
+    throw new CoreError("IPOP_BAD_CONFIG", "prefix length must be an integer from 1 to 30");
+  }
+  return self;
 }
