@@ -190,7 +190,12 @@ export class Agent {
       {
         onSignal: (signal) => this.step((now) => this.node.handleLinkSignal(now, linkId, signal)),
         onOpen: () => this.step((now) => this.node.handleLinkUp(now, linkId)),
-        onMessage: (_channel, message) => this.step((now) => this.node.handleFrame(now, linkId, message)),
+        // The packet path: no closure per message, unlike the rarer events above.
+        onMessage: (_channel, message) => {
+          if (this.stopped) return;
+          this.node.handleFrame(this.now(), linkId, message);
+          this.drain();
+        },
         onClose: (reason) => {
           if (this.links.delete(linkId)) this.step((now) => this.node.handleLinkDown(now, linkId, reason));
         },
