@@ -5,7 +5,13 @@
  *
  * Both sides parse every incoming message with the validators here: a message that does not validate is
  * answered with an `error` (server) or dropped and counted (node), never trusted.
+ *
+ * A server started with a CA (`ipop-signal --ca`) also checks who joins (`join.credential`), and may issue
+ * certificates for join tokens (`enroll`, `renew`) and keep the network's revocation list
+ * (`publish-revocations`, `revocations`); see docs/certificates.md. The validators here check shape only;
+ * signatures are checked by identity/.
  */
+import { MAX_CERTIFICATE_BYTES } from "./identity/certificate.js";
 
 /** Version carried in every message as `v`. A peer speaking another version is refused at join. */
 export const SIGNAL_PROTOCOL_VERSION = 1;
@@ -23,17 +29,65 @@ export interface MemberInfo {
   readonly ip: string;
 }
 
+/**
+ * A node's proof at join that it holds a certified key (made by `signJoinProof`, checked by
+ * `verifyJoinProof` in identity/join-proof.ts): its certificate, and its signature over the network, its
+ * node id, its address and the time.
+ */
+export interface JoinCredential {
+  /** The node's certificate, armored. */
+  readonly cert: string;
+  /** Wall-clock milliseconds since the Unix epoch when it was signed. */
+  readonly time: number;
+  /** Ed25519 signature by the certificate's key (context "ipop-join-v1"), base64url. */
+  readonly sig: string;
+}
+
 export type ClientMessage =
   | {
       readonly v: 1;
       readonly t: "join";
       readonly network: string;
       readonly member: MemberInfo;
-      /** Reserved for the node certificate (authentication has its own issue). */
-      readonly credential?: unknown;
+      /** Required by a server with a CA; ignored by one without. Sign a fresh one for every join. */
+      readonly credential?: JoinCredential;
     }
   | { readonly v: 1; readonly t: "send"; readonly to: string; readonly ref?: number; readonly body: unknown }
-  | { readonly v: 1; readonly t: "leave" };
+  | { readonly v: 1; readonly t: "leave" }
+  | {
+      /** Asks for a certificate for a join token; answered with `enrolled` or an `error`. Needs no join. */
+      readonly v: 1;
+      readonly t: "enroll";
+      readonly network: string;
+      /** The token's text, `ipop-token-v1.<body>.<signature>`. */
+      readonly token: string;
+      /** The new node's Ed25519 public key, base64url (32 bytes). */
+      readonly publicKey: string;
+      /** The member name the node wants; it becomes the certificate's name. */
+      readonly name: string;
+      /** Signature by the new key (context "ipop-enroll-v1") over network, token, key and name, base64url. */
+      readonly proof: string;
+    }
+  | {
+      /** Asks for a fresh certificate for the same key, name and address; answered like `enroll`. */
+      readonly v: 1;
+      readonly t: "renew";
+      readonly network: string;
+      /** The certificate to renew, armored. */
+      readonly cert: string;
+      /** Wall-clock milliseconds when signed. */
+      readonly time: number;
+      /** Signature by the certificate's key (context "ipop-renew-v1") over network, cert and time, base64url. */
+      readonly sig: string;
+    }
+  | {
+      /** Hands the server a CA-signed revocation list; answered with `published` or an `error`. Needs no join. */
+      readonly v: 1;
+      readonly t: "publish-revocations";
+      readonly network: string;
+      /** The armored list. */
+      readonly list: string;
+    };
 
 export interface ServerLimits {
   readonly maxMessageBytes: number;
@@ -60,6 +114,36 @@ export type ServerMessage =
       readonly message: string;
       /** The `ref` of the `send` this answers, when there was one. */
       readonly ref?: number;
+      /** For refused credentials, tokens and lists: the identity verdict's code, e.g. "IPOP_CERT_EXPIRED". */
+      readonly reason?: string;
+    }
+  | {
+      /** The answer to `enroll` and `renew`. */
+      readonly v: 1;
+      readonly t: "enrolled";
+      /** The new certificate, armored. */
+      readonly cert: string;
+      /** The network's CA certificate, armored; check it is the one the token names before trusting it. */
+      readonly ca: string;
+    }
+  | {
+      /** The network's current revocation list: after `welcome`, and to every member when a newer one arrives. */
+      readonly v: 1;
+      readonly t: "revocations";
+      readonly network: string;
+      /** The armored list. */
+      readonly list: string;
+    }
+  | {
+      /** The answer to `publish-revocations`. */
+      readonly v: 1;
+      readonly t: "published";
+      readonly network: string;
+      readonly serial: number;
+      /** Members the list was sent to. */
+      readonly notified: number;
+      /** Members disconnected because the list revokes them. */
+      readonly disconnected: number;
     };
 
 /** Stable error codes of the signaling protocol. */
@@ -75,7 +159,21 @@ export type SignalErrorCode =
   | "duplicate-node"
   /** Another member of the network already uses the virtual IP the joining node claims. */
   | "address-in-use"
-  | "unknown-peer";
+  | "unknown-peer"
+  /** The join carried no credential, or one that does not verify (`reason` says which check failed). */
+  | "unauthorized"
+  /** The certificate (or the key or name asking to enroll) is revoked. */
+  | "revoked"
+  /** The join token does not verify (`reason` says why). */
+  | "token-invalid"
+  /** The token's pool has no free address. */
+  | "pool-exhausted"
+  /** The member name asked for is held by another key. */
+  | "name-in-use"
+  /** This server has no CA (for `publish-revocations`), or no CA key (for `enroll` and `renew`). */
+  | "no-ca"
+  /** The revocation list does not verify, or is not newer than the one held (`reason` says which). */
+  | "revocations-refused";
 
 /** WebSocket close codes the server uses (4000-4999 is the application range). */
 export const SignalCloseCode = {
@@ -91,6 +189,10 @@ export const SignalCloseCode = {
   joinTimeout: 4004,
   /** Another member already uses the claimed virtual IP. */
   addressInUse: 4005,
+  /** The member's certificate was revoked, or a revoked certificate tried to join. */
+  revoked: 4006,
+  /** The join's credential was missing or did not verify. */
+  unauthorized: 4007,
   /** The server is shutting down. */
   serverShutdown: 1001,
 } as const;
@@ -103,6 +205,11 @@ const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Longest base64url signature or key text accepted (a 64-byte signature is 86 characters). */
+const MAX_BASE64URL_FIELD = 128;
+/** Longest token text accepted by the parser; identity/token.ts has the exact limit (it is lower). */
+const MAX_TOKEN_FIELD = 8 * 1024;
 
 export function isNodeId(value: unknown): value is string {
   return typeof value === "string" && NODE_ID.test(value);
@@ -137,6 +244,27 @@ export function parseMemberInfo(value: unknown): MemberInfo | string {
   return { nodeId: value.nodeId, name: value.name, ip: value.ip };
 }
 
+function isBase64UrlField(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_BASE64URL_FIELD && BASE64URL.test(value);
+}
+
+function isArmoredField(value: unknown, limit: number): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= limit;
+}
+
+/** Validates a join credential's shape (not its signature); returns a copy holding only the known fields. */
+export function parseJoinCredential(value: unknown): JoinCredential | string {
+  if (!isRecord(value)) return "credential must be an object {cert, time, sig}";
+  if (!isArmoredField(value.cert, MAX_CERTIFICATE_BYTES)) {
+    return `credential.cert must be an armored certificate of at most ${MAX_CERTIFICATE_BYTES} bytes`;
+  }
+  if (!Number.isSafeInteger(value.time) || (value.time as number) < 0) {
+    return "credential.time must be wall-clock milliseconds";
+  }
+  if (!isBase64UrlField(value.sig)) return "credential.sig must be a base64url signature";
+  return { cert: value.cert, time: value.time as number, sig: value.sig };
+}
+
 function parseEnvelope(text: string): ParseResult<Record<string, unknown>> {
   if (utf8Length(text) > MAX_SIGNAL_MESSAGE_BYTES) {
     return fail("too-large", `message exceeds ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
@@ -167,7 +295,35 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
       }
       const member = parseMemberInfo(m.member);
       if (typeof member === "string") return fail("bad-message", `join: ${member}`);
-      return { ok: true, value: { v: 1, t: "join", network: m.network, member, credential: m.credential } };
+      if (m.credential === undefined) return { ok: true, value: { v: 1, t: "join", network: m.network, member } };
+      const credential = parseJoinCredential(m.credential);
+      if (typeof credential === "string") return fail("bad-message", `join: ${credential}`);
+      return { ok: true, value: { v: 1, t: "join", network: m.network, member, credential } };
+    }
+    case "enroll": {
+      if (!isNetworkName(m.network)) return fail("bad-message", "enroll.network must be a network name");
+      if (!isArmoredField(m.token, MAX_TOKEN_FIELD)) return fail("bad-message", "enroll.token must be a token's text");
+      if (!isBase64UrlField(m.publicKey)) return fail("bad-message", "enroll.publicKey must be base64url");
+      if (!isMemberName(m.name)) {
+        return fail("bad-message", "enroll.name must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric");
+      }
+      if (!isBase64UrlField(m.proof)) return fail("bad-message", "enroll.proof must be a base64url signature");
+      const { network, token, publicKey, name, proof } = m;
+      return { ok: true, value: { v: 1, t: "enroll", network, token, publicKey, name, proof } };
+    }
+    case "renew": {
+      if (!isNetworkName(m.network)) return fail("bad-message", "renew.network must be a network name");
+      const credential = parseJoinCredential(m);
+      if (typeof credential === "string")
+        return fail("bad-message", `renew: ${credential.replace(/credential\./g, "")}`);
+      return { ok: true, value: { v: 1, t: "renew", network: m.network, ...credential } };
+    }
+    case "publish-revocations": {
+      if (!isNetworkName(m.network)) return fail("bad-message", "publish-revocations.network must be a network name");
+      if (!isArmoredField(m.list, MAX_SIGNAL_MESSAGE_BYTES)) {
+        return fail("bad-message", "publish-revocations.list must be an armored revocation list");
+      }
+      return { ok: true, value: { v: 1, t: "publish-revocations", network: m.network, list: m.list } };
     }
     case "send": {
       if (!isNodeId(m.to)) return fail("bad-message", "send.to must be a node id");
@@ -241,13 +397,49 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
       if (typeof m.code !== "string" || typeof m.message !== "string")
         return fail("bad-message", "error needs code and message");
       const ref = Number.isSafeInteger(m.ref) ? (m.ref as number) : undefined;
+      const reason = typeof m.reason === "string" ? m.reason.slice(0, 64) : undefined;
       const base = {
         v: 1 as const,
         t: "error" as const,
         code: m.code as SignalErrorCode,
         message: m.message.slice(0, 512),
       };
-      return { ok: true, value: ref === undefined ? base : { ...base, ref } };
+      return {
+        ok: true,
+        value: { ...base, ...(ref === undefined ? {} : { ref }), ...(reason === undefined ? {} : { reason }) },
+      };
+    }
+    case "enrolled":
+      if (!isArmoredField(m.cert, MAX_CERTIFICATE_BYTES) || !isArmoredField(m.ca, MAX_CERTIFICATE_BYTES)) {
+        return fail("bad-message", "enrolled needs cert and ca, armored certificates");
+      }
+      return { ok: true, value: { v: 1, t: "enrolled", cert: m.cert, ca: m.ca } };
+    case "revocations":
+      if (!isNetworkName(m.network) || !isArmoredField(m.list, MAX_SIGNAL_MESSAGE_BYTES)) {
+        return fail("bad-message", "revocations needs network and list");
+      }
+      return { ok: true, value: { v: 1, t: "revocations", network: m.network, list: m.list } };
+    case "published": {
+      const { serial, notified, disconnected } = m;
+      if (
+        !isNetworkName(m.network) ||
+        !Number.isSafeInteger(serial) ||
+        !Number.isSafeInteger(notified) ||
+        !Number.isSafeInteger(disconnected)
+      ) {
+        return fail("bad-message", "published needs network, serial, notified and disconnected");
+      }
+      return {
+        ok: true,
+        value: {
+          v: 1,
+          t: "published",
+          network: m.network,
+          serial: serial as number,
+          notified: notified as number,
+          disconnected: disconnected as number,
+        },
+      };
     }
     default:
       return fail("bad-message", `unknown message type ${JSON.stringify(String(m.t).slice(0, 32))}`);

@@ -3,7 +3,9 @@
  * `ipop-signal`: runs the signaling server until SIGINT or SIGTERM.
  * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
  */
-import { OptionError, SignalServerError } from "./errors.js";
+import type { AuthorityOptions } from "./authority.js";
+import { loadAuthorityFiles } from "./authority-files.js";
+import { CaError, OptionError, SignalServerError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { parseCliArgs, USAGE } from "./options.js";
 import { startSignalServer } from "./server.js";
@@ -36,9 +38,21 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let server: Awaited<ReturnType<typeof startSignalServer>>;
   try {
-    server = await startSignalServer({ host: command.host, port: command.port, limits: command.limits, logger });
+    const authority: AuthorityOptions | undefined =
+      command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
+    server = await startSignalServer({
+      host: command.host,
+      port: command.port,
+      limits: command.limits,
+      logger,
+      ...(authority === undefined ? {} : { authority }),
+    });
   } catch (err) {
     if (err instanceof OptionError) return usageError(err);
+    if (err instanceof CaError) {
+      process.stderr.write(`ipop-signal: ${err.message}\n`);
+      return 1;
+    }
     process.stderr.write(`ipop-signal: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }

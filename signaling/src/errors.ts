@@ -61,3 +61,14 @@ function describeListenFailure(cause: unknown): string {
       return cause instanceof Error ? cause.message : String(cause);
   }
 }
+
+/**
+ * The CA settings cannot be used: a file (`--ca`, `--ca-key`, `--crl`) is missing, unreadable,
+ * unprotected or not what it should be, or they do not fit together (the key is not the CA's, the CA
+ * has expired, the list is another CA's). The server refuses to start; the CLI exits with status 1.
+ */
+export class CaError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_CA", message);
+  }
+}

@@ -32,6 +32,8 @@ export interface RegistryStats {
  */
 export class NetworkRegistry<P> {
   private readonly networks = new Map<string, Map<string, Member<P>>>();
+  /** Per network, the member using each virtual IP: address checks and lease allocation ask this. */
+  private readonly addresses = new Map<string, Map<string, Member<P>>>();
   private memberCount = 0;
 
   /** @param maxMembers - members allowed per network. */
@@ -50,18 +52,24 @@ export class NetworkRegistry<P> {
     }
     // Two nodes with one address would split its traffic: the first claim stands. (A crashed agent's
     // connection closes with its process, so its restart is not refused.)
-    for (const member of members?.values() ?? []) {
-      if (member.info.ip === info.ip && member.info.nodeId !== info.nodeId) {
-        return { ok: false, reason: "address-in-use", holder: member.info };
-      }
+    const holder = this.addresses.get(network)?.get(info.ip);
+    if (holder !== undefined && holder.info.nodeId !== info.nodeId) {
+      return { ok: false, reason: "address-in-use", holder: holder.info };
     }
-    if (members === undefined) {
+    let addresses = this.addresses.get(network);
+    if (members === undefined || addresses === undefined) {
       members = new Map();
+      addresses = new Map();
       this.networks.set(network, members);
+      this.addresses.set(network, addresses);
     }
     const others: Member<P>[] = [];
     for (const member of members.values()) if (member !== previous) others.push(member);
-    members.set(info.nodeId, { info, peer });
+    const joined = { info, peer };
+    members.set(info.nodeId, joined);
+    // A rejoin may come with another address: the old one is free again.
+    if (previous !== undefined && addresses.get(previous.info.ip) === previous) addresses.delete(previous.info.ip);
+    addresses.set(info.ip, joined);
     if (previous === undefined) {
       this.memberCount++;
       return { ok: true, others };
@@ -79,14 +87,24 @@ export class NetworkRegistry<P> {
     const member = members?.get(nodeId);
     if (members === undefined || member === undefined || member.peer !== peer) return false;
     members.delete(nodeId);
+    const addresses = this.addresses.get(network);
+    if (addresses?.get(member.info.ip) === member) addresses.delete(member.info.ip);
     this.memberCount--;
-    if (members.size === 0) this.networks.delete(network);
+    if (members.size === 0) {
+      this.networks.delete(network);
+      this.addresses.delete(network);
+    }
     return true;
   }
 
   /** The connection holding `nodeId` in `network`, if any. */
   lookup(network: string, nodeId: string): P | undefined {
     return this.networks.get(network)?.get(nodeId)?.peer;
+  }
+
+  /** The member of `network` using the virtual IP `ip` (dotted quad), if any. */
+  memberAt(network: string, ip: string): Member<P> | undefined {
+    return this.addresses.get(network)?.get(ip);
   }
 
   /** The members of `network` (empty when it does not exist). A snapshot, safe to iterate while mutating. */

@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
-import { MAX_SIGNAL_MESSAGE_BYTES } from "@ipop/shared";
+import { MAX_LEASE_SECONDS, MAX_SIGNAL_MESSAGE_BYTES, MIN_LEASE_SECONDS } from "@ipop/shared";
+import type { AuthorityPaths } from "./authority-files.js";
+import { parseDurationSeconds } from "./duration.js";
 import { OptionError } from "./errors.js";
 import { checkLimit, DEFAULT_LIMITS, MIN_MESSAGE_BYTES, type SignalServerLimits } from "./limits.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.js";
@@ -16,6 +18,8 @@ export type CliCommand =
       readonly port: number;
       readonly limits: Partial<SignalServerLimits>;
       readonly logLevel: LogLevel;
+      /** The CA files, when `--ca` was given. */
+      readonly authority?: AuthorityPaths;
     };
 
 /** `ipop-signal --help`. */
@@ -35,6 +39,16 @@ Options:
   --max-message-bytes N      largest message in bytes, ${MIN_MESSAGE_BYTES} to ${MAX_SIGNAL_MESSAGE_BYTES} (default ${DEFAULT_LIMITS.maxMessageBytes})
   --join-timeout-ms N        close connections that have not joined after N ms (default ${DEFAULT_LIMITS.joinTimeoutMs})
   --log-level LEVEL          ${LOG_LEVELS.join(", ")} (default info)
+
+Certificates (see docs/certificates.md):
+  --ca PATH                  the network's CA certificate (ca.crt): only members it certifies may join, and
+                             only its network; the server keeps and forwards the revocation list
+  --ca-key PATH              with --ca: the CA's key; the server then issues certificates for join tokens
+                             (ipop token create), with addresses from the token's pool. Must be mode 0600.
+  --lease DURATION           with --ca-key: lifetime of issued certificates, e.g. 1h (default: the token's)
+  --crl PATH                 with --ca: the revocation list file, read at start and rewritten when a newer
+                             list is published (default: kept in memory only)
+  Address leases are kept in memory: after a restart, nodes that rejoin or renew take theirs up again.
   -h, --help                 show this help
 
 Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server cannot start, 2 for bad arguments.
@@ -59,6 +73,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         "max-message-bytes": { type: "string" },
         "join-timeout-ms": { type: "string" },
         "log-level": { type: "string" },
+        ca: { type: "string" },
+        "ca-key": { type: "string" },
+        lease: { type: "string" },
+        crl: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -90,7 +108,38 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (!isLogLevel(level)) {
     throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
   }
-  return { kind: "run", host, port, limits, logLevel: level };
+  const authority = parseAuthority(values);
+  return { kind: "run", host, port, limits, logLevel: level, ...(authority === undefined ? {} : { authority }) };
+}
+
+function parseAuthority(values: Record<string, string | boolean | undefined>): AuthorityPaths | undefined {
+  const caPath = stringValue(values.ca);
+  const caKeyPath = stringValue(values["ca-key"]);
+  const lease = stringValue(values.lease);
+  const crlPath = stringValue(values.crl);
+  for (const [flag, value] of [
+    ["--ca", caPath],
+    ["--ca-key", caKeyPath],
+    ["--lease", lease],
+    ["--crl", crlPath],
+  ] as const) {
+    if (value === "") throw new OptionError(`${flag} needs a value`);
+  }
+  if (caPath === undefined) {
+    const orphan =
+      caKeyPath !== undefined ? "--ca-key" : lease !== undefined ? "--lease" : crlPath ? "--crl" : undefined;
+    if (orphan !== undefined) throw new OptionError(`${orphan} needs --ca PATH, the CA certificate it goes with`);
+    return undefined;
+  }
+  if (lease !== undefined && caKeyPath === undefined) {
+    throw new OptionError("--lease needs --ca-key: only a server with the CA key issues certificates");
+  }
+  return {
+    caPath,
+    ...(caKeyPath === undefined ? {} : { caKeyPath }),
+    ...(crlPath === undefined ? {} : { crlPath }),
+    ...(lease === undefined ? {} : { leaseSeconds: parseLease(lease) }),
+  };
 }
 
 /**
@@ -127,6 +176,16 @@ function parseNumber(flag: string, text: string, key: keyof SignalServerLimits, 
     throw new OptionError(detail);
   }
   return value;
+}
+
+function parseLease(text: string): number {
+  const seconds = parseDurationSeconds(text, "--lease");
+  if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
+    throw new OptionError(
+      `--lease must be from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, got ${text}`,
+    );
+  }
+  return seconds;
 }
 
 function stringValue(value: string | boolean | undefined): string | undefined {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { Authority, type AuthorityOptions } from "./authority.js";
 import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
@@ -21,6 +22,14 @@ export interface SignalServerOptions {
   readonly logger?: SignalLogger;
   /** How long {@link SignalServer.close} waits for clients to finish the close handshake. Default 2000 ms. */
   readonly shutdownGraceMs?: number;
+  /**
+   * The network's CA (`--ca`, `--ca-key`, ...). With it, only members it certifies join (and only its
+   * network), and the server keeps the revocation list; with its key it also issues certificates for
+   * join tokens. Without it, anyone may join any network.
+   */
+  readonly authority?: AuthorityOptions;
+  /** Wall-clock milliseconds since the Unix epoch; `Date.now` unless a test moves time. */
+  readonly wallClock?: () => number;
 }
 
 /** A running signaling server. */
@@ -59,6 +68,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const log = options.logger ?? silentLogger();
   const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
 
+  const wallClock = options.wallClock ?? Date.now;
+  const authority = options.authority === undefined ? undefined : new Authority(options.authority, wallClock());
   const registry = new NetworkRegistry<Session>(limits.maxMembers);
   const sessions = new Set<Session>();
   let shuttingDown = false;
@@ -71,6 +82,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     limits,
     registry,
     now: () => performance.now(),
+    wallNow: wallClock,
+    ...(authority === undefined ? {} : { authority }),
     isShuttingDown: () => shuttingDown,
     onClosed(session) {
       sessions.delete(session);
@@ -128,6 +141,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const pingTimer = setInterval(() => {
     for (const session of sessions) session.heartbeat();
+    authority?.sweep(wallClock());
   }, limits.pingIntervalMs);
 
   let closing: Promise<void> | undefined;
@@ -158,7 +172,11 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     return closing;
   };
 
-  log.info({ url, host: address.address, port: address.port, limits }, "listening");
+  const ca = authority === undefined ? undefined : { network: authority.network, issues: authority.issues };
+  log.info(
+    { url, host: address.address, port: address.port, limits, ...(ca === undefined ? {} : { ca }) },
+    "listening",
+  );
   return { url, host: address.address, port: address.port, limits, close, stats };
 }
 

@@ -1,12 +1,18 @@
 import {
+  type Certificate,
   type ClientMessage,
+  type EnrollRequest,
+  formatIpv4Address,
+  type JoinCredential,
   type MemberInfo,
   parseClientMessage,
+  type RenewRequest,
   type ServerMessage,
   SignalCloseCode,
   type SignalErrorCode,
 } from "@ipop/shared";
 import { WebSocket } from "ws";
+import type { Authority, AuthorityRefusal, MemberDirectory } from "./authority.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import type { NetworkRegistry } from "./network-registry.js";
@@ -19,6 +25,10 @@ export interface SessionContext {
   readonly registry: NetworkRegistry<Session>;
   /** Monotonic milliseconds. */
   now(): number;
+  /** Wall-clock milliseconds since the Unix epoch: certificates, tokens and proofs carry wall-clock times. */
+  wallNow(): number;
+  /** The CA side (`--ca`): present, joins need a credential and enroll, renew and revocations work. */
+  readonly authority?: Authority;
   /** True once the server is shutting down: departures are then not announced to the others, who leave too. */
   isShuttingDown(): boolean;
   /** Called exactly once, when the socket has closed, so the server can forget the session. */
@@ -27,7 +37,13 @@ export interface SessionContext {
 
 type State =
   | { readonly kind: "waiting" }
-  | { readonly kind: "joined"; readonly network: string; readonly member: MemberInfo }
+  | {
+      readonly kind: "joined";
+      readonly network: string;
+      readonly member: MemberInfo;
+      /** The member's verified certificate, when the server has a CA. */
+      readonly cert?: Certificate;
+    }
   | { readonly kind: "closing" };
 
 /**
@@ -117,6 +133,19 @@ export class Session {
     this.ws.send(text);
   }
 
+  /**
+   * Ends the connection with {@link SignalCloseCode.revoked} if the current revocation list revokes
+   * this member's certificate. Returns whether it did.
+   */
+  dropIfRevoked(): boolean {
+    const { authority } = this.ctx;
+    if (this.state.kind !== "joined" || this.state.cert === undefined || authority === undefined) return false;
+    if (!authority.isRevoked(this.state.cert)) return false;
+    this.log.info({ ...this.logFields(), name: this.state.cert.name }, "certificate revoked, disconnecting");
+    this.end({ code: SignalCloseCode.revoked, reason: "certificate revoked" });
+    return true;
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.state.kind === "closing") return;
     // Every frame costs a token, valid or not, so invalid traffic is rate-limited too.
@@ -146,7 +175,7 @@ export class Session {
   private dispatch(message: ClientMessage): void {
     switch (message.t) {
       case "join":
-        this.onJoin(message.network, message.member);
+        this.onJoin(message.network, message.member, message.credential);
         return;
       case "send":
         this.onSend(message.to, message.body, message.ref);
@@ -154,15 +183,32 @@ export class Session {
       case "leave":
         this.onLeave();
         return;
+      case "enroll":
+      case "renew":
+        this.onIssue(message);
+        return;
+      case "publish-revocations":
+        this.onPublishRevocations(message.network, message.list);
+        return;
     }
   }
 
-  private onJoin(network: string, member: MemberInfo): void {
+  private onJoin(network: string, member: MemberInfo, credential: JoinCredential | undefined): void {
     if (this.state.kind === "joined") {
       this.refuse("already-joined", `already joined network ${this.state.network}; leave first`, undefined, true);
       return;
     }
-    const { limits, registry } = this.ctx;
+    const { limits, registry, authority } = this.ctx;
+    let cert: Certificate | undefined;
+    if (authority !== undefined) {
+      const admitted = authority.admitJoin(network, member, credential, this.ctx.wallNow());
+      if (!admitted.ok) {
+        this.refuseByAuthority(admitted, { network, nodeId: member.nodeId, ip: member.ip }, "join refused");
+        if (admitted.closeCode !== undefined) this.end({ code: admitted.closeCode, reason: admitted.code });
+        return;
+      }
+      cert = admitted.cert;
+    }
     // The welcome lists every other member, so it grows with the network; it must still fit the message limit
     // that clients enforce. A join that would need a bigger welcome is refused like a full network.
     const welcome = encodeServerMessage({
@@ -201,12 +247,15 @@ export class Session {
     }
     this.invalidStreak = 0;
     this.clearJoinTimer();
-    this.state = { kind: "joined", network, member };
+    this.state = cert === undefined ? { kind: "joined", network, member } : { kind: "joined", network, member, cert };
+    if (cert !== undefined) authority?.memberJoined(cert);
     if (outcome.replaced !== undefined) {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
       outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
     }
     this.deliver(welcome);
+    const list = authority?.revocationList();
+    if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
     const others = outcome.others.map((m) => m.peer);
     if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(others, { v: 1, t: "member-joined", member });
@@ -245,9 +294,9 @@ export class Session {
       return;
     }
     this.invalidStreak = 0;
-    const { network, member } = this.state;
+    const { network, member, cert } = this.state;
     this.state = { kind: "waiting" };
-    this.departed(network, member.nodeId, "leave");
+    this.departed(network, member.nodeId, "leave", cert);
     // Back to waiting: an idle connection must not outlive the join timeout just by having joined once.
     this.armJoinTimer();
   }
@@ -264,7 +313,9 @@ export class Session {
     if (previous.kind === "closing") return;
     this.state = { kind: "closing" };
     this.clearJoinTimer();
-    if (previous.kind === "joined") this.departed(previous.network, previous.member.nodeId, closeReason(how));
+    if (previous.kind === "joined") {
+      this.departed(previous.network, previous.member.nodeId, closeReason(how), previous.cert);
+    }
     try {
       if (how === "terminate") this.ws.terminate();
       else if (how !== "already-closed") this.ws.close(how.code, how.reason);
@@ -275,12 +326,96 @@ export class Session {
   }
 
   /** Removes this session's membership and tells the rest of the network, unless it was already replaced. */
-  private departed(network: string, nodeId: string, reason: string): void {
+  private departed(network: string, nodeId: string, reason: string, cert: Certificate | undefined): void {
     if (!this.ctx.registry.leave(network, nodeId, this)) return;
+    if (cert !== undefined) this.ctx.authority?.memberLeft(cert, this.ctx.wallNow());
     this.log.info({ network, nodeId, reason }, "left");
     if (this.ctx.isShuttingDown()) return;
     const others = this.ctx.registry.members(network).map((m) => m.peer);
     broadcast(others, { v: 1, t: "member-left", nodeId });
+  }
+
+  /** `enroll` and `renew`: a certificate from the CA key, answered with `enrolled`. */
+  private onIssue(request: EnrollRequest | RenewRequest): void {
+    const { authority } = this.ctx;
+    if (authority === undefined) {
+      this.refuse("no-ca", "this server has no CA: it admits anyone and issues no certificates");
+      return;
+    }
+    const directory = this.directory(request.network);
+    const now = this.ctx.wallNow();
+    const issued =
+      request.t === "enroll" ? authority.enroll(request, now, directory) : authority.renew(request, now, directory);
+    const op = request.t;
+    if (!issued.ok) {
+      this.refuseByAuthority(
+        issued,
+        { network: request.network, ...(op === "enroll" ? { name: request.name } : {}) },
+        `${op} refused`,
+      );
+      return;
+    }
+    this.send({ v: 1, t: "enrolled", cert: issued.cert, ca: issued.ca });
+    const { name, nodeId, ip, tokenId } = issued;
+    // Never the token itself: it is a bearer secret. Its id names it.
+    this.log.info(
+      { network: request.network, name, nodeId, ip, ...(tokenId === undefined ? {} : { tokenId }) },
+      op === "enroll" ? "enrolled" : "renewed",
+    );
+  }
+
+  /** A newer revocation list: stored, sent to every member, and revoked members disconnected. */
+  private onPublishRevocations(network: string, text: string): void {
+    const { authority, registry } = this.ctx;
+    if (authority === undefined) {
+      this.refuse("no-ca", "this server has no CA (start it with --ca), so it cannot check or keep revocation lists");
+      return;
+    }
+    const published = authority.publish(network, text);
+    if (!published.ok) {
+      this.refuseByAuthority(published, { network }, "revocation list refused");
+      return;
+    }
+    const { list } = published;
+    const message = encodeServerMessage({ v: 1, t: "revocations", network, list: list.text });
+    let notified = 0;
+    let disconnected = 0;
+    for (const member of registry.members(network)) {
+      if (message !== undefined) member.peer.deliver(message);
+      notified++;
+      if (member.peer.dropIfRevoked()) disconnected++;
+    }
+    this.send({ v: 1, t: "published", network, serial: list.serial, notified, disconnected });
+    this.log.info(
+      { network, serial: list.serial, entries: list.entries.length, notified, disconnected },
+      "revocation list published",
+    );
+  }
+
+  /** What the authority may know of a network's members: who uses an address, who has a name. */
+  private directory(network: string): MemberDirectory {
+    const { registry } = this.ctx;
+    return {
+      userOf: (address) => registry.memberAt(network, formatIpv4Address(address))?.info.nodeId,
+      named: (name) => registry.members(network).find((m) => m.info.name === name)?.info.nodeId,
+    };
+  }
+
+  private refuseByAuthority(refusal: AuthorityRefusal, fields: Record<string, unknown>, what: string): void {
+    const { code, message, reason } = refusal;
+    this.send(reason === undefined ? { v: 1, t: "error", code, message } : { v: 1, t: "error", code, message, reason });
+    // The reason code and who asked; never a token, a proof or a key.
+    this.log.info({ ...fields, code, ...(reason === undefined ? {} : { reason }) }, what);
+  }
+
+  /** Sends a message unless it is over the message limit (a list loaded from a file may be); logs when not. */
+  private sendBounded(message: ServerMessage): void {
+    const text = encodeServerMessage(message);
+    if (text === undefined || Buffer.byteLength(text) > this.ctx.limits.maxMessageBytes) {
+      this.log.warn({ ...this.logFields(), t: message.t }, "message over the size limit, not sent");
+      return;
+    }
+    this.deliver(text);
   }
 
   private refuse(code: SignalErrorCode, message: string, ref?: number, invalid = false): void {

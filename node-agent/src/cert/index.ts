@@ -6,5 +6,5 @@ export { type Credentials, type LoadCredentialsOptions, loadCredentials } from "
 export { formatDuration, MAX_DURATION_SECONDS, parseDuration } from "./duration.js";
 export { CertFileError, type CertFileErrorCode } from "./errors.js";
 export { type CertIo, processCertIo } from "./io.js";
-export { runCertCommand } from "./run.js";
-export { CERT_USAGE } from "./usage.js";
+export { runCertCommand, runTokenCommand } from "./run.js";
+export { CERT_USAGE, TOKEN_USAGE } from "./usage.js";

@@ -10,7 +10,7 @@
  */
 
 /** Labels in use; each file kind has its own so one cannot be mistaken for another. */
-export type ArmorLabel = "IPOP CERTIFICATE" | "IPOP PRIVATE KEY";
+export type ArmorLabel = "IPOP CERTIFICATE" | "IPOP PRIVATE KEY" | "IPOP REVOCATION LIST";
 
 const LINE_WIDTH = 64;
 const PAYLOAD_LINE = /^[A-Za-z0-9+/=.]+$/;

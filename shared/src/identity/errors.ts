@@ -36,7 +36,63 @@ export type IdentityErrorCode =
   /** Not a private key file, or not a valid key. */
   | "IPOP_KEY_MALFORMED"
   /** The private key does not belong to the certificate's public key. */
-  | "IPOP_KEY_MISMATCH";
+  | "IPOP_KEY_MISMATCH"
+  /** A sealed link envelope that is not one: bad shape, encoding or signed part. */
+  | "IPOP_ENVELOPE_MALFORMED"
+  /** A link envelope without the sender's certificate (unsigned). */
+  | "IPOP_ENVELOPE_NO_CERTIFICATE"
+  /** The envelope's signature does not match the certificate it carries: altered on the way. */
+  | "IPOP_ENVELOPE_BAD_SIGNATURE"
+  /** Signed too long ago or too far in the future (replayed late, or a clock far off). */
+  | "IPOP_ENVELOPE_STALE"
+  /** Seen before: a replay. */
+  | "IPOP_ENVELOPE_REPLAYED"
+  /** Addressed to another node or another network. */
+  | "IPOP_ENVELOPE_MISADDRESSED"
+  /** The sender's node id or member record does not belong to the certificate that signed it. */
+  | "IPOP_ENVELOPE_SENDER_MISMATCH"
+  // CA services (token.ts, revocation.ts, join-proof.ts, enrollment.ts).
+  /** Not a join token: wrong prefix, base64, JSON, a field out of range, or not canonical. */
+  | "IPOP_TOKEN_MALFORMED"
+  /** A token longer than the size limit; refused before it is read. */
+  | "IPOP_TOKEN_OVERSIZED"
+  | "IPOP_TOKEN_UNSUPPORTED_VERSION"
+  /** A token issued by another CA than the one it is checked against. */
+  | "IPOP_TOKEN_WRONG_CA"
+  /** The token's signature does not verify: altered, or forged. */
+  | "IPOP_TOKEN_BAD_SIGNATURE"
+  | "IPOP_TOKEN_WRONG_NETWORK"
+  | "IPOP_TOKEN_EXPIRED"
+  /** The token's pool is outside what the CA allows. */
+  | "IPOP_TOKEN_POOL_NOT_ALLOWED"
+  /** Not a revocation list: bad armor, base64, JSON, an entry out of range, or not canonical. */
+  | "IPOP_CRL_MALFORMED"
+  | "IPOP_CRL_TRUNCATED"
+  | "IPOP_CRL_OVERSIZED"
+  | "IPOP_CRL_UNSUPPORTED_VERSION"
+  | "IPOP_CRL_WRONG_CA"
+  | "IPOP_CRL_BAD_SIGNATURE"
+  | "IPOP_CRL_WRONG_NETWORK"
+  /** A join without a credential, to a server that requires one. */
+  | "IPOP_JOIN_NO_CREDENTIAL"
+  /** A join proof, enrollment or renewal request of the wrong shape. */
+  | "IPOP_JOIN_MALFORMED"
+  /** The proof is not signed by the certificate's key, or covers other values. */
+  | "IPOP_JOIN_BAD_SIGNATURE"
+  /** Signed too long ago or too far in the future: replayed late, or a clock far off. */
+  | "IPOP_JOIN_STALE"
+  /** The same proof seen twice: a replay. */
+  | "IPOP_JOIN_REPLAYED"
+  /** The node id does not start with the certificate's key id. */
+  | "IPOP_JOIN_NODE_MISMATCH"
+  /** The claimed address is not the certificate's. */
+  | "IPOP_JOIN_IP_MISMATCH"
+  /** The member name is not the certificate's. */
+  | "IPOP_JOIN_NAME_MISMATCH"
+  /** An enrollment whose proof of key possession does not verify. */
+  | "IPOP_ENROLL_BAD_PROOF"
+  /** A renewal of a certificate that holds no leased address. */
+  | "IPOP_RENEW_NOT_LEASED";
 
 /** A refusal: what went wrong (`code`) and what to do about it (`message`). */
 export interface IdentityFailure {

@@ -1,0 +1,134 @@
+/**
+ * The CA files of `ipop-signal --ca/--ca-key/--crl`: read and checked at start, so a server never
+ * runs with a CA it cannot use, and the revocation list rewritten when a newer one is published.
+ */
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, stat } from "node:fs/promises";
+import {
+  MAX_CERTIFICATE_BYTES,
+  MAX_PRIVATE_KEY_BYTES,
+  MAX_REVOCATION_LIST_BYTES,
+  parseCertificate,
+  parsePrivateKey,
+  parseRevocationList,
+  type RevocationList,
+} from "@ipop/shared";
+import type { AuthorityOptions } from "./authority.js";
+import { CaError } from "./errors.js";
+import type { SignalLogger } from "./logger.js";
+
+/** The paths and settings given on the command line. */
+export interface AuthorityPaths {
+  readonly caPath: string;
+  readonly caKeyPath?: string;
+  readonly crlPath?: string;
+  readonly leaseSeconds?: number;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+}
+
+async function readLimited(path: string, limit: number, flag: string): Promise<Buffer> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    const why = errnoCode(error) === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CaError(`${flag} ${path}: ${why}`);
+  }
+  if (size > limit) throw new CaError(`${flag} ${path}: it is ${size} bytes, more than such a file can be`);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new CaError(`${flag} ${path}: cannot read it: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Refuses a CA key that others may read, as ssh refuses an unprotected private key: whoever reads
+ * it can certify anything in the network.
+ */
+async function checkPrivate(path: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const why = errnoCode(error) === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CaError(`--ca-key ${path}: ${why}`);
+  }
+  if (!info.isFile()) throw new CaError(`--ca-key ${path}: not a regular file`);
+  if ((info.mode & 0o077) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+    throw new CaError(
+      `--ca-key ${path} is readable or writable by others (mode ${mode}); the CA key must be private: chmod 600 ${path}`,
+    );
+  }
+}
+
+/** Reads the list at `path`; undefined when the file does not exist yet (it is written on publish). */
+async function readRevocationList(path: string): Promise<RevocationList | undefined> {
+  let text: Buffer;
+  try {
+    text = await readLimited(path, MAX_REVOCATION_LIST_BYTES, "--crl");
+  } catch (error) {
+    if (error instanceof CaError && /no such file/.test(error.message)) return undefined;
+    throw error;
+  }
+  const parsed = parseRevocationList(new Uint8Array(text));
+  if (!parsed.ok) throw new CaError(`--crl ${path}: ${parsed.message}`);
+  return parsed.value;
+}
+
+/**
+ * Writes lists to `path` one after another (a newer list never overtaken by an older write), each
+ * through a temporary file renamed over the old one, mode 0644: a reader never sees half a list.
+ */
+function revocationListWriter(path: string, log: SignalLogger): (text: string) => void {
+  let queue: Promise<void> = Promise.resolve();
+  return (text) => {
+    queue = queue.then(async () => {
+      const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+      try {
+        const handle = await open(temp, "wx", 0o644);
+        try {
+          await handle.writeFile(text, "utf8");
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, path);
+      } catch (error) {
+        log.error({ path, err: (error as Error).message }, "cannot write the revocation list; it is kept in memory");
+      }
+    });
+  };
+}
+
+/**
+ * Loads what `--ca`, `--ca-key` and `--crl` name. The checks that need no file (the key is the CA's,
+ * the list is the CA's) are the Authority's, when the server starts.
+ * @throws {@link CaError} with a message naming the file and what to do.
+ */
+export async function loadAuthorityFiles(paths: AuthorityPaths, log: SignalLogger): Promise<AuthorityOptions> {
+  const caText = await readLimited(paths.caPath, MAX_CERTIFICATE_BYTES, "--ca");
+  const ca = parseCertificate(new Uint8Array(caText));
+  if (!ca.ok) throw new CaError(`--ca ${paths.caPath}: ${ca.message}`);
+  let caKey: Uint8Array | undefined;
+  if (paths.caKeyPath !== undefined) {
+    await checkPrivate(paths.caKeyPath);
+    const keyText = await readLimited(paths.caKeyPath, MAX_PRIVATE_KEY_BYTES, "--ca-key");
+    const key = parsePrivateKey(new Uint8Array(keyText));
+    keyText.fill(0);
+    if (!key.ok) throw new CaError(`--ca-key ${paths.caKeyPath}: ${key.message}`);
+    caKey = key.value;
+  }
+  const revocationList = paths.crlPath === undefined ? undefined : await readRevocationList(paths.crlPath);
+  return {
+    ca: ca.value,
+    ...(caKey === undefined ? {} : { caKey }),
+    ...(paths.leaseSeconds === undefined ? {} : { leaseSeconds: paths.leaseSeconds }),
+    ...(revocationList === undefined ? {} : { revocationList }),
+    ...(paths.crlPath === undefined ? {} : { saveRevocationList: revocationListWriter(paths.crlPath, log) }),
+  };
+}
