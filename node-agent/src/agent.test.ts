@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseIpv4Interface } from "@ipop/shared";
+import { makeTestCa, makeTestNode } from "@ipop/shared/testing";
 import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
 import { Agent } from "./agent.js";
@@ -15,15 +15,16 @@ after(async () => {
   for (const agent of agents) await agent.stop();
 });
 
+const nowSeconds = Math.floor(Date.now() / 1000);
+const testCa = makeTestCa("unit", nowSeconds);
+let keys = 0;
+
 function startAgent(n: number, url: string, name = `h${n}`): { agent: Agent; tun: FakeTun } {
-  const address = parseIpv4Interface(`10.88.0.${n}/16`);
-  assert.ok(typeof address !== "string");
+  const credentials = makeTestNode(testCa, name, `10.88.0.${n}/16`, nowSeconds, ++keys);
   const tun = new FakeTun();
   const agent = new Agent({
     signalUrl: url,
-    network: "unit",
-    address,
-    name,
+    credentials,
     tun,
     onFatal: (message) => fatals.push(message),
     maxLinks: 40,
@@ -110,7 +111,7 @@ test("a second node claiming an address in use is refused with a message naming 
     fatals.length = 0;
     startAgent(7, server.url, "second");
     await until("refusal", () => fatals.length > 0);
-    assert.match(fatals[0]!, /10\.88\.0\.7 is already used by first \(node [0-9a-f]+\) in network unit/);
+    assert.match(fatals[0]!, /10\.88\.0\.7 is already used by first \(node [0-9a-f-]+\) in network unit/);
   } finally {
     await server.close();
   }

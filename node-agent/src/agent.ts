@@ -3,16 +3,23 @@ import { performance } from "node:perf_hooks";
 import {
   type Action,
   Counters,
+  formatCertificate,
+  formatCertificateTime,
   formatIpv4Address,
+  IdentityError,
   type Ipv4Interface,
   inSubnet,
   type MemberInfo,
+  NetworkTrust,
   type NodeEvent,
+  nodeIdFor,
   OverlayNode,
   PACKET_HEADROOM,
   parseIpv4Address,
+  signJoinProof,
 } from "@ipop/shared";
 import type { Logger } from "pino";
+import type { Credentials } from "./cert/credentials.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
@@ -32,9 +39,10 @@ export interface RouteResult {
 
 export interface AgentOptions {
   readonly signalUrl: string;
-  readonly network: string;
-  readonly address: Ipv4Interface;
-  readonly name: string;
+  /** The checked CA, certificate and key (`loadCredentials`); the network, name and address are theirs. */
+  readonly credentials: Credentials & { readonly address: Ipv4Interface };
+  /** A revocation list to start with (armored text), checked like one from a peer. */
+  readonly revocations?: string;
   readonly tun: TunDevice;
   readonly links: PeerLinkFactory;
   readonly iceServers: readonly string[];
@@ -52,6 +60,7 @@ export interface AgentOptions {
  */
 export class Agent {
   readonly node: OverlayNode;
+  readonly trust: NetworkTrust;
   private readonly signaling: SignalingClient;
   private readonly links = new Map<number, PeerLink>();
   /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
@@ -64,26 +73,41 @@ export class Agent {
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
 
   constructor(private readonly options: AgentOptions) {
-    const self: MemberInfo = {
-      nodeId: randomBytes(8).toString("hex"),
-      name: options.name,
-      ip: formatIpv4Address(options.address.address),
-    };
+    const { cert, ca, keySeed, network, address } = options.credentials;
+    // One id per run: a restarted agent is a new incarnation of the same certified node.
+    const nodeId = nodeIdFor(cert, randomBytes(4).toString("hex"));
+    const self: MemberInfo = { nodeId, name: cert.name, ip: formatIpv4Address(address.address) };
+    this.trust = new NetworkTrust({
+      network,
+      ca,
+      nodeId,
+      certText: formatCertificate(cert),
+      seed: keySeed,
+      clock: Date.now,
+    });
+    if (options.revocations !== undefined) {
+      const verdict = this.trust.offerRevocationList(options.revocations);
+      if (typeof verdict !== "string") throw IdentityError.from(verdict, "revocation list");
+    }
     this.node = new OverlayNode({
       self,
-      network: options.network,
-      prefixLength: options.address.prefixLength,
+      network,
+      prefixLength: address.prefixLength,
       // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
       random: Math.random,
       limits: { maxLinks: options.maxLinks },
+      trust: this.trust,
     });
+    const certText = formatCertificate(cert);
+    const credential = () => signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, certText, keySeed);
     this.signaling = new SignalingClient(
-      { url: options.signalUrl, network: options.network, self, logger: options.logger },
+      { url: options.signalUrl, network, self, credential, logger: options.logger },
       {
         onWelcome: (members) => this.step((now) => this.node.handleSignalingUp(now, members)),
         onMemberJoined: (member) => this.step((now) => this.node.handleMemberJoined(now, member)),
         onMemberLeft: (nodeId) => this.step((now) => this.node.handleMemberLeft(now, nodeId)),
         onMessage: (from, body) => this.step((now) => this.node.handleSignal(now, from, body)),
+        onRevocations: (list) => this.step((now) => this.node.handleRevocationList(now, list)),
         onDown: () => this.step((now) => this.node.handleSignalingDown(now)),
         onRefused: (message) => options.onFatal(message),
       },
@@ -102,7 +126,11 @@ export class Agent {
       (error) => this.options.onFatal(error.message),
     );
     this.signaling.start();
-    this.options.logger.info({ node: this.node.self, network: this.options.network }, "agent started");
+    const { cert, network } = this.options.credentials;
+    this.options.logger.info(
+      { node: this.node.self, network, certificate: { keyId: cert.nodeId, notAfter: cert.notAfter } },
+      "agent started",
+    );
   }
 
   /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
@@ -176,7 +204,8 @@ export class Agent {
   }
 
   private openLink(linkId: number, role: "offerer" | "answerer"): void {
-    const subnet = { address: this.options.address.address, prefixLength: this.options.address.prefixLength };
+    const { address } = this.options.credentials;
+    const subnet = { address: address.address, prefixLength: address.prefixLength };
     const link = this.options.links.create(
       {
         role,
@@ -246,9 +275,14 @@ export class Agent {
         logger.warn(event, "two nodes claim one address; the newer claim wins");
         return;
       case "signal-dropped":
-        // Glare and stale sessions are part of normal operation; malformed envelopes are not.
-        if (event.reason === "malformed") logger.warn({ from: event.from }, "dropped malformed link envelope");
-        else logger.debug({ from: event.from, reason: event.reason }, "dropped link envelope");
+        // Glare and stale sessions are part of normal operation; envelopes that fail checks are not.
+        if (ROUTINE_SIGNAL_DROPS.has(event.reason)) logger.debug(event, "dropped link envelope");
+        else logger.warn(event, "refused link envelope");
+        return;
+      case "revocations-updated":
+        logger.info(event, "revocation list updated");
+        if (event.self)
+          this.options.onFatal("this node's certificate was revoked; ask the network's administrator for a new one");
         return;
     }
   }
@@ -256,7 +290,7 @@ export class Agent {
   /** Traces the overlay path a packet to `ip` takes (`ipop route`). */
   route(ip: string): Promise<RouteResult> {
     const address = parseIpv4Address(ip);
-    if (address === null || !inSubnet(address, this.options.address)) {
+    if (address === null || !inSubnet(address, this.options.credentials.address)) {
       return Promise.reject(new Error(`${ip} is not an address of this virtual network`));
     }
     if (this.stopped) return Promise.reject(new Error("the agent is stopping"));
@@ -277,6 +311,7 @@ export class Agent {
   /** A snapshot for `ipop status`. */
   async status(): Promise<AgentStatus> {
     const now = this.now();
+    const { cert, ca } = this.options.credentials;
     const core = this.node.status(now);
     const peers: PeerStatus[] = await Promise.all(
       core.links
@@ -319,6 +354,13 @@ export class Agent {
         webrtc: this.options.links.backend,
         uptimeMs: Math.round(now - this.startedAt),
       },
+      identity: {
+        keyId: cert.nodeId,
+        notAfter: formatCertificateTime(cert.notAfter),
+        groups: cert.groups,
+        ca: { name: ca.name, keyId: ca.nodeId },
+        revocationSerial: this.trust.revocationSerial < 0 ? null : this.trust.revocationSerial,
+      },
       signaling: {
         url: this.options.signalUrl,
         state: this.signaling.state,
@@ -346,6 +388,9 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
   for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
   return "host";
 }
+
+/** Drop reasons of link envelopes that normal operation produces (races, restarts); not worth a warning. */
+const ROUTINE_SIGNAL_DROPS = new Set(["glare", "stale-session", "duplicate-open", "session-mismatch"]);
 
 function compareIp(a: string, b: string): number {
   return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);

@@ -3,16 +3,28 @@ import { test } from "node:test";
 import { parseCli } from "./cli-args.js";
 import { UsageError } from "./errors.js";
 
-const base = ["up", "--signal", "ws://127.0.0.1:7000", "--network", "lab", "--ip", "10.88.0.5/16"];
+const creds = ["--ca", "ca.crt", "--cert", "h5.crt", "--key", "h5.key"];
+const base = ["up", "--signal", "ws://127.0.0.1:7000", ...creds, "--network", "lab", "--ip", "10.88.0.5/16"];
 
 test("ipop up: defaults and a full set of options", () => {
   const up = parseCli([...base, "--name", "h5"]);
   assert.equal(up.command, "up");
   if (up.command !== "up") return;
   assert.deepEqual(
-    { dev: up.dev, webrtc: up.webrtc, mtu: up.mtu, name: up.name, prefix: up.address.prefixLength, ice: up.iceServers },
-    { dev: "ipop0", webrtc: "ndc", mtu: 1400, name: "h5", prefix: 16, ice: [] },
+    {
+      dev: up.dev,
+      webrtc: up.webrtc,
+      mtu: up.mtu,
+      name: up.name,
+      prefix: up.address?.prefixLength,
+      ice: up.iceServers,
+      files: [up.ca, up.cert, up.key],
+    },
+    { dev: "ipop0", webrtc: "ndc", mtu: 1400, name: "h5", prefix: 16, ice: [], files: ["ca.crt", "h5.crt", "h5.key"] },
   );
+  // Network, address and name default to the certificate's.
+  const minimal = parseCli(["up", "--signal", "ws://127.0.0.1:7000", ...creds]);
+  assert.ok(minimal.command === "up" && minimal.network === undefined && minimal.address === undefined);
   const all = parseCli([
     ...base,
     "--dev",
@@ -38,13 +50,13 @@ test("ipop up: defaults and a full set of options", () => {
 test("bad arguments are refused with a message naming the problem", () => {
   const cases: Array<[string[], RegExp]> = [
     [["up"], /missing --signal/],
-    [["up", "--signal", "ws://x:1"], /missing --network/],
-    [["up", "--signal", "ws://x:1", "--network", "n"], /missing --ip/],
-    [["up", "--signal", "http://x:1", "--network", "n", "--ip", "10.88.0.5/16"], /ws:\/\//],
-    [["up", "--signal", "not a url", "--network", "n", "--ip", "10.88.0.5/16"], /not a URL/],
-    [[...base.slice(0, 4), "bad name!", "--ip", "10.88.0.5/16"], /--network/],
-    [[...base.slice(0, 6), "10.88.0.5"], /prefix length/],
-    [[...base.slice(0, 6), "10.88.0.0/16"], /network address/],
+    [["up", "--signal", "ws://x:1"], /missing --ca, --cert, --key: a node joins only with a certificate/],
+    [["up", "--signal", "ws://x:1", "--ca", "ca.crt", "--cert", "h.crt"], /missing --key.*ipop cert sign/],
+    [["up", "--signal", "http://x:1", ...creds], /ws:\/\//],
+    [["up", "--signal", "not a url", ...creds], /not a URL/],
+    [[...base.slice(0, 10), "bad name!", "--ip", "10.88.0.5/16"], /--network/],
+    [[...base.slice(0, 12), "10.88.0.5"], /prefix length/],
+    [[...base.slice(0, 12), "10.88.0.0/16"], /network address/],
     [[...base, "--webrtc", "quic"], /--webrtc must be one of/],
     [[...base, "--mtu", "100"], /--mtu/],
     [[...base, "--mtu", "1e3"], /--mtu/],

@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_LIMITS,
@@ -17,8 +16,11 @@ const MIN_MTU = 576;
 const MAX_MTU = MAX_DATA_PAYLOAD_BYTES;
 
 export const USAGE = `Usage:
-  ipop up --signal ws://HOST:PORT --network NAME --ip A.B.C.D/N [options]   (root)
-      --name NAME          name shown to peers (default: this host's name)
+  ipop up --signal ws://HOST:PORT --ca ca.crt --cert NAME.crt --key NAME.key [options]   (root)
+      --network NAME       the network to join (default: the certificate's; must match it)
+      --ip A.B.C.D/N       the virtual address (default: the certificate's; must match it)
+      --name NAME          must be the certificate's name, if given
+      --crl FILE           the network's revocation list to start with (ipop cert revoke)
       --dev DEV            TUN device name (default: ipop0)
       --webrtc BACKEND     ndc (default) | werift | wrtc
       --mtu BYTES          TUN MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
@@ -27,7 +29,7 @@ export const USAGE = `Usage:
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
   ipop status [--json] [--dev DEV]
   ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
-  ipop cert ca|sign|print|verify ...      network certificates (ipop cert --help)
+  ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
   ipop --help | --version`;
 
 export const DEFAULT_MTU = 1400;
@@ -38,10 +40,15 @@ const DEVICE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 export interface UpOptions {
   readonly command: "up";
   readonly signal: string;
-  readonly network: string;
-  readonly address: Ipv4Interface;
-  readonly cidr: string;
-  readonly name: string;
+  /** Paths of the node's credentials, checked when the agent starts (`loadCredentials`). */
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly crl?: string;
+  /** What the user asked for; each must agree with the certificate. */
+  readonly network?: string;
+  readonly address?: Ipv4Interface;
+  readonly name?: string;
   readonly dev: string;
   readonly webrtc: Exclude<WebRtcBackendName, "fake">;
   readonly mtu: number;
@@ -107,6 +114,10 @@ function parse(args: readonly string[], options: NonNullable<Parameters<typeof p
 function parseUp(args: readonly string[]): UpOptions {
   const v = parse(args, {
     signal: { type: "string" },
+    ca: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    crl: { type: "string" },
     network: { type: "string" },
     ip: { type: "string" },
     name: { type: "string" },
@@ -126,14 +137,21 @@ function parseUp(args: readonly string[]): UpOptions {
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:")
     throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
-  const network = required(v.network, "--network NAME");
-  if (!isNetworkName(network))
+  const credentials = ["ca", "cert", "key"].filter((flag) => typeof v[flag] !== "string" || v[flag] === "");
+  if (credentials.length > 0) {
+    throw new UsageError(
+      `missing ${credentials.map((f) => `--${f}`).join(", ")}: a node joins only with a certificate. ` +
+        "On the machine with the network's CA: `ipop cert sign --name NAME --ip A.B.C.D/N`, then copy " +
+        "ca.crt, NAME.crt and NAME.key here and pass --ca ca.crt --cert NAME.crt --key NAME.key",
+    );
+  }
+  const network = v.network as string | undefined;
+  if (network !== undefined && !isNetworkName(network))
     throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
-  const cidr = required(v.ip, "--ip A.B.C.D/N, e.g. --ip 10.88.0.5/16");
-  const address = parseIpv4Interface(cidr);
+  const address = v.ip === undefined ? undefined : parseIpv4Interface(v.ip as string);
   if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
-  const name = (v.name as string | undefined) ?? defaultName();
-  if (!isMemberName(name))
+  const name = v.name as string | undefined;
+  if (name !== undefined && !isMemberName(name))
     throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
   const dev = v.dev as string;
   if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
@@ -157,10 +175,13 @@ function parseUp(args: readonly string[]): UpOptions {
   return {
     command: "up",
     signal,
-    network,
-    address,
-    cidr,
-    name,
+    ca: v.ca as string,
+    cert: v.cert as string,
+    key: v.key as string,
+    ...(typeof v.crl === "string" ? { crl: v.crl } : {}),
+    ...(network === undefined ? {} : { network }),
+    ...(address === undefined ? {} : { address }),
+    ...(name === undefined ? {} : { name }),
     dev,
     webrtc: webrtc as UpOptions["webrtc"],
     mtu,
@@ -192,13 +213,4 @@ function parseRoute(args: readonly string[]): RouteOptions {
 function required(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "") throw new UsageError(`missing ${what}`);
   return value;
-}
-
-/** The host name, cut to a valid member name. */
-function defaultName(): string {
-  const name = hostname()
-    .replace(/[^A-Za-z0-9._-]/g, "-")
-    .replace(/^[^A-Za-z0-9]+/, "")
-    .slice(0, 63);
-  return name === "" ? "node" : name;
 }

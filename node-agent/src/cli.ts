@@ -1,8 +1,17 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import { formatIpv4Interface, IdentityError, type Ipv4Interface } from "@ipop/shared";
 import { pino } from "pino";
 import { Agent, type RouteResult } from "./agent.js";
-import { processCertIo, runCertCommand } from "./cert/index.js";
+import { readBounded } from "./cert/files.js";
+import {
+  CertFileError,
+  type Credentials,
+  loadCredentials,
+  processCertIo,
+  runCertCommand,
+  runTokenCommand,
+} from "./cert/index.js";
 import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
@@ -14,6 +23,8 @@ import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `ipop token ...` parses its own arguments, like `ipop cert ...`.
+  if (argv[0] === "token") return runTokenCommand(argv.slice(1), processCertIo());
   let command: CliCommand;
   try {
     command = parseCli(argv);
@@ -56,13 +67,47 @@ async function route(options: RouteOptions): Promise<number> {
   return result.complete && result.owner ? 0 : 1;
 }
 
+/** Largest revocation list file `--crl` reads. */
+const MAX_CRL_FILE_BYTES = 512 * 1024;
+
+/** Reads and checks the credentials (and revocation list) before anything is created. */
+async function startingTrust(
+  options: UpOptions,
+): Promise<{ credentials: Credentials & { address: Ipv4Interface }; revocations?: string }> {
+  const credentials = await loadCredentials({
+    caPath: options.ca,
+    certPath: options.cert,
+    keyPath: options.key,
+    nowMs: Date.now(),
+    ...(options.network === undefined ? {} : { network: options.network }),
+    ...(options.address === undefined ? {} : { ip: options.address }),
+  });
+  const { cert, address } = credentials;
+  if (address === undefined) {
+    throw new AgentError(
+      "IPOP_USAGE",
+      `${options.cert} lets this node claim an address from ${cert.pools?.join(", ")}: pick one with --ip A.B.C.D/N`,
+    );
+  }
+  if (options.name !== undefined && options.name !== cert.name) {
+    throw new AgentError(
+      "IPOP_USAGE",
+      `--name ${options.name} differs from the certificate's name "${cert.name}": leave --name out, or sign a certificate for ${options.name}`,
+    );
+  }
+  if (options.crl === undefined) return { credentials: { ...credentials, address } };
+  const bytes = await readBounded(options.crl, MAX_CRL_FILE_BYTES, `no revocation list at ${options.crl}`);
+  return { credentials: { ...credentials, address }, revocations: Buffer.from(bytes).toString("utf8") };
+}
+
 async function up(options: UpOptions): Promise<number> {
   const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
+  const trust = await startingTrust(options);
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
   try {
-    await configureTun(tun.name, options.cidr, options.mtu);
+    await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
     let fatal: string | undefined;
     let stopNow: (signal: NodeJS.Signals) => void = () => {};
     const agent = new Agent({
@@ -72,9 +117,7 @@ async function up(options: UpOptions): Promise<number> {
         stopNow("SIGTERM");
       },
       signalUrl: options.signal,
-      network: options.network,
-      address: options.address,
-      name: options.name,
+      ...trust,
       tun,
       links,
       iceServers: options.iceServers,
@@ -128,7 +171,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof AgentError ? error.message : ((error as Error)?.stack ?? String(error));
+    const expected = error instanceof AgentError || error instanceof IdentityError || error instanceof CertFileError;
+    const message = expected ? (error as Error).message : ((error as Error)?.stack ?? String(error));
     process.stderr.write(`ipop: ${message}\n`);
     process.exitCode = 1;
   },

@@ -1,4 +1,5 @@
 import {
+  type JoinCredential,
   type MemberInfo,
   parseServerMessage,
   type ServerLimits,
@@ -10,15 +11,23 @@ import WebSocket from "ws";
 
 export type SignalingState = "connecting" | "connected" | "disconnected";
 
+/** Refusals of a join that retrying cannot fix: the agent stops with the server's message. */
+const FATAL_JOIN_ERRORS = new Set(["address-in-use", "unauthorized", "revoked"]);
+
 export interface SignalingEvents {
   /** Joined (again): `members` are the other current members. */
   onWelcome(members: readonly MemberInfo[], limits: ServerLimits): void;
   onMemberJoined(member: MemberInfo): void;
   onMemberLeft(nodeId: string): void;
   onMessage(from: string, body: unknown): void;
+  /** The network's revocation list (armored), after joining and whenever the server gets a newer one. */
+  onRevocations(list: string): void;
   /** The connection dropped; the client is already trying again. */
   onDown(): void;
-  /** The server refused the join for good (another node holds our address); the client stops. */
+  /**
+   * The server refused the join for good (another node holds our address, our certificate is not
+   * accepted or is revoked); the client stops.
+   */
   onRefused(message: string): void;
 }
 
@@ -26,6 +35,8 @@ export interface SignalingClientOptions {
   readonly url: string;
   readonly network: string;
   readonly self: MemberInfo;
+  /** A fresh proof that we hold our certificate's key, for each join (it is time-limited). */
+  readonly credential: () => JoinCredential;
   readonly logger: Logger;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with jitter so a restarted server is not stampeded. */
   readonly initialBackoffMs?: number;
@@ -92,7 +103,13 @@ export class SignalingClient {
     const socket = new WebSocket(this.options.url, { handshakeTimeout: 10_000, maxPayload: 256 * 1024 });
     this.socket = socket;
     socket.on("open", () => {
-      const join = { v: SIGNAL_PROTOCOL_VERSION, t: "join", network: this.options.network, member: this.options.self };
+      const join = {
+        v: SIGNAL_PROTOCOL_VERSION,
+        t: "join",
+        network: this.options.network,
+        member: this.options.self,
+        credential: this.options.credential(),
+      };
       socket.send(JSON.stringify(join));
     });
     socket.on("message", (data, isBinary) => {
@@ -142,8 +159,16 @@ export class SignalingClient {
       case "message":
         this.events.onMessage(message.from, message.body);
         return;
+      case "revocations":
+        this.events.onRevocations(message.list);
+        return;
+      case "enrolled":
+      case "published":
+        // Answers to requests this client never makes.
+        this.invalidMessages++;
+        return;
       case "error":
-        if (message.code === "address-in-use" && !this.joined) {
+        if (FATAL_JOIN_ERRORS.has(message.code) && !this.joined) {
           this.closed = true;
           this.events.onRefused(message.message);
           return;

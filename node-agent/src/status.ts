@@ -23,6 +23,18 @@ export interface AgentStatus {
     readonly webrtc: WebRtcBackendName;
     readonly uptimeMs: number;
   };
+  /** Who this node is to its peers: its certificate and the network's revocation list. */
+  readonly identity: {
+    /** The certificate's key id (32 hex digits); `node.id` is this, a dash and a per-run suffix. */
+    readonly keyId: string;
+    /** When the certificate expires, ISO 8601. */
+    readonly notAfter: string;
+    readonly groups: readonly string[];
+    /** The CA: its name and key id. */
+    readonly ca: { readonly name: string; readonly keyId: string };
+    /** Serial of the revocation list held, or null when none was received. */
+    readonly revocationSerial: number | null;
+  };
   readonly signaling: {
     readonly url: string;
     readonly state: SignalingState;
@@ -72,6 +84,7 @@ export function formatStatus(s: AgentStatus): string {
   const lines = [
     `${s.node.name} ${s.node.ip}/${s.node.prefix} on ${s.node.dev} (mtu ${s.node.mtu}), network ${s.node.network}, node ${s.node.id}`,
     `ring ${s.overlay.ring}; ${s.peers.length} links, ${s.overlay.known} nodes known, about ${s.overlay.sizeEstimate} in the network`,
+    `certificate ${s.identity.keyId} from CA ${s.identity.ca.name}, expires ${s.identity.notAfter}; revocation list ${s.identity.revocationSerial ?? "none"}`,
     `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatDuration(s.node.uptimeMs)}`,
   ];
   if (s.peers.length === 0) lines.push("no peers");

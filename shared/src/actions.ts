@@ -1,4 +1,3 @@
-import type { LinkEnvelope } from "./link-envelope.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 
 /** Which channel of a link a frame travels on (see the host's PeerLink). */
@@ -21,8 +20,8 @@ export type Action =
   /** A description or candidate from the remote side, for the host's link object. Opaque to the core. */
   | { readonly type: "link-signal"; readonly linkId: number; readonly payload: unknown }
   | { readonly type: "close-link"; readonly linkId: number; readonly reason: string }
-  /** Send a link-setup envelope to another node through the signaling server. */
-  | { readonly type: "send-signal"; readonly to: string; readonly body: LinkEnvelope }
+  /** Send a sealed link-setup envelope to another node through the signaling server. */
+  | { readonly type: "send-signal"; readonly to: string; readonly body: unknown }
   | { readonly type: "event"; readonly event: NodeEvent };
 
 /** Things worth a log line or a metric. Never carries packet contents or secrets. */
@@ -32,6 +31,8 @@ export type NodeEvent =
   | { readonly kind: "link-down"; readonly linkId: number; readonly peer: MemberInfo; readonly reason: string }
   | { readonly kind: "address-conflict"; readonly ip: string; readonly kept: string; readonly dropped: string }
   | { readonly kind: "signal-dropped"; readonly from: string; readonly reason: string }
+  /** A newer revocation list was adopted; `self` is true when it revokes this node itself. */
+  | { readonly kind: "revocations-updated"; readonly closedLinks: number; readonly self: boolean }
   /** The answer to `traceRoute`: the nodes a routed message passed, in order, ending at the closest. */
   | {
       readonly kind: "trace-result";

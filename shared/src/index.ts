@@ -8,6 +8,7 @@ export * from "./ipv4.js";
 export * from "./link-envelope.js";
 export * from "./link-record.js";
 export * from "./node.js";
+export * from "./node-trust.js";
 export * from "./overlay-message.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";

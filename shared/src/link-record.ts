@@ -1,5 +1,7 @@
 import type { LinkRole } from "./actions.js";
 import { Counters } from "./counters.js";
+import type { LinkEnvelope } from "./link-envelope.js";
+import type { Sender } from "./node-trust.js";
 import type { LinkKind } from "./overlay-message.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 
@@ -15,8 +17,9 @@ export interface TrafficCounters {
 
 /** An `open` that lost a simultaneous-open race to our own attempt, kept in case ours fails. */
 export interface DeferredOpen {
-  readonly from: string;
-  readonly envelope: unknown;
+  /** Its checked sender: the seal is not checked twice (a second look would count as a replay). */
+  readonly sender: Sender;
+  readonly envelope: LinkEnvelope & { readonly kind: "open" };
   readonly via: LinkVia;
   readonly at: number;
 }

@@ -5,6 +5,7 @@ import { encodeDataFrame, FRAME_VERSION } from "./frame.js";
 import { OverlayNode } from "./node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
+import { UnsignedTrust } from "./testing/unsigned-trust.js";
 
 function upPeers(node: OverlayNode, now = 0): string[] {
   return node
@@ -19,11 +20,21 @@ const random = () => 0.5;
 test("bad configuration is refused with an error that says what to fix", () => {
   assert.throws(
     () =>
-      new OverlayNode({ self: { nodeId: "a", name: "h", ip: "10.88.0.300" }, network: "n", prefixLength: 16, random }),
+      new OverlayNode({
+        self: { nodeId: "a", name: "h", ip: "10.88.0.300" },
+        network: "n",
+        prefixLength: 16,
+        random,
+        trust: new UnsignedTrust(member(1)),
+      }),
     (e: unknown) => e instanceof CoreError && e.code === "IPOP_BAD_CONFIG" && /ip/.test(e.message),
   );
-  assert.throws(() => new OverlayNode({ self: member(1), network: "bad name", prefixLength: 16, random }), CoreError);
-  assert.throws(() => new OverlayNode({ self: member(1), network: "n", prefixLength: 31, random }), CoreError);
+  const trust = new UnsignedTrust(member(1));
+  assert.throws(
+    () => new OverlayNode({ self: member(1), network: "bad name", prefixLength: 16, random, trust }),
+    CoreError,
+  );
+  assert.throws(() => new OverlayNode({ self: member(1), network: "n", prefixLength: 31, random, trust }), CoreError);
 });
 
 test("three nodes link to each other and carry packets both ways", () => {
@@ -178,36 +189,58 @@ test("a first link that never comes up times out and is retried with backoff", (
   assert.equal(net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length, opened);
 });
 
-test("malformed and stale link envelopes are dropped, never thrown", () => {
+test("unsealed, malformed, misaddressed and stale link envelopes are dropped, never thrown", () => {
   const net = new MiniNet();
   const a = net.join(member(1));
+  const sealedBy =
+    (m = member(2, "peer"), to = "node001") =>
+    (body: unknown) =>
+      new UnsignedTrust(m).seal(to, body);
+  const fromPeer = sealedBy();
+  // Not sealed at all, or a seal around garbage.
   for (const body of [
     null,
     1,
     "x",
     [],
-    { v: 2 },
-    { v: 1, kind: "open", session: "x.1" },
-    { v: 1, kind: "nope", session: "a.1" },
+    { v: 1, kind: "open", session: "peer.1", from: member(2, "peer"), payload: {} },
   ]) {
     a.handleSignal(net.now, "peer", body);
   }
-  a.handleSignal(net.now, "peer", { v: 1, kind: "signal", session: "peer.5", payload: {} });
-  a.handleSignal(net.now, "peer", { v: 1, kind: "open", session: "peer.6", from: member(1, "peer"), payload: {} });
-  a.handleSignal(net.now, "peer", { v: 1, kind: "open", session: "peer.7", from: member(2, "other"), payload: {} });
-  a.handleSignal(net.now, "peer", {
-    v: 1,
-    kind: "open",
-    session: "peer.8",
-    from: { ...member(2, "peer"), ip: "10.99.0.2" },
-    payload: {},
-  });
+  for (const body of [{ v: 2 }, { v: 1, kind: "open", session: "x.1" }, { v: 1, kind: "nope", session: "a.1" }]) {
+    a.handleSignal(net.now, "peer", fromPeer(body));
+  }
+  a.handleSignal(net.now, "peer", fromPeer({ v: 1, kind: "signal", session: "peer.5", payload: {} }));
+  // Sealed for another node, or relayed as if from another sender.
+  a.handleSignal(
+    net.now,
+    "peer",
+    sealedBy(member(2, "peer"), "node009")({ v: 1, kind: "close", session: "peer.2", reason: "" }),
+  );
+  a.handleSignal(net.now, "other", fromPeer({ v: 1, kind: "close", session: "peer.3", reason: "" }));
+  // Opens whose member record the seal does not back, or that claim our address or one off the network.
+  const self = member(1, "peer");
+  a.handleSignal(net.now, "peer", sealedBy(self)({ v: 1, kind: "open", session: "peer.6", from: self, payload: {} }));
+  a.handleSignal(
+    net.now,
+    "peer",
+    fromPeer({ v: 1, kind: "open", session: "peer.7", from: member(2, "other"), payload: {} }),
+  );
+  a.handleSignal(
+    net.now,
+    "peer",
+    fromPeer({ v: 1, kind: "open", session: "peer.4", from: member(3, "peer"), payload: {} }),
+  );
+  const far = { ...member(2, "peer"), ip: "10.99.0.2" };
+  a.handleSignal(net.now, "peer", sealedBy(far)({ v: 1, kind: "open", session: "peer.8", from: far, payload: {} }));
   net.settle();
   assert.deepEqual(a.status(net.now).drops, {
-    "signal-malformed": 7,
+    "signal-envelope-malformed": 5,
+    "signal-envelope-misaddressed": 1,
+    "signal-malformed": 3,
     "signal-stale-session": 1,
     "signal-address-conflict": 1,
-    "signal-sender-mismatch": 1,
+    "signal-sender-mismatch": 3,
     "signal-off-network-address": 1,
   });
   assert.equal(a.status(net.now).links.length, 0);

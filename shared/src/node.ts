@@ -5,6 +5,7 @@ import { inSubnet, parseIpv4Address } from "./ipv4.js";
 import { type LinkEnvelope, parseLinkEnvelope } from "./link-envelope.js";
 import { LinkRecord, type LinkStatus, type LinkVia } from "./link-record.js";
 import { nearNeighbours } from "./neighbourhood.js";
+import { type NodeTrust, refusalReason, type Sender } from "./node-trust.js";
 import type { LinkKind, OverlayMessage } from "./overlay-message.js";
 import { estimateNetworkSize, ringDistance, symphonyTarget } from "./ring.js";
 import { RoutingNode } from "./routing-node.js";
@@ -18,6 +19,8 @@ export interface NodeConfig {
   readonly network: string;
   /** Prefix length of the virtual network, e.g. 16 for 10.88.0.0/16. */
   readonly prefixLength: number;
+  /** Seals and checks link-setup envelopes; knows who is revoked. */
+  readonly trust: NodeTrust;
   /** Uniform numbers in [0, 1): the core's only source of randomness (shortcut targets). */
   readonly random: () => number;
   readonly timing?: Partial<Timing>;
@@ -65,6 +68,7 @@ interface RetryState {
 export class OverlayNode extends RoutingNode {
   private readonly timing: Timing;
   private readonly random: () => number;
+  private readonly trust: NodeTrust;
 
   private signalingUp = false;
   /** Members as the signaling server lists them: the way in when this node has no link at all. */
@@ -97,6 +101,7 @@ export class OverlayNode extends RoutingNode {
     );
     this.timing = { ...DEFAULT_TIMING, ...config.timing };
     this.random = config.random;
+    this.trust = config.trust;
     this.traffic = new TrafficMeter(this.limits.onDemandPackets, this.limits.onDemandWindowMs);
   }
 
@@ -108,6 +113,9 @@ export class OverlayNode extends RoutingNode {
         return;
       case "kinds":
         link.remoteKinds = message.kinds;
+        return;
+      case "revocations":
+        this.handleRevocationList(now, message.list, link);
         return;
       default:
         this.dropOn(link, "message-unexpected");
@@ -164,17 +172,24 @@ export class OverlayNode extends RoutingNode {
    */
   private bounceLink(now: number, message: OverlayMessage & { t: "link" }, source: number): void {
     this.dropRouted("link-misdelivered");
-    const envelope = parseLinkEnvelope(message.envelope);
+    // Only a certified sender's open is answered: a bounce must not be a way to make nodes talk.
+    const opened = this.trust.open(message.envelope, "forward");
+    if (!opened.ok) return;
+    const envelope = parseLinkEnvelope(opened.value.envelope);
     if (typeof envelope === "string" || envelope.kind !== "open") return;
     const close: LinkEnvelope = { v: 1, kind: "close", session: envelope.session, reason: "unreachable" };
-    this.sendRouted(now, source, { t: "link", from: "unreachable", envelope: close });
+    this.sendRouted(now, source, {
+      t: "link",
+      from: "unreachable",
+      envelope: this.trust.seal(opened.value.from, close),
+    });
   }
 
   // ---- knowledge of other nodes --------------------------------------------------------------
 
   /** Adds or refreshes a link candidate. The newest claim to an address wins (a restarted agent). */
   private learn(now: number, member: MemberInfo): void {
-    if (member.nodeId === this.self.nodeId) return;
+    if (member.nodeId === this.self.nodeId || this.trust.isRevoked(member.nodeId, member.name)) return;
     if (member.ip === this.self.ip) {
       this.emit({ kind: "address-conflict", ip: member.ip, kept: this.self.nodeId, dropped: member.nodeId });
       return;
@@ -196,6 +211,35 @@ export class OverlayNode extends RoutingNode {
       return;
     }
     this.known.set(member.nodeId, { info: member, ring: this.ringOf(address), heardAt: now });
+  }
+
+  /**
+   * A revocation list from the signaling server or from `via`, a linked peer. A newer one is adopted
+   * (the trust checks its signature), passed on over every other link, and links to nodes it revokes
+   * are closed at once, without waiting for the revoked node's cooperation.
+   */
+  handleRevocationList(now: number, list: string, via?: LinkRecord): void {
+    const verdict = this.trust.offerRevocationList(list);
+    if (verdict === "known") return;
+    if (verdict !== "newer") {
+      this.drops.add(`revocations-${refusalReason(verdict)}`);
+      return;
+    }
+    let closedLinks = 0;
+    for (const link of [...this.links.byId.values()]) {
+      if (this.trust.isRevoked(link.peer.nodeId, link.peer.name)) {
+        closedLinks++;
+        this.closeLink(now, link, "revoked", false);
+      } else if (link !== via && link.state === "up") {
+        this.sendLinkMessage(link, { t: "revocations", list });
+      }
+    }
+    for (const [nodeId, node] of this.known)
+      if (this.trust.isRevoked(nodeId, node.info.name)) this.known.delete(nodeId);
+    for (const [nodeId, member] of this.members)
+      if (this.trust.isRevoked(nodeId, member.name)) this.members.delete(nodeId);
+    const self = this.trust.isRevoked(this.self.nodeId, this.self.name);
+    this.emit({ kind: "revocations-updated", closedLinks, self });
   }
 
   /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
@@ -221,6 +265,7 @@ export class OverlayNode extends RoutingNode {
     this.signalingUp = true;
     this.members.clear();
     for (const member of members) {
+      if (this.trust.isRevoked(member.nodeId, member.name)) continue;
       if (member.nodeId !== this.self.nodeId) this.members.set(member.nodeId, member);
       this.replaceStaleClaim(now, member);
       this.learn(now, member);
@@ -238,7 +283,7 @@ export class OverlayNode extends RoutingNode {
    * an offer routed to it through the overlay would not find it before it has any link.
    */
   handleMemberJoined(now: number, member: MemberInfo): void {
-    if (member.nodeId === this.self.nodeId) return;
+    if (member.nodeId === this.self.nodeId || this.trust.isRevoked(member.nodeId, member.name)) return;
     this.members.set(member.nodeId, member);
     this.replaceStaleClaim(now, member);
   }
@@ -286,8 +331,10 @@ export class OverlayNode extends RoutingNode {
   }
 
   private sendEnvelope(now: number, link: LinkRecord, body: LinkEnvelope): void {
-    if (link.via === "signaling") this.push({ type: "send-signal", to: link.peer.nodeId, body });
-    else this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, to: link.peer.nodeId, envelope: body });
+    const to = link.peer.nodeId;
+    const sealed = this.trust.seal(to, body);
+    if (link.via === "signaling") this.push({ type: "send-signal", to, body: sealed });
+    else this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, to, envelope: sealed });
   }
 
   /** A signaling `message` from another node: a link-setup envelope. */
@@ -295,19 +342,42 @@ export class OverlayNode extends RoutingNode {
     this.handleEnvelope(now, from, body, "signaling");
   }
 
-  private handleEnvelope(now: number, from: string, body: unknown, via: LinkVia): void {
-    const envelope = parseLinkEnvelope(body);
-    if (typeof envelope === "string") return this.dropSignal(from, "malformed");
-    const existing = this.links.bySession.get(envelope.session);
+  /**
+   * A sealed envelope from `relayedFrom` (the node id the signaling server or the overlay message
+   * names). Used only when its seal holds (see {@link NodeTrust}) and the signer is that node.
+   */
+  private handleEnvelope(now: number, relayedFrom: string, body: unknown, via: LinkVia): void {
+    const opened = this.trust.open(body, "deliver");
+    if (!opened.ok) return this.dropSignal(relayedFrom, refusalReason(opened));
+    const sender: Sender = opened.value;
+    const envelope = parseLinkEnvelope(opened.value.envelope);
+    if (typeof envelope === "string") return this.dropSignal(sender.from, "malformed");
     // A bounce comes from whichever node was closest to the target, not from the target itself.
-    const bounced = from === "unreachable" && envelope.kind === "close" && via === "overlay";
-    if (existing !== undefined && existing.peer.nodeId !== from && !bounced) {
-      return this.dropSignal(from, "session-mismatch");
+    const bounced = relayedFrom === "unreachable" && via === "overlay";
+    if (bounced ? envelope.kind !== "close" || envelope.reason !== "unreachable" : sender.from !== relayedFrom) {
+      return this.dropSignal(sender.from, "sender-mismatch");
+    }
+    this.handleTrustedEnvelope(now, sender, envelope, via, bounced);
+  }
+
+  private handleTrustedEnvelope(
+    now: number,
+    sender: Sender,
+    envelope: LinkEnvelope,
+    via: LinkVia,
+    bounced: boolean,
+  ): void {
+    const from = sender.from;
+    const existing = this.links.bySession.get(envelope.session);
+    if (existing !== undefined && !bounced) {
+      if (existing.peer.nodeId !== from) return this.dropSignal(from, "session-mismatch");
+      // We may have learned the peer's address from gossip: its certificate must back it.
+      if (!sender.owns(existing.peerAddress)) return this.dropSignal(from, "sender-mismatch");
     }
     switch (envelope.kind) {
       case "open":
         if (existing !== undefined) return this.dropSignal(from, "duplicate-open");
-        this.acceptOpen(now, from, envelope, via);
+        this.acceptOpen(now, sender, envelope, via);
         return;
       case "signal":
         if (existing === undefined || existing.state === "closed") return this.dropSignal(from, "stale-session");
@@ -329,17 +399,21 @@ export class OverlayNode extends RoutingNode {
     }
   }
 
-  private acceptOpen(now: number, from: string, envelope: LinkEnvelope & { kind: "open" }, via: LinkVia): void {
+  private acceptOpen(now: number, sender: Sender, envelope: LinkEnvelope & { kind: "open" }, via: LinkVia): void {
     const peer = envelope.from;
-    if (peer.nodeId !== from) return this.dropSignal(from, "sender-mismatch");
+    const from = sender.from;
+    const address = parseIpv4Address(peer.ip)!;
+    if (peer.nodeId !== from || peer.name !== sender.name || !sender.owns(address)) {
+      return this.dropSignal(from, "sender-mismatch");
+    }
     if (peer.ip === this.self.ip) return this.dropSignal(from, "address-conflict");
-    if (!inSubnet(parseIpv4Address(peer.ip)!, this.subnet)) return this.dropSignal(from, "off-network-address");
+    if (!inSubnet(address, this.subnet)) return this.dropSignal(from, "off-network-address");
     const current = this.links.byPeer.get(from);
     if (current !== undefined) {
       // Both opened at once: the smaller node id's attempt wins. The loser's open is kept in case the
       // winner's attempt fails (its open may never reach a node that is still joining).
       if (current.role === "offerer" && current.state === "connecting" && this.self.nodeId < from) {
-        current.deferredOpen = { from, envelope, via, at: now };
+        current.deferredOpen = { sender, envelope, via, at: now };
         return this.dropSignal(from, "glare");
       }
       // The peer gave up on the old link (it restarted it); follow.
@@ -349,14 +423,9 @@ export class OverlayNode extends RoutingNode {
     if (this.refuses(envelope.purpose)) {
       // Keeps links per node near 4 + log2(N): the asker will look for another shortcut.
       this.drops.add(`link-refused-${envelope.purpose}`);
-      const close: LinkEnvelope = { v: 1, kind: "close", session: envelope.session, reason: "busy" };
+      const close = this.trust.seal(from, { v: 1, kind: "close", session: envelope.session, reason: "busy" });
       if (via === "signaling") this.push({ type: "send-signal", to: from, body: close });
-      else
-        this.sendRouted(now, this.ringOf(parseIpv4Address(peer.ip)!), {
-          t: "link",
-          from: this.self.nodeId,
-          envelope: close,
-        });
+      else this.sendRouted(now, this.ringOf(address), { t: "link", from: this.self.nodeId, to: from, envelope: close });
       return;
     }
     const link = this.createLink(now, peer, "answerer", envelope.session, via);
@@ -413,6 +482,9 @@ export class OverlayNode extends RoutingNode {
     }
     this.emit({ kind: "link-up", linkId, peer: link.peer, setupMs: now - link.createdAt });
     this.sendKeepalive(now, link);
+    // A peer that missed a revocation (it was offline) learns it from whoever it links to.
+    const revocations = this.trust.revocationList();
+    if (revocations !== null) this.sendLinkMessage(link, { t: "revocations", list: revocations });
     this.maintainSoon(now);
   }
 
@@ -447,7 +519,7 @@ export class OverlayNode extends RoutingNode {
     this.scheduleRetry(now, link);
     const deferred = link.deferredOpen;
     if (deferred !== null && now - deferred.at < this.timing.linkSetupTimeoutMs) {
-      this.handleEnvelope(now, deferred.from, deferred.envelope, deferred.via);
+      this.handleTrustedEnvelope(now, deferred.sender, deferred.envelope, deferred.via, false);
     }
     this.maintainSoon(now);
   }

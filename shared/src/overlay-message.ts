@@ -12,6 +12,8 @@ import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
  * - `kinds`: why the sender keeps a link (near, shortcut, on-demand...); a link neither side needs
  *   is closed.
  * - `trace` / `trace-reply`: the path a routed message takes, for `ipop route`.
+ * - `revocations`: the network's CA-signed revocation list, flooded over links when a node adopts a
+ *   newer one, so revocation reaches every node even without the signaling server.
  */
 export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
@@ -26,7 +28,8 @@ export type OverlayMessage =
     }
   | { readonly t: "kinds"; readonly kinds: readonly LinkKind[] }
   | { readonly t: "trace"; readonly id: number; readonly path: readonly MemberInfo[] }
-  | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean };
+  | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean }
+  | { readonly t: "revocations"; readonly list: string };
 
 /** Why a node keeps a link. A link can serve several purposes at once. */
 export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
@@ -88,6 +91,9 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
       if (m.t === "trace") return { t: "trace", id: m.id as number, path };
       return { t: "trace-reply", id: m.id as number, path, owner: m.owner === true };
     }
+    case "revocations":
+      // Checked by the node's trust (signature, network, serial); here only its shape.
+      return typeof m.list === "string" ? { t: "revocations", list: m.list } : "bad-revocations";
     default:
       return "unknown-type";
   }

@@ -403,6 +403,30 @@ for (const name of BACKENDS) {
       assertNoViolations(offerer, answerer);
     });
 
+    // A relay that swaps the DTLS fingerprint (a man in the middle would put its own there) must not
+    // get a link that opens: the stack, or our own check of the presented certificate, refuses it.
+    // (Fake links have no DTLS; this is a property of the real stacks.)
+    if (name !== "fake")
+      test("a description whose DTLS fingerprint was rewritten never opens", async () => {
+        const pair = makePair(factory);
+        const { offerer, answerer } = pair;
+        const rewrite = (s: LinkSignal): LinkSignal =>
+          s.kind === "description"
+            ? {
+                ...s,
+                sdp: s.sdp.replace(
+                  /(a=fingerprint:\S+ )([0-9A-Fa-f]{2})/g,
+                  (_m, head: string, byte: string) => `${head}${byte.toUpperCase() === "00" ? "01" : "00"}`,
+                ),
+              }
+            : s;
+        answerer.relay = rewrite;
+        await sleep(8_000);
+        assert.equal(offerer.opens + answerer.opens, 0, "neither end opened");
+        closePair(pair);
+        assertNoViolations(offerer, answerer);
+      });
+
     test("garbage candidates and odd signals do not throw and do not stop the link", async () => {
       const pair = makePair(factory);
       const { offerer, answerer } = pair;

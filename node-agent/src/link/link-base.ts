@@ -6,6 +6,7 @@ import {
   stripCandidatePrefix,
 } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import { type DtlsFingerprint, sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
 import { closeReason, describeError, type LinkCloseCode } from "./link-errors.js";
 import type {
   LinkChannel,
@@ -161,6 +162,11 @@ export abstract class BaseLink implements PeerLink {
     if (this.#state !== "connecting") return;
     this.#openChannels.add(channel);
     if (!LINK_CHANNELS.every((c) => this.#openChannels.has(c))) return;
+    const mismatch = this.#dtlsMismatch();
+    if (mismatch !== undefined) {
+      this.fail("dtls-fingerprint-mismatch", mismatch);
+      return;
+    }
     this.#state = "open";
     this.#events.onOpen();
     const early = this.#earlyMessages;
@@ -194,6 +200,32 @@ export abstract class BaseLink implements PeerLink {
   /** Closes the link because something went wrong; no-op once closed. */
   protected fail(code: LinkCloseCode, detail: string): void {
     this.#shutdown(closeReason(code, detail));
+  }
+
+  /**
+   * The fingerprint of the certificate the remote presented in the DTLS handshake, when the stack
+   * tells; null when it does not (it then enforces the SDP fingerprint itself, as WebRTC requires).
+   */
+  protected remoteDtlsFingerprint(): DtlsFingerprint | null {
+    return null;
+  }
+
+  /**
+   * Checks the DTLS certificate against the fingerprint in the remote description, which arrived in
+   * an envelope signed by the peer's certified key: this binds the encrypted channel to that node
+   * even if the stack's own check were off. Returns what is wrong, or undefined.
+   */
+  #dtlsMismatch(): string | undefined {
+    let presented: DtlsFingerprint | null;
+    try {
+      presented = this.remoteDtlsFingerprint();
+    } catch (error) {
+      return `the stack could not tell the remote certificate: ${describeError(error)}`;
+    }
+    if (presented === null) return undefined;
+    const signed = sdpFingerprints(this.#remoteSdp ?? "");
+    if (signed.some((f) => sameFingerprint(f, presented))) return undefined;
+    return `the peer presented ${presented.algorithm} ${presented.value}, not the fingerprint of its signed description`;
   }
 
   /** Offerer: create both channels and the offer, and emit it. */

@@ -31,7 +31,9 @@ export type LinkCloseCode =
   | "connection-closed"
   | "channel-closed"
   | "bad-signal"
-  | "setup-failed";
+  | "setup-failed"
+  /** The DTLS certificate the peer presented is not the one its signed description named. */
+  | "dtls-fingerprint-mismatch";
 
 /** Formats an `onClose` reason: the code, then the detail if there is one. */
 export function closeReason(code: LinkCloseCode, detail?: string): string {

@@ -1,6 +1,7 @@
 import nodeDataChannel, { type DataChannel, type PeerConnection } from "node-datachannel";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import type { DtlsFingerprint } from "./dtls-fingerprint.js";
 import { BaseLink } from "./link-base.js";
 import { describeError } from "./link-errors.js";
 import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
@@ -58,6 +59,11 @@ export class NdcLink extends BaseLink {
 
   protected applyRemoteCandidate(candidate: string, sdpMid: string): void {
     this.#requirePc().addRemoteCandidate(candidate, sdpMid);
+  }
+
+  protected override remoteDtlsFingerprint(): DtlsFingerprint | null {
+    const fingerprint = this.#pc?.remoteFingerprint();
+    return fingerprint === undefined ? null : { algorithm: fingerprint.algorithm, value: fingerprint.value };
   }
 
   protected bufferedAmount(channel: LinkChannel): number {

@@ -1,8 +1,10 @@
 import type { Action, NodeEvent } from "../actions.js";
 import { OverlayNode } from "../node.js";
+import type { NodeTrust } from "../node-trust.js";
 import type { MemberInfo } from "../signaling-protocol.js";
 import type { OverlayLimits, Timing } from "../timing.js";
 import { seededRandom } from "./random.js";
+import { UnsignedTrust } from "./unsigned-trust.js";
 
 interface LinkEnd {
   readonly node: string;
@@ -33,6 +35,8 @@ export class MiniNet {
     private readonly timing: Partial<Timing> = {},
     private readonly limits: Partial<OverlayLimits> = {},
     seed = 1,
+    /** How each node seals and checks envelopes; certificates are beside the point of most tests. */
+    private readonly trustFor: (member: MemberInfo) => NodeTrust = (member) => new UnsignedTrust(member),
   ) {
     this.random = seededRandom(seed);
   }
@@ -46,6 +50,7 @@ export class MiniNet {
       timing: this.timing,
       limits: this.limits,
       random: this.random,
+      trust: this.trustFor(member),
     });
     const others = [...this.nodes.values()].map((n) => n.self);
     this.nodes.set(member.nodeId, node);

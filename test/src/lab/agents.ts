@@ -3,9 +3,9 @@
  * `ipop status --json`. This is the agent CLI contract the lab tests hold the agent to:
  *
  * - `node signaling/dist/cli.js --listen 0.0.0.0:PORT` prints `listening on ws://HOST:PORT` on stdout.
- * - `node node-agent/dist/cli.js up --signal URL --network NAME --ip 10.88.0.N/16 [--name] [--dev]
- *   [--webrtc ndc|werift|wrtc]` runs in the foreground, logs JSON lines to stderr, and exits 0 on
- *   SIGINT/SIGTERM after removing its TUN device.
+ * - `node node-agent/dist/cli.js up --signal URL --ca CA --cert CRT --key KEY --network NAME
+ *   --ip 10.88.0.N/16 [--dev] [--webrtc ndc|werift|wrtc]` runs in the foreground, logs JSON lines to
+ *   stderr, and exits 0 on SIGINT/SIGTERM after removing its TUN device.
  * - `node node-agent/dist/cli.js status --json [--dev]`, run in the agent's namespace, prints one
  *   {@link AgentStatus}; it exits non-zero when no agent runs.
  * - `node node-agent/dist/cli.js route IP --json [--dev]` prints one {@link RouteResult}; it exits 1 when
@@ -14,6 +14,7 @@
 import { LabError } from "./errors.js";
 import type { Lab } from "./netns.js";
 import { AGENT_CLI, requireBuilt, SIGNAL_CLI } from "./paths.js";
+import { type CredentialFiles, LabPki } from "./pki.js";
 import type { ExitInfo, LabProcess } from "./process.js";
 import { type AgentStatus, parseAgentStatus } from "./status.js";
 
@@ -40,7 +41,8 @@ export interface AgentOptions {
   network: string;
   /** Virtual IPv4 address, without prefix length. */
   ip: string;
-  name?: string;
+  /** The node's certificate files; its name is the certificate's. */
+  credentials: CredentialFiles;
   dev?: string;
   webrtc?: WebRtcBackend;
   /** More CLI arguments, appended. */
@@ -59,6 +61,8 @@ export interface Agent {
 export interface Overlay {
   signaling: SignalingServer;
   agents: Agent[];
+  /** The network's CA and every agent's certificate. */
+  pki: LabPki;
 }
 
 /** Options of {@link startOverlay}. */
@@ -113,11 +117,16 @@ export function agentArgv(options: AgentOptions): string[] {
     "up",
     "--signal",
     options.signalUrl,
+    "--ca",
+    options.credentials.ca,
+    "--cert",
+    options.credentials.cert,
+    "--key",
+    options.credentials.key,
     "--network",
     options.network,
   ];
   argv.push("--ip", `${options.ip}/${VIRTUAL_PREFIX_LEN}`);
-  if (options.name) argv.push("--name", options.name);
   if (options.dev) argv.push("--dev", options.dev);
   if (options.webrtc) argv.push("--webrtc", options.webrtc);
   return [...argv, ...(options.extraArgs ?? [])];
@@ -132,26 +141,44 @@ export function startAgent(lab: Lab, host: string, options: AgentOptions): Agent
   return { host, options, proc };
 }
 
-/** Starts a signaling server and an agent on each host (hN: name hN, ip 10.88.0.N). */
+/** The certificate files of `host` (name hN, ip 10.88.0.N), signed on first use. */
+export function hostCredentials(lab: Lab, pki: LabPki, host: string): Promise<CredentialFiles> {
+  return pki.credentials(host, `${virtualIp(lab, host)}/${VIRTUAL_PREFIX_LEN}`);
+}
+
+/**
+ * Makes the network's certificates, then starts a signaling server and an agent on each host
+ * (hN: name hN, ip 10.88.0.N).
+ */
 export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Promise<Overlay> {
   requireBuilt(AGENT_CLI); // fail before starting anything
-  const signaling = await startSignaling(lab);
-  const agents = (options.hosts ?? lab.hosts).map((host) =>
-    startAgent(lab, host, {
-      signalUrl: signaling.url,
-      network: options.network ?? "lab",
-      ip: virtualIp(lab, host),
-      name: host,
-      ...(options.webrtc ? { webrtc: options.webrtc } : {}),
-    }),
-  );
-  return { signaling, agents };
+  const network = options.network ?? "lab";
+  const pki = await LabPki.create(network);
+  try {
+    const hosts = options.hosts ?? lab.hosts;
+    const credentials = await Promise.all(hosts.map((host) => hostCredentials(lab, pki, host)));
+    const signaling = await startSignaling(lab);
+    const agents = hosts.map((host, i) =>
+      startAgent(lab, host, {
+        signalUrl: signaling.url,
+        network,
+        ip: virtualIp(lab, host),
+        credentials: credentials[i]!,
+        ...(options.webrtc ? { webrtc: options.webrtc } : {}),
+      }),
+    );
+    return { signaling, agents, pki };
+  } catch (error) {
+    pki.remove();
+    throw error;
+  }
 }
 
 /** SIGTERMs every agent, then the signaling server; resolves with each agent's exit, by host. */
 export async function stopOverlay(overlay: Overlay, timeoutMs = 10_000): Promise<Map<string, ExitInfo>> {
   const exits = await Promise.all(overlay.agents.map((a) => a.proc.stop("SIGTERM", timeoutMs)));
   await overlay.signaling.proc.stop("SIGTERM", timeoutMs);
+  overlay.pki.remove();
   return new Map(overlay.agents.map((a, i) => [a.host, exits[i]!]));
 }
 

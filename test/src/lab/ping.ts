@@ -25,6 +25,8 @@ export interface PingOptions {
   intervalS?: number;
   /** -W: seconds to wait for each reply, default 2 */
   waitS?: number;
+  /** -I: the source address to send from */
+  source?: string;
 }
 
 /**
@@ -51,7 +53,9 @@ export async function ping(lab: Lab, host: string, dst: string, options: PingOpt
   const count = options.count ?? 3;
   const intervalS = options.intervalS ?? 0.2;
   const waitS = options.waitS ?? 2;
-  const argv = ["ping", "-n", "-c", String(count), "-i", String(intervalS), "-W", String(waitS), dst];
+  const argv = ["ping", "-n", "-c", String(count), "-i", String(intervalS), "-W", String(waitS)];
+  if (options.source !== undefined) argv.push("-I", options.source);
+  argv.push(dst);
   const timeoutMs = (count * intervalS + waitS + 10) * 1000;
   const r = await lab.exec(host, argv, { timeoutMs });
   return parsePing(r.stdout + r.stderr, r.code);

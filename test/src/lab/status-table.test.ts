@@ -24,6 +24,13 @@ test("renderStatusTable lines up peers under their host and notes hosts without 
       webrtc: "ndc",
       uptimeMs: 1,
     },
+    identity: {
+      keyId: "9d0c4e1fa2b7c3d85e6f7a8b9c0d1e2f",
+      notAfter: "2027-11-25T08:00:00Z",
+      groups: [],
+      ca: { name: "lab", keyId: "0b5e2f6c1a9d4e7f8c3b2a1d0e9f8c7b" },
+      revocationSerial: null,
+    },
     signaling: { url: "ws://x", state: "connected", reconnects: 0, members: 2 },
     overlay: { ring: "00000000abcd", known: 2, sizeEstimate: 3 },
     peers: ["h2", "h3"].map((name, i) => ({

@@ -31,6 +31,13 @@ const status: AgentStatus = {
     webrtc: "ndc",
     uptimeMs: 1000,
   },
+  identity: {
+    keyId: "9d0c4e1fa2b7c3d85e6f7a8b9c0d1e2f",
+    notAfter: "2027-11-25T08:00:00Z",
+    groups: [],
+    ca: { name: "lab", keyId: "0b5e2f6c1a9d4e7f8c3b2a1d0e9f8c7b" },
+    revocationSerial: null,
+  },
   signaling: { url: "ws://172.31.250.253:7070", state: "connected", reconnects: 0, members: 1 },
   overlay: { ring: "0123456789ab", known: 1, sizeEstimate: 2 },
   peers: [peer],

@@ -28,6 +28,9 @@ export function parseAgentStatus(text: string): AgentStatus {
   num(node.prefix, "node.prefix");
   num(node.mtu, "node.mtu");
   num(node.uptimeMs, "node.uptimeMs");
+  const identity = obj(root.identity, "identity");
+  str(identity.keyId, "identity.keyId");
+  str(identity.notAfter, "identity.notAfter");
   const sig = obj(root.signaling, "signaling");
   str(sig.url, "signaling.url");
   oneOf(sig.state, ["connected", "connecting", "disconnected"], "signaling.state");

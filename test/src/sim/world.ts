@@ -7,7 +7,7 @@ import {
   ringAddress,
   type Timing,
 } from "@ipop/shared";
-import { seededRandom } from "@ipop/shared/testing";
+import { seededRandom, UnsignedTrust } from "@ipop/shared/testing";
 import { EventQueue } from "./event-queue.js";
 import { SignalingModel } from "./signaling-model.js";
 
@@ -93,6 +93,8 @@ export class World {
       network: this.network,
       prefixLength: 16,
       random: this.random,
+      // The simulator measures routing and link management; signatures would only slow it down.
+      trust: new UnsignedTrust(member),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       ...(this.options.limits ? { limits: this.options.limits } : {}),
     });

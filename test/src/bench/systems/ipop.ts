@@ -8,12 +8,14 @@ import { join } from "node:path";
 import {
   type AgentOptions,
   agentArgv,
+  hostCredentials,
   type SignalingServer,
   startSignaling,
   virtualIp,
   type WebRtcBackend,
 } from "../../lab/agents.js";
 import type { Lab } from "../../lab/netns.js";
+import { LabPki } from "../../lab/pki.js";
 import type { LabProcess } from "../../lab/process.js";
 import { BenchError, errorMessage } from "../errors.js";
 import { firstReplyAt } from "../rtt.js";
@@ -95,19 +97,23 @@ export function ipopSystem(backend: WebRtcBackend): BenchSystem {
       const [h1, h2] = lab.hosts as [string, string];
       let signaling: SignalingServer | undefined;
       const agents = new Map<string, LabProcess>();
+      const pki = await LabPki.create("bench", "ipop-bench-pki-");
+      const credentials = new Map<string, AgentOptions["credentials"]>();
       const options = (signalUrl: string, host: string): AgentOptions => ({
         signalUrl,
         network: "bench",
         ip: virtualIp(lab, host),
-        name: host,
+        credentials: credentials.get(host)!,
         webrtc: backend,
       });
       const stopAll = async () => {
         await stopDaemons([...agents.values()], 10_000);
         await signaling?.proc.stop("SIGTERM", 5_000);
+        pki.remove();
       };
       const timings: Record<string, number> = {};
       try {
+        for (const host of [h1, h2]) credentials.set(host, await hostCredentials(lab, pki, host));
         signaling = await startSignaling(lab);
         const url = signaling.url;
         const t0 = Date.now();

@@ -1,0 +1,44 @@
+import type { OpenMode } from "./identity/envelope-guard.js";
+import type { IdentityFailure } from "./identity/errors.js";
+
+/** The sender of an envelope, as its certificate vouches for it. */
+export interface Sender {
+  readonly from: string;
+  readonly name: string;
+  /** Whether the sender's certificate entitles it to the virtual address `ip`. */
+  readonly owns: (ip: number) => boolean;
+}
+
+/** An envelope whose seal held: its sender and the link envelope, still to be parsed. */
+export interface OpenedEnvelope extends Sender {
+  readonly envelope: unknown;
+}
+
+/** What a node did with a revocation list it was offered. */
+export type RevocationVerdict = "newer" | "known" | IdentityFailure;
+
+/**
+ * The core's view of trust: how link envelopes are sealed and checked, and which nodes are revoked.
+ * In the agent and the console this is the certificate-backed {@link EnvelopeGuard} with the network's
+ * revocation list (node-agent's `NetworkTrust`); simulations of routing alone use the unsigned one in
+ * `@ipop/shared/testing`.
+ *
+ * Contract: never throws on input from the network; `open` refuses with a stable code.
+ */
+export interface NodeTrust {
+  seal(to: string, envelope: unknown): unknown;
+  open(raw: unknown, mode: OpenMode): { readonly ok: true; readonly value: OpenedEnvelope } | IdentityFailure;
+  isRevoked(nodeId: string, name: string): boolean;
+  /** The current revocation list as text, to pass to peers; null when there is none. */
+  revocationList(): string | null;
+  /** A revocation list from a peer or the signaling server: "newer" when it was adopted. */
+  offerRevocationList(text: string): RevocationVerdict;
+}
+
+/** A refusal code as a drop reason: `IPOP_CERT_WRONG_CA` becomes `cert-wrong-ca`. */
+export function refusalReason(failure: IdentityFailure): string {
+  return failure.code
+    .replace(/^IPOP_/, "")
+    .toLowerCase()
+    .replaceAll("_", "-");
+}
