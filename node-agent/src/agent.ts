@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   type Action,
+  type Certificate,
   Counters,
   formatCertificate,
   formatCertificateTime,
@@ -61,6 +62,9 @@ export interface AgentOptions {
 export class Agent {
   readonly node: OverlayNode;
   readonly trust: NetworkTrust;
+  /** The current certificate: the one we started with, or its renewal (token-enrolled nodes). */
+  private cert: Certificate;
+  private certText: string;
   private readonly signaling: SignalingClient;
   private readonly links = new Map<number, PeerLink>();
   /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
@@ -77,11 +81,13 @@ export class Agent {
     // One id per run: a restarted agent is a new incarnation of the same certified node.
     const nodeId = nodeIdFor(cert, randomBytes(4).toString("hex"));
     const self: MemberInfo = { nodeId, name: cert.name, ip: formatIpv4Address(address.address) };
+    this.cert = cert;
+    this.certText = formatCertificate(cert);
     this.trust = new NetworkTrust({
       network,
       ca,
       nodeId,
-      certText: formatCertificate(cert),
+      certText: this.certText,
       seed: keySeed,
       clock: Date.now,
     });
@@ -98,8 +104,8 @@ export class Agent {
       limits: { maxLinks: options.maxLinks },
       trust: this.trust,
     });
-    const certText = formatCertificate(cert);
-    const credential = () => signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, certText, keySeed);
+    const credential = () =>
+      signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, this.certText, keySeed);
     this.signaling = new SignalingClient(
       { url: options.signalUrl, network, self, credential, logger: options.logger },
       {
@@ -287,6 +293,21 @@ export class Agent {
     }
   }
 
+  /**
+   * Switches to a renewed certificate: same key, name and address, a later expiry. Envelopes and
+   * joins from now on carry it.
+   */
+  renewCertificate(cert: Certificate, certText: string): void {
+    const { keySeed } = this.options.credentials;
+    if (cert.nodeId !== this.cert.nodeId || cert.ip !== this.cert.ip || cert.name !== this.cert.name) {
+      throw new Error("a renewed certificate must keep the key, name and address");
+    }
+    this.cert = cert;
+    this.certText = certText;
+    this.trust.guard.renew(certText, keySeed);
+    this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
+  }
+
   /** Traces the overlay path a packet to `ip` takes (`ipop route`). */
   route(ip: string): Promise<RouteResult> {
     const address = parseIpv4Address(ip);
@@ -311,7 +332,8 @@ export class Agent {
   /** A snapshot for `ipop status`. */
   async status(): Promise<AgentStatus> {
     const now = this.now();
-    const { cert, ca } = this.options.credentials;
+    const { cert } = this;
+    const { ca } = this.options.credentials;
     const core = this.node.status(now);
     const peers: PeerStatus[] = await Promise.all(
       core.links

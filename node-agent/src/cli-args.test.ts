@@ -18,13 +18,26 @@ test("ipop up: defaults and a full set of options", () => {
       name: up.name,
       prefix: up.address?.prefixLength,
       ice: up.iceServers,
-      files: [up.ca, up.cert, up.key],
+      auth: up.auth,
     },
-    { dev: "ipop0", webrtc: "ndc", mtu: 1400, name: "h5", prefix: 16, ice: [], files: ["ca.crt", "h5.crt", "h5.key"] },
+    {
+      dev: "ipop0",
+      webrtc: "ndc",
+      mtu: 1400,
+      name: "h5",
+      prefix: 16,
+      ice: [],
+      auth: { kind: "files", ca: "ca.crt", cert: "h5.crt", key: "h5.key" },
+    },
   );
   // Network, address and name default to the certificate's.
   const minimal = parseCli(["up", "--signal", "ws://127.0.0.1:7000", ...creds]);
   assert.ok(minimal.command === "up" && minimal.network === undefined && minimal.address === undefined);
+  // A join token instead: from a file, or from the environment.
+  const token = parseCli(["up", "--signal", "ws://127.0.0.1:7000", "--token-file", "t.txt"]);
+  assert.deepEqual(token.command === "up" && token.auth, { kind: "token", file: "t.txt" });
+  const fromEnv = parseCli(["up", "--signal", "ws://127.0.0.1:7000"], { IPOP_TOKEN: "ipop-token-v1.x.y" });
+  assert.deepEqual(fromEnv.command === "up" && fromEnv.auth, { kind: "token", file: undefined });
   const all = parseCli([
     ...base,
     "--dev",
@@ -52,6 +65,7 @@ test("bad arguments are refused with a message naming the problem", () => {
     [["up"], /missing --signal/],
     [["up", "--signal", "ws://x:1"], /missing --ca, --cert, --key: a node joins only with a certificate/],
     [["up", "--signal", "ws://x:1", "--ca", "ca.crt", "--cert", "h.crt"], /missing --key.*ipop cert sign/],
+    [[...base, "--token-file", "t.txt"], /either --ca\/--cert\/--key or a join token/],
     [["up", "--signal", "http://x:1", ...creds], /ws:\/\//],
     [["up", "--signal", "not a url", ...creds], /not a URL/],
     [[...base.slice(0, 10), "bad name!", "--ip", "10.88.0.5/16"], /--network/],

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_LIMITS,
@@ -21,6 +22,11 @@ export const USAGE = `Usage:
       --ip A.B.C.D/N       the virtual address (default: the certificate's; must match it)
       --name NAME          must be the certificate's name, if given
       --crl FILE           the network's revocation list to start with (ipop cert revoke)
+  ipop up --signal ws://HOST:PORT --token-file FILE [--name NAME] [options]       (root)
+      joins with a token from \`ipop token create\` (or in the environment as IPOP_TOKEN) instead of
+      certificate files: the signaling server (ipop-signal --ca-key) issues a short-lived certificate
+      with an address from the token's pool, and the agent renews it while it runs; --name defaults
+      to this host's name
       --dev DEV            TUN device name (default: ipop0)
       --webrtc BACKEND     ndc (default) | werift | wrtc
       --mtu BYTES          TUN MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
@@ -30,6 +36,7 @@ export const USAGE = `Usage:
   ipop status [--json] [--dev DEV]
   ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
   ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
+  ipop token create|print ...             join tokens for nodes without a certificate (ipop token --help)
   ipop --help | --version`;
 
 export const DEFAULT_MTU = 1400;
@@ -40,10 +47,15 @@ const DEVICE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 export interface UpOptions {
   readonly command: "up";
   readonly signal: string;
-  /** Paths of the node's credentials, checked when the agent starts (`loadCredentials`). */
-  readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
+  /**
+   * How the node proves it is a member: certificate files (checked when the agent starts,
+   * `loadCredentials`), or a join token exchanged for a certificate at the signaling server
+   * (from a file, or IPOP_TOKEN when `file` is undefined; never a command-line argument, which
+   * every user of the host could read in the process list).
+   */
+  readonly auth:
+    | { readonly kind: "files"; readonly ca: string; readonly cert: string; readonly key: string }
+    | { readonly kind: "token"; readonly file: string | undefined };
   readonly crl?: string;
   /** What the user asked for; each must agree with the certificate. */
   readonly network?: string;
@@ -78,8 +90,11 @@ export type CliCommand =
   | { readonly command: "help" }
   | { readonly command: "version" };
 
-/** Parses the command line; throws UsageError with a message for the user on anything wrong. */
-export function parseCli(argv: readonly string[]): CliCommand {
+/**
+ * Parses the command line (and IPOP_TOKEN from `env`); throws UsageError with a message for the
+ * user on anything wrong.
+ */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -91,7 +106,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     case "version":
       return { command: "version" };
     case "up":
-      return parseUp(rest);
+      return parseUp(rest, env);
     case "status":
       return parseStatus(rest);
     case "route":
@@ -111,13 +126,14 @@ function parse(args: readonly string[], options: NonNullable<Parameters<typeof p
   }
 }
 
-function parseUp(args: readonly string[]): UpOptions {
+function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
   const v = parse(args, {
     signal: { type: "string" },
     ca: { type: "string" },
     cert: { type: "string" },
     key: { type: "string" },
     crl: { type: "string" },
+    "token-file": { type: "string" },
     network: { type: "string" },
     ip: { type: "string" },
     name: { type: "string" },
@@ -137,14 +153,7 @@ function parseUp(args: readonly string[]): UpOptions {
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:")
     throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
-  const credentials = ["ca", "cert", "key"].filter((flag) => typeof v[flag] !== "string" || v[flag] === "");
-  if (credentials.length > 0) {
-    throw new UsageError(
-      `missing ${credentials.map((f) => `--${f}`).join(", ")}: a node joins only with a certificate. ` +
-        "On the machine with the network's CA: `ipop cert sign --name NAME --ip A.B.C.D/N`, then copy " +
-        "ca.crt, NAME.crt and NAME.key here and pass --ca ca.crt --cert NAME.crt --key NAME.key",
-    );
-  }
+  const auth = parseAuth(v, env);
   const network = v.network as string | undefined;
   if (network !== undefined && !isNetworkName(network))
     throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
@@ -175,9 +184,7 @@ function parseUp(args: readonly string[]): UpOptions {
   return {
     command: "up",
     signal,
-    ca: v.ca as string,
-    cert: v.cert as string,
-    key: v.key as string,
+    auth,
     ...(typeof v.crl === "string" ? { crl: v.crl } : {}),
     ...(network === undefined ? {} : { network }),
     ...(address === undefined ? {} : { address }),
@@ -189,6 +196,26 @@ function parseUp(args: readonly string[]): UpOptions {
     logLevel: logLevel as UpOptions["logLevel"],
     maxLinks,
   };
+}
+
+function parseAuth(v: Record<string, unknown>, env: NodeJS.ProcessEnv): UpOptions["auth"] {
+  const given = ["ca", "cert", "key"].filter((flag) => typeof v[flag] === "string" && v[flag] !== "");
+  const tokenFile = v["token-file"] as string | undefined;
+  const tokenInEnv = env.IPOP_TOKEN !== undefined && env.IPOP_TOKEN !== "";
+  if (tokenFile !== undefined || (tokenInEnv && given.length === 0)) {
+    if (given.length > 0) throw new UsageError("use either --ca/--cert/--key or a join token, not both");
+    return { kind: "token", file: tokenFile };
+  }
+  const missing = ["ca", "cert", "key"].filter((flag) => !given.includes(flag));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `missing ${missing.map((f) => `--${f}`).join(", ")}: a node joins only with a certificate. ` +
+        "On the machine with the network's CA: `ipop cert sign --name NAME --ip A.B.C.D/N`, then copy " +
+        "ca.crt, NAME.crt and NAME.key here and pass --ca ca.crt --cert NAME.crt --key NAME.key; " +
+        "or join with a token: --token-file FILE (`ipop token create`)",
+    );
+  }
+  return { kind: "files", ca: v.ca as string, cert: v.cert as string, key: v.key as string };
 }
 
 function parseStatus(args: readonly string[]): StatusOptions {
@@ -213,4 +240,13 @@ function parseRoute(args: readonly string[]): RouteOptions {
 function required(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "") throw new UsageError(`missing ${what}`);
   return value;
+}
+
+/** This host's name, cut to a valid member name: the default name of a token-enrolled node. */
+export function hostMemberName(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 63);
+  return name === "" ? "node" : name;
 }

@@ -1,33 +1,28 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { formatIpv4Interface, IdentityError, type Ipv4Interface } from "@ipop/shared";
+import { formatIpv4Interface, IdentityError } from "@ipop/shared";
 import { pino } from "pino";
 import { Agent, type RouteResult } from "./agent.js";
-import { readBounded } from "./cert/files.js";
-import {
-  CertFileError,
-  type Credentials,
-  loadCredentials,
-  processCertIo,
-  runCertCommand,
-  runTokenCommand,
-} from "./cert/index.js";
+import { CertFileError, processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
 import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
+import { CaServiceError } from "./enroll-client.js";
 import { AgentError, UsageError } from "./errors.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { type AgentStatus, formatRoute, formatStatus } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
+import { startingCredentials } from "./up-credentials.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   // `ipop token ...` parses its own arguments, like `ipop cert ...`.
   if (argv[0] === "token") return runTokenCommand(argv.slice(1), processCertIo());
   let command: CliCommand;
   try {
-    command = parseCli(argv);
+    command = parseCli(argv, process.env);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`ipop: ${error.message}\n\n${USAGE}\n`);
@@ -67,42 +62,9 @@ async function route(options: RouteOptions): Promise<number> {
   return result.complete && result.owner ? 0 : 1;
 }
 
-/** Largest revocation list file `--crl` reads. */
-const MAX_CRL_FILE_BYTES = 512 * 1024;
-
-/** Reads and checks the credentials (and revocation list) before anything is created. */
-async function startingTrust(
-  options: UpOptions,
-): Promise<{ credentials: Credentials & { address: Ipv4Interface }; revocations?: string }> {
-  const credentials = await loadCredentials({
-    caPath: options.ca,
-    certPath: options.cert,
-    keyPath: options.key,
-    nowMs: Date.now(),
-    ...(options.network === undefined ? {} : { network: options.network }),
-    ...(options.address === undefined ? {} : { ip: options.address }),
-  });
-  const { cert, address } = credentials;
-  if (address === undefined) {
-    throw new AgentError(
-      "IPOP_USAGE",
-      `${options.cert} lets this node claim an address from ${cert.pools?.join(", ")}: pick one with --ip A.B.C.D/N`,
-    );
-  }
-  if (options.name !== undefined && options.name !== cert.name) {
-    throw new AgentError(
-      "IPOP_USAGE",
-      `--name ${options.name} differs from the certificate's name "${cert.name}": leave --name out, or sign a certificate for ${options.name}`,
-    );
-  }
-  if (options.crl === undefined) return { credentials: { ...credentials, address } };
-  const bytes = await readBounded(options.crl, MAX_CRL_FILE_BYTES, `no revocation list at ${options.crl}`);
-  return { credentials: { ...credentials, address }, revocations: Buffer.from(bytes).toString("utf8") };
-}
-
 async function up(options: UpOptions): Promise<number> {
   const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
-  const trust = await startingTrust(options);
+  const { issued, ...trust } = await startingCredentials(options, process.env);
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
@@ -110,12 +72,13 @@ async function up(options: UpOptions): Promise<number> {
     await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
     let fatal: string | undefined;
     let stopNow: (signal: NodeJS.Signals) => void = () => {};
+    const fail = (message: string) => {
+      fatal = message;
+      logger.error({ reason: message }, "cannot go on; stopping");
+      stopNow("SIGTERM");
+    };
     const agent = new Agent({
-      onFatal: (message) => {
-        fatal = message;
-        logger.error({ reason: message }, "cannot go on; stopping");
-        stopNow("SIGTERM");
-      },
+      onFatal: fail,
       signalUrl: options.signal,
       ...trust,
       tun,
@@ -135,6 +98,20 @@ async function up(options: UpOptions): Promise<number> {
       }
     });
     agent.start();
+    const lease =
+      issued === undefined
+        ? undefined
+        : new LeaseKeeper({
+            url: options.signal,
+            issued,
+            seed: trust.credentials.keySeed,
+            onRenewed: (renewed) => agent.renewCertificate(renewed.cert, renewed.certText),
+            onFailure: (message, willRetry) => {
+              logger.warn({ reason: message, willRetry }, "certificate renewal failed");
+              if (!willRetry) fail(`the certificate expires and could not be renewed: ${message}`);
+            },
+          });
+    lease?.start();
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       stopNow = resolve;
       process.once("SIGINT", resolve);
@@ -145,6 +122,7 @@ async function up(options: UpOptions): Promise<number> {
     const force = () => process.exit(130);
     process.once("SIGINT", force);
     process.once("SIGTERM", force);
+    lease?.stop();
     await agent.stop();
     await control.close();
     logger.info("stopped; TUN device removed");
@@ -171,7 +149,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const expected = error instanceof AgentError || error instanceof IdentityError || error instanceof CertFileError;
+    const expected =
+      error instanceof AgentError ||
+      error instanceof IdentityError ||
+      error instanceof CertFileError ||
+      error instanceof CaServiceError;
     const message = expected ? (error as Error).message : ((error as Error)?.stack ?? String(error));
     process.stderr.write(`ipop: ${message}\n`);
     process.exitCode = 1;

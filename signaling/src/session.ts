@@ -227,7 +227,7 @@ export class Session {
       const { holder } = outcome;
       this.refuse(
         "address-in-use",
-        `${member.ip} is already used by ${holder.name} (node ${holder.nodeId}) in network ${network}; choose another --ip`,
+        `${member.ip} is already used by ${holder.name} (node ${holder.nodeId}) in network ${network}: the same certificate running on two hosts, or two certificates for one address`,
       );
       this.log.info(
         { network, nodeId: member.nodeId, ip: member.ip, holder: holder.nodeId },

@@ -98,13 +98,19 @@ export function virtualIp(lab: Lab, host: string): string {
   return `${VIRTUAL_PREFIX}.${i + 1}`;
 }
 
-/** Starts the signaling server in the lab's signaling namespace and waits until it listens. */
-export async function startSignaling(lab: Lab, timeoutMs = 20_000): Promise<SignalingServer> {
+/**
+ * Starts the signaling server in the lab's signaling namespace and waits until it listens.
+ * `extraArgs` go to `ipop-signal` (e.g. `--ca`, `--ca-key`).
+ */
+export async function startSignaling(
+  lab: Lab,
+  extraArgs: readonly string[] = [],
+  timeoutMs = 20_000,
+): Promise<SignalingServer> {
   const host = lab.signalHost;
   if (!host) throw new LabError("LAB_UNKNOWN_HOST", "this lab was created without a signaling namespace");
-  const proc = lab.spawn(host, [process.execPath, requireBuilt(SIGNAL_CLI), "--listen", `0.0.0.0:${SIGNAL_PORT}`], {
-    label: "signaling",
-  });
+  const argv = [process.execPath, requireBuilt(SIGNAL_CLI), "--listen", `0.0.0.0:${SIGNAL_PORT}`, ...extraArgs];
+  const proc = lab.spawn(host, argv, { label: "signaling" });
   const m = await proc.waitForLine(/listening on ws:\/\/\S+:(\d+)/, { timeoutMs });
   return { proc, url: `ws://${lab.underlayIp(host)}:${m[1]}` };
 }

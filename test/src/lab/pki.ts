@@ -60,16 +60,21 @@ export class LabPki {
   }
 
   /** Runs `ipop cert ARGS` in the PKI's directory. */
-  async cert(args: readonly string[]): Promise<string> {
+  cert(args: readonly string[]): Promise<string> {
+    return this.ipop(["cert", ...args]);
+  }
+
+  /** Runs `ipop ARGS` in the PKI's directory; resolves to its stdout. */
+  async ipop(args: readonly string[]): Promise<string> {
     try {
-      const { stdout } = await run(process.execPath, [requireBuilt(AGENT_CLI), "cert", ...args], {
+      const { stdout } = await run(process.execPath, [requireBuilt(AGENT_CLI), ...args], {
         cwd: this.dir,
         timeout: 30_000,
       });
       return stdout;
     } catch (error) {
       const e = error as { stderr?: string; message: string };
-      throw new LabError("LAB_COMMAND_FAILED", `ipop cert ${args.join(" ")}: ${(e.stderr || e.message).trim()}`);
+      throw new LabError("LAB_COMMAND_FAILED", `ipop ${args.join(" ")}: ${(e.stderr || e.message).trim()}`);
     }
   }
 
