@@ -305,6 +305,7 @@ export class Agent {
     this.cert = cert;
     this.certText = certText;
     this.trust.guard.renew(certText, keySeed);
+    this.step((now) => this.node.handleCertificateRenewed(now));
     this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
   }
 

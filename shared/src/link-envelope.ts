@@ -11,6 +11,8 @@ import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
  * - `signal`: a later description or candidate of the same session.
  * - `close`: the sender closed the link; the receiver closes its end at once instead of waiting for
  *   a timeout.
+ * - `refresh`: the sender renewed its certificate; its seal carries the new one, so the receiver
+ *   keeps the link past the old certificate's expiry.
  *
  * `session` names one link attempt (`<offerer node id>.<counter>`), so a late envelope of an earlier
  * attempt is recognised and dropped.
@@ -25,7 +27,8 @@ export type LinkEnvelope =
       readonly payload: unknown;
     }
   | { readonly v: 1; readonly kind: "signal"; readonly session: string; readonly payload: unknown }
-  | { readonly v: 1; readonly kind: "close"; readonly session: string; readonly reason: string };
+  | { readonly v: 1; readonly kind: "close"; readonly session: string; readonly reason: string }
+  | { readonly v: 1; readonly kind: "refresh"; readonly session: string };
 
 const SESSION = /^[A-Za-z0-9_-]{1,64}\.\d{1,15}$/;
 
@@ -54,6 +57,8 @@ export function parseLinkEnvelope(body: unknown): LinkEnvelope | string {
         session: e.session,
         reason: typeof e.reason === "string" ? e.reason.slice(0, 64) : "",
       };
+    case "refresh":
+      return { v: 1, kind: "refresh", session: e.session };
     default:
       return "envelope kind is unknown";
   }

@@ -45,6 +45,8 @@ export class LinkRecord {
   /** Since when neither side has needed the link; null while needed. */
   unneededSince: number | null = null;
   deferredOpen: DeferredOpen | null = null;
+  /** When the peer's certificate expires (wall-clock ms): the link closes then unless it is renewed. */
+  peerCertExpiresAt = Number.POSITIVE_INFINITY;
   readonly tx: TrafficCounters = { bytes: 0, packets: 0 };
   readonly rx: TrafficCounters = { bytes: 0, packets: 0 };
   readonly drops = new Counters();

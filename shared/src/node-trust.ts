@@ -7,6 +7,8 @@ export interface Sender {
   readonly name: string;
   /** Whether the sender's certificate entitles it to the virtual address `ip`. */
   readonly owns: (ip: number) => boolean;
+  /** When the sender's certificate expires, wall-clock milliseconds (Infinity: never). */
+  readonly notAfterMs: number;
 }
 
 /** An envelope whose seal held: its sender and the link envelope, still to be parsed. */
@@ -29,6 +31,8 @@ export interface NodeTrust {
   seal(to: string, envelope: unknown): unknown;
   open(raw: unknown, mode: OpenMode): { readonly ok: true; readonly value: OpenedEnvelope } | IdentityFailure;
   isRevoked(nodeId: string, name: string): boolean;
+  /** The wall clock certificates are judged by, in milliseconds since the Unix epoch. */
+  wallClockMs(): number;
   /** The current revocation list as text, to pass to peers; null when there is none. */
   revocationList(): string | null;
   /** A revocation list from a peer or the signaling server: "newer" when it was adopted. */

@@ -242,6 +242,20 @@ export class OverlayNode extends RoutingNode {
     this.emit({ kind: "revocations-updated", closedLinks, self });
   }
 
+  /**
+   * This node renewed its certificate (the trust seals with the new one): tell every linked peer, so
+   * none closes the link when the old certificate expires.
+   */
+  handleCertificateRenewed(now: number): void {
+    for (const link of this.links.up) {
+      // Over the link itself (routing to the peer's own ring address takes it), even for a link
+      // set up through the signaling server, which may be gone.
+      const to = link.peer.nodeId;
+      const envelope = this.trust.seal(to, { v: 1, kind: "refresh", session: link.session });
+      this.sendRouted(now, link.ring, { t: "link", from: this.self.nodeId, to, envelope });
+    }
+  }
+
   /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
   private replaceStaleClaim(now: number, member: MemberInfo): void {
     const holder = this.links.byAddress.get(parseIpv4Address(member.ip) ?? -1);
@@ -373,11 +387,16 @@ export class OverlayNode extends RoutingNode {
       if (existing.peer.nodeId !== from) return this.dropSignal(from, "session-mismatch");
       // We may have learned the peer's address from gossip: its certificate must back it.
       if (!sender.owns(existing.peerAddress)) return this.dropSignal(from, "sender-mismatch");
+      existing.peerCertExpiresAt = sender.notAfterMs;
     }
     switch (envelope.kind) {
       case "open":
         if (existing !== undefined) return this.dropSignal(from, "duplicate-open");
         this.acceptOpen(now, sender, envelope, via);
+        return;
+      case "refresh":
+        // The expiry was taken from its seal above.
+        if (existing === undefined || existing.state === "closed") return this.dropSignal(from, "stale-session");
         return;
       case "signal":
         if (existing === undefined || existing.state === "closed") return this.dropSignal(from, "stale-session");
@@ -429,6 +448,7 @@ export class OverlayNode extends RoutingNode {
       return;
     }
     const link = this.createLink(now, peer, "answerer", envelope.session, via);
+    link.peerCertExpiresAt = sender.notAfterMs;
     link.remoteKinds = [envelope.purpose];
     this.push({ type: "link-signal", linkId: link.id, payload: envelope.payload });
   }
@@ -551,6 +571,7 @@ export class OverlayNode extends RoutingNode {
   private maintain(now: number): void {
     this.nextMaintenanceAt = now + this.timing.maintenanceIntervalMs;
     this.expireKnown(now);
+    this.closeExpiredLinks(now);
     if (this.links.up.length === 0) {
       this.bootstrap(now);
       return;
@@ -605,6 +626,14 @@ export class OverlayNode extends RoutingNode {
       }
     }
     if (best !== undefined) this.openLink(now, best, "bootstrap");
+  }
+
+  /** A member whose certificate expired is no longer one: its links close (it may return renewed). */
+  private closeExpiredLinks(now: number): void {
+    const wall = this.trust.wallClockMs();
+    for (const link of [...this.links.byId.values()]) {
+      if (wall >= link.peerCertExpiresAt) this.closeLink(now, link, "certificate-expired", true);
+    }
   }
 
   private expireKnown(now: number): void {

@@ -150,3 +150,30 @@ test("a node whose certificate expired cannot set up links", () => {
   assert.deepEqual(upPeers(a, net.now), []);
   assert.ok((c.status(net.now).drops["signal-cert-expired"] ?? 0) > 0, "c refused a's expired certificate");
 });
+
+test("a link closes when the peer's certificate expires, unless the peer renewed it", () => {
+  const { net, join, trusts } = certifiedNet();
+  const a = join(ca, 1);
+  const b = join(ca, 2);
+  const c = join(ca, 3);
+  net.advance(3_000);
+  assert.deepEqual(upPeers(a, net.now), ["h2", "h3"]);
+  // c renews 20 hours in (same key: makeTestNode derives it from the node number); a and b do not.
+  net.advance(20 * 3600 * 1000);
+  const renewed = makeTestNode(ca, "h3", "10.88.0.3/16", START_SECONDS + 20 * 3600, 3);
+  trusts.get(c.self.nodeId)!.guard.renew(renewed.certText, renewed.keySeed);
+  c.handleCertificateRenewed(net.now);
+  net.settle();
+  // Past the first certificates' expiry (a day after START): a and b have expired for everyone.
+  net.advance(5 * 3600 * 1000);
+  assert.deepEqual(upPeers(c, net.now), []);
+  const reasons = net.events
+    .filter((e) => e.node === c.self.nodeId && e.event.kind === "link-down")
+    .map((e) => (e.event as { reason: string }).reason);
+  assert.ok(reasons.includes("certificate-expired"), reasons.join(","));
+  // c's own links were not closed for its expiry: nobody saw c's old certificate lapse.
+  const closedForC = net.events.filter(
+    (e) => e.node !== c.self.nodeId && e.event.kind === "link-down" && e.event.peer.name === "h3",
+  );
+  assert.ok(closedForC.every((e) => (e.event as { reason: string }).reason !== "certificate-expired"));
+});

@@ -63,6 +63,8 @@ export interface TrustedEnvelope {
   readonly name: string;
   /** Whether the sender's certificate entitles it to the virtual address `ip`. */
   readonly owns: (ip: number) => boolean;
+  /** When the sender's certificate expires, wall-clock milliseconds. */
+  readonly notAfterMs: number;
   readonly cert: Certificate;
   /** The link envelope, still to be parsed (link-envelope.ts). */
   readonly envelope: unknown;
@@ -95,6 +97,11 @@ export class EnvelopeGuard {
 
   get nodeId(): string {
     return this.config.nodeId;
+  }
+
+  /** The wall clock this guard judges certificates and seals by. */
+  wallClockMs(): number {
+    return this.config.clock();
   }
 
   /** Switches to a renewed certificate for the same key id (a lease renewal). */
@@ -154,7 +161,11 @@ export class EnvelopeGuard {
       if (replay !== null) return replay;
     }
     const owns = (ip: number) => certificateOwns(cert, ip);
-    return { ok: true, value: { from: fields.from, name: cert.name, owns, cert, envelope: fields.envelope } };
+    const notAfterMs = cert.notAfter * 1000;
+    return {
+      ok: true,
+      value: { from: fields.from, name: cert.name, owns, notAfterMs, cert, envelope: fields.envelope },
+    };
   }
 
   private trust(cert: Certificate, certText: string, nowMs: number): IdentityResult<Certificate> {

@@ -34,6 +34,10 @@ export class NetworkTrust implements NodeTrust {
     return this.guard.isRevoked(nodeId, name);
   }
 
+  wallClockMs(): number {
+    return this.guard.wallClockMs();
+  }
+
   revocationList(): string | null {
     return this.listText;
   }

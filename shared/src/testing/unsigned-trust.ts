@@ -39,11 +39,17 @@ export class UnsignedTrust implements NodeTrust {
       return identityFailure("IPOP_ENVELOPE_MISADDRESSED", "envelope is for another node");
     }
     if (this.isRevoked(from, name)) return identityFailure("IPOP_CERT_REVOKED", `${name} is revoked`);
-    return { ok: true, value: { from, name, owns: (candidate) => candidate === address, envelope } };
+    const owns = (candidate: number) => candidate === address;
+    return { ok: true, value: { from, name, owns, notAfterMs: Number.POSITIVE_INFINITY, envelope } };
   }
 
   isRevoked(nodeId: string, name: string): boolean {
     return this.revoked.has(nodeId) || this.revoked.has(name);
+  }
+
+  /** Unsigned envelopes never expire, so the time does not matter. */
+  wallClockMs(): number {
+    return 0;
   }
 
   revocationList(): string | null {
