@@ -208,6 +208,8 @@ export class Agent {
           this.drain();
         },
         onClose: (reason) => {
+          // A link the remote end closed gets no close-link action: forget its batch state here.
+          this.batcher.forget(linkId);
           if (this.links.delete(linkId)) this.step((now) => this.node.handleLinkDown(now, linkId, reason));
         },
       },
