@@ -142,3 +142,15 @@ test("classifyFrame accepts a batch only if walking it stays inside it", () => {
     { numRuns: 1000 },
   );
 });
+
+test("batches never exceed what receivers accept, whatever limit the host asks for", () => {
+  const { b, sent } = batcher(1 << 20);
+  const frame = encodeDataFrame(new Uint8Array(MAX_FRAME_BYTES - FRAME_HEADER_BYTES).fill(0x45));
+  for (let i = 0; i < 20; i++) b.add(1, frame);
+  b.flush();
+  assert.ok(sent.length > 1);
+  for (const s of sent) {
+    assert.ok(s.message.length <= MAX_BATCH_FRAME_BYTES);
+    assert.equal(classifyFrame(s.message), FrameType.batch);
+  }
+});

@@ -1,4 +1,4 @@
-import { BATCH_LENGTH_BYTES, FRAME_HEADER_BYTES, FRAME_VERSION, FrameType } from "./frame.js";
+import { BATCH_LENGTH_BYTES, FRAME_HEADER_BYTES, FRAME_VERSION, FrameType, MAX_BATCH_FRAME_BYTES } from "./frame.js";
 
 /**
  * Batch size the hosts use: far below every stack's maxMessageSize, and small enough that losing one
@@ -35,8 +35,10 @@ export class FrameBatcher {
   readonly #queue: Pending[] = [];
   readonly #scratch: Uint8Array;
 
+  /** `maxBytes` is capped at what every receiver accepts, which also keeps each length in 16 bits. */
   constructor(send: BatchSend, maxBytes = DEFAULT_BATCH_BYTES) {
     this.#send = send;
+    maxBytes = Math.min(maxBytes, MAX_BATCH_FRAME_BYTES);
     this.#maxBytes = maxBytes;
     this.#scratch = new Uint8Array(maxBytes);
   }
