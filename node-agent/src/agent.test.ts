@@ -84,6 +84,15 @@ test("agents link through the signaling server, carry packets, and survive its r
   assert.equal(status.peers[0]!.tx.packets, 1);
   assert.equal(status.peers[0]!.rx.packets, 1);
 
+  // A TUN batch of packets for one peer crosses the link together (a batch frame), every one delivered.
+  const written = b.tun.written.length;
+  a.tun.inject(packet(1, 2, 10), packet(1, 2, 11), packet(1, 2, 12));
+  await until("the batch", () => b.tun.written.length === written + 3);
+  assert.deepEqual(
+    b.tun.written.slice(written).map((p) => p[27]),
+    [10, 11, 12],
+  );
+
   // The server goes away: links stay up and keep carrying packets.
   await server.close();
   await until("a notices", async () => (await a.agent.status()).signaling.state !== "connected");

@@ -4,6 +4,7 @@ import {
   type Action,
   type Certificate,
   Counters,
+  FrameBatcher,
   formatCertificate,
   formatCertificateTime,
   formatIpv4Address,
@@ -70,6 +71,10 @@ export class Agent {
   /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
   private readonly hostDrops = new Counters();
   private readonly linkSendDrops = new Map<number, Counters>();
+  /** Packs the data frames of one turn into as few messages per link as it can (see drain). */
+  private readonly batcher = new FrameBatcher((linkId, message, frames) => {
+    if (this.links.get(linkId)?.send("data", message) !== true) this.countSendDrop(linkId, "data", frames);
+  });
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly startedAt = performance.now();
@@ -124,12 +129,12 @@ export class Agent {
     const { tun } = this.options;
     if (tun.headroom < PACKET_HEADROOM)
       throw new Error(`TUN device reserves ${tun.headroom} bytes of headroom, the core needs ${PACKET_HEADROOM}`);
+    // A whole TUN batch goes through the core before its actions are carried out, so the packets
+    // for one peer leave in one message; the batch's views stay valid until drain() returns.
     tun.start(
-      (packet) => {
-        this.node.handleHostPacket(performance.now(), packet);
-        this.drain();
-      },
+      (packet) => this.node.handleHostPacket(performance.now(), packet),
       (error) => this.options.onFatal(error.message),
+      () => this.drain(),
     );
     this.signaling.start();
     const { cert, network } = this.options.credentials;
@@ -167,12 +172,17 @@ export class Agent {
     for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
       this.perform(action);
     }
+    this.batcher.flush();
     this.armTimer();
   }
 
   private perform(action: Action): void {
     switch (action.type) {
       case "send-frame": {
+        if (action.channel === "data") {
+          this.batcher.add(action.linkId, action.frame);
+          return;
+        }
         const link = this.links.get(action.linkId);
         if (link === undefined || !link.send(action.channel, action.frame))
           this.countSendDrop(action.linkId, action.channel);
@@ -198,6 +208,7 @@ export class Agent {
         this.links.get(action.linkId)?.close();
         this.links.delete(action.linkId);
         this.linkSendDrops.delete(action.linkId);
+        this.batcher.forget(action.linkId);
         return;
       case "send-signal":
         if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
@@ -232,6 +243,8 @@ export class Agent {
           this.drain();
         },
         onClose: (reason) => {
+          // A link the remote end closed gets no close-link action: forget its batch state here.
+          this.batcher.forget(linkId);
           if (this.links.delete(linkId)) this.step((now) => this.node.handleLinkDown(now, linkId, reason));
         },
       },
@@ -239,15 +252,15 @@ export class Agent {
     this.links.set(linkId, link);
   }
 
-  private countSendDrop(linkId: number, channel: LinkChannel): void {
+  private countSendDrop(linkId: number, channel: LinkChannel, frames = 1): void {
     let counters = this.linkSendDrops.get(linkId);
     if (counters === undefined) {
       counters = new Counters();
       this.linkSendDrops.set(linkId, counters);
     }
     const reason = channel === "data" ? "send-backpressure" : "control-unsent";
-    counters.add(reason);
-    this.hostDrops.add(reason);
+    counters.add(reason, frames);
+    this.hostDrops.add(reason, frames);
   }
 
   private armTimer(): void {

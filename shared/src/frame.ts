@@ -8,6 +8,8 @@
  *            a packet (kind 0, unreliable channel) or an overlay message (kind 1, reliable channel)
  *            travelling over several hops towards the node closest to `dst` on the ring
  *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
+ *   batch    [1][0x06]([length u16][frame])+           several data-channel frames (data or routed
+ *            packets) in one message; see frame-batch.ts. Never nested.
  *
  * Two bytes is all a direct data frame costs, and the sender writes headers into headroom reserved in
  * front of the packet (`PACKET_HEADROOM`), so framing copies nothing. A frame of unknown version or type, or of the wrong size, is
@@ -28,6 +30,10 @@ export const ROUTED_HEADER_BYTES = 16;
 /** Bytes hosts reserve in front of every packet they hand the core: room for the largest header. */
 export const PACKET_HEADROOM = ROUTED_HEADER_BYTES;
 export const MAX_FRAME_BYTES = ROUTED_HEADER_BYTES + MAX_DATA_PAYLOAD_BYTES;
+/** Largest batch frame a receiver accepts: werift's maxMessageSize, the smallest of our stacks. */
+export const MAX_BATCH_FRAME_BYTES = 65536;
+/** Bytes of the big-endian length in front of each frame inside a batch. */
+export const BATCH_LENGTH_BYTES = 2;
 
 export const FrameType = {
   data: 0x01,
@@ -35,6 +41,7 @@ export const FrameType = {
   pong: 0x03,
   routed: 0x04,
   message: 0x05,
+  batch: 0x06,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -50,9 +57,9 @@ const PING_BYTES = FRAME_HEADER_BYTES + 4 + 8;
 /** Checks the frame header and size; returns the frame type or why the frame must be dropped. */
 export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
   if (frame.length < FRAME_HEADER_BYTES) return "short-frame";
-  if (frame.length > MAX_FRAME_BYTES) return "oversized-frame";
-  if (frame[0] !== FRAME_VERSION) return "bad-frame-version";
   const type = frame[1]!;
+  if (frame.length > (type === FrameType.batch ? MAX_BATCH_FRAME_BYTES : MAX_FRAME_BYTES)) return "oversized-frame";
+  if (frame[0] !== FRAME_VERSION) return "bad-frame-version";
   switch (type) {
     case FrameType.data:
       return frame.length > FRAME_HEADER_BYTES ? FrameType.data : "short-frame";
@@ -64,9 +71,36 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
       return frame[3] === RoutedKind.packet || frame[3] === RoutedKind.message ? type : "unknown-frame-type";
     case FrameType.message:
       return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
+    case FrameType.batch:
+      if (frame.length === FRAME_HEADER_BYTES) return "short-frame";
+      return batchTiles(frame) ? type : "bad-frame-length";
     default:
       return "unknown-frame-type";
   }
+}
+
+/**
+ * Whether a batch's length prefixes tile it exactly, each naming a non-empty frame, so a reader
+ * walking them with `batchedFrameEnd` never leaves the batch.
+ */
+function batchTiles(batch: Uint8Array): boolean {
+  let offset = FRAME_HEADER_BYTES;
+  while (offset < batch.length) {
+    const end = batchedFrameEnd(batch, offset);
+    if (end <= offset + BATCH_LENGTH_BYTES || end > batch.length) return false;
+    offset = end;
+  }
+  return true;
+}
+
+/**
+ * Where the inner frame whose length prefix starts at `offset` of a batch ends; the frame itself is
+ * `batch.subarray(offset + BATCH_LENGTH_BYTES, end)`. Only for batches `classifyFrame` accepted
+ * (elsewhere the result may lie past the end).
+ */
+export function batchedFrameEnd(batch: Uint8Array, offset: number): number {
+  if (offset + BATCH_LENGTH_BYTES > batch.length) return -1;
+  return offset + BATCH_LENGTH_BYTES + ((batch[offset]! << 8) | batch[offset + 1]!);
 }
 
 /**

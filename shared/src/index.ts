@@ -2,6 +2,7 @@ export * from "./actions.js";
 export * from "./counters.js";
 export * from "./errors.js";
 export * from "./frame.js";
+export * from "./frame-batcher.js";
 export * from "./icmp.js";
 export * from "./identity/index.js";
 export * from "./ipv4.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CoreError } from "./errors.js";
-import { encodeDataFrame, FRAME_VERSION } from "./frame.js";
+import { encodeDataFrame, FRAME_VERSION, FrameType } from "./frame.js";
 import { OverlayNode } from "./node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
@@ -276,4 +276,28 @@ test("a node that shuts down and restarts under a new id is linked once, and gos
   a.handleHostPacket(net.now, withHeadroom(packet));
   net.settle();
   assert.deepEqual(net.delivered.get("node002b"), [packet]);
+});
+
+test("a batch frame delivers each packet it carries; bad ones inside are dropped and counted", () => {
+  const net = new MiniNet();
+  const a = net.join(member(1));
+  net.join(member(2));
+  const linkId = a.status(net.now).links[0]!.linkId;
+  const good = [
+    makeIpv4Packet("10.88.0.2", "10.88.0.1", new Uint8Array([1])),
+    makeIpv4Packet("10.88.0.2", "10.88.0.1"),
+  ];
+  const inner = [
+    encodeDataFrame(good[0]!),
+    encodeDataFrame(makeIpv4Packet("10.88.0.9", "10.88.0.1")), // source is not the peer's
+    new Uint8Array([FRAME_VERSION, FrameType.batch, 0, 3, FRAME_VERSION, FrameType.data, 0x45]), // nested
+    encodeDataFrame(good[1]!),
+  ];
+  const batch = [FRAME_VERSION, FrameType.batch];
+  for (const frame of inner) batch.push(frame.length >> 8, frame.length & 0xff, ...frame);
+  a.handleFrame(net.now, linkId, new Uint8Array(batch));
+  a.handleFrame(net.now, linkId, new Uint8Array([...batch, 0, 9, 1])); // runs past its end: all dropped
+  net.settle();
+  assert.deepEqual(net.delivered.get("node001"), good);
+  assert.deepEqual(a.status(net.now).drops, { "spoofed-source": 1, "nested-batch": 1, "bad-frame-length": 1 });
 });

@@ -1,6 +1,8 @@
 import type { Action, Channel, NodeEvent } from "./actions.js";
 import { Counters } from "./counters.js";
 import {
+  BATCH_LENGTH_BYTES,
+  batchedFrameEnd,
   classifyFrame,
   dataPayload,
   decodePing,
@@ -160,12 +162,21 @@ export abstract class RoutingNode {
       return;
     }
     link.lastReceiveAt = now;
+    this.receiveFrame(now, link, frame, false);
+  }
+
+  /** One frame from `link`, alone or (`batched`) out of a batch frame. */
+  protected receiveFrame(now: number, link: LinkRecord, frame: Uint8Array, batched: boolean): void {
     const type = classifyFrame(frame);
     if (typeof type === "string") {
       this.dropOn(link, type);
       return;
     }
     switch (type) {
+      case FrameType.batch:
+        if (batched) this.dropOn(link, "nested-batch");
+        else this.receiveBatch(now, link, frame);
+        return;
       case FrameType.data:
         this.receiveData(now, link, dataPayload(frame));
         return;
@@ -186,6 +197,15 @@ export abstract class RoutingNode {
         if (seq === link.pingSeq && sentAt <= now) link.rttMs = now - sentAt;
         return;
       }
+    }
+  }
+
+  /** A batch frame `classifyFrame` accepted: its length prefixes tile it exactly. */
+  protected receiveBatch(now: number, link: LinkRecord, batch: Uint8Array): void {
+    for (let offset = FRAME_HEADER_BYTES; offset < batch.length; ) {
+      const end = batchedFrameEnd(batch, offset);
+      this.receiveFrame(now, link, batch.subarray(offset + BATCH_LENGTH_BYTES, end), true);
+      offset = end;
     }
   }
 

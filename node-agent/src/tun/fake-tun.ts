@@ -9,6 +9,7 @@ export class FakeTun implements TunDevice {
   readonly headroom = PACKET_HEADROOM;
   readonly written: Uint8Array[] = [];
   private onPacket: ((packet: Uint8Array) => void) | undefined;
+  private onBatchEnd: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -16,17 +17,26 @@ export class FakeTun implements TunDevice {
     readonly mtu = 1400,
   ) {}
 
-  start(onPacket: (packet: Uint8Array) => void): void {
+  start(onPacket: (packet: Uint8Array) => void, _onError: (error: Error) => void, onBatchEnd: () => void): void {
     this.onPacket = onPacket;
+    this.onBatchEnd = onBatchEnd;
   }
 
-  /** Hands `packet` to the reader as the kernel would: in a reused buffer, with headroom in front. */
-  inject(packet: Uint8Array): void {
+  /**
+   * Hands `packets` to the reader as one batch, as the kernel would: in a reused buffer, with
+   * headroom in front of each.
+   */
+  inject(...packets: Uint8Array[]): void {
     if (this.closed || this.onPacket === undefined) return;
-    const slot = new Uint8Array(this.headroom + packet.length);
-    slot.set(packet, this.headroom);
-    this.onPacket(slot.subarray(this.headroom));
-    slot.fill(0xee); // the view was only borrowed: scribble over it to catch anyone who kept it
+    const slots = packets.map((packet) => {
+      const slot = new Uint8Array(this.headroom + packet.length);
+      slot.set(packet, this.headroom);
+      this.onPacket?.(slot.subarray(this.headroom));
+      return slot;
+    });
+    this.onBatchEnd?.();
+    // The views were only borrowed: scribble over them to catch anyone who kept one.
+    for (const slot of slots) slot.fill(0xee);
   }
 
   write(packet: Uint8Array): boolean {

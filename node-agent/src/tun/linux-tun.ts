@@ -48,7 +48,7 @@ export class LinuxTun implements TunDevice {
     }
   }
 
-  start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void): void {
+  start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void, onBatchEnd: () => void): void {
     // The kernel never hands us more than MTU bytes; the slot leaves room for the frame header too.
     const slotSize = this.headroom + this.mtu;
     const slab = new Uint8Array(this.headroom + slotSize * BATCH);
@@ -63,6 +63,7 @@ export class LinuxTun implements TunDevice {
         const start = i * slotSize + this.headroom;
         onPacket(slab.subarray(start, start + lens[i]!));
       }
+      onBatchEnd();
     });
   }
 

@@ -3,8 +3,10 @@
  * routes into it and takes the packets we deliver.
  *
  * Contract:
- * - `start(onPacket)` begins reading. Each packet is passed as a view that is borrowed until
- *   `onPacket` returns. The `headroom` bytes in front of the view belong to the caller too, for
+ * - `start(onPacket, onError, onBatchEnd)` begins reading. Packets come in batches (all the device
+ *   had queued, up to a limit): `onPacket` for each, then `onBatchEnd` once. Each packet is a view
+ *   that is borrowed until that `onBatchEnd` returns, so a caller may gather a batch's packets and
+ *   send them together. The `headroom` bytes in front of the view belong to the caller too, for
  *   writing a frame header in place: `new Uint8Array(p.buffer, p.byteOffset - headroom, ...)`.
  * - `write(packet)` writes one whole IP packet and never blocks; false means the kernel dropped it
  *   (queue full) or the device is closed.
@@ -16,7 +18,7 @@ export interface TunDevice {
   readonly mtu: number;
   /** Writable bytes reserved in front of every packet passed to `onPacket`. */
   readonly headroom: number;
-  start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void): void;
+  start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void, onBatchEnd: () => void): void;
   write(packet: Uint8Array): boolean;
   close(): void;
 }

@@ -34,6 +34,7 @@ const seen = await new Promise<{ headroomWritable: boolean; packet: Uint8Array }
     (error) => {
       throw error;
     },
+    () => {},
   );
   socket.send("hello tun", 40001, "10.77.0.2");
 });

@@ -12,6 +12,7 @@
  *   the trace is incomplete or nobody owns IP (still printing the JSON).
  */
 import { LabError } from "./errors.js";
+import { launcherNodeFlags } from "./launcher.js";
 import type { Lab } from "./netns.js";
 import { AGENT_CLI, requireBuilt, SIGNAL_CLI } from "./paths.js";
 import { type CredentialFiles, LabPki } from "./pki.js";
@@ -117,9 +118,11 @@ export async function startSignaling(
 
 /** The `ipop up` argv for `options`. */
 export function agentArgv(options: AgentOptions): string[] {
+  const cli = requireBuilt(AGENT_CLI);
   const argv = [
     process.execPath,
-    requireBuilt(AGENT_CLI),
+    ...launcherNodeFlags(cli),
+    cli,
     "up",
     "--signal",
     options.signalUrl,

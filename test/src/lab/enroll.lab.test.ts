@@ -19,6 +19,7 @@ import {
   virtualIp,
   waitForPeersUp,
 } from "./agents.js";
+import { launcherNodeFlags } from "./launcher.js";
 import { Lab } from "./netns.js";
 import { AGENT_CLI } from "./paths.js";
 import { ping } from "./ping.js";
@@ -45,6 +46,7 @@ describe("join tokens, leases and revocation", () => {
       host,
       [
         process.execPath,
+        ...launcherNodeFlags(AGENT_CLI),
         AGENT_CLI,
         "up",
         "--signal",
