@@ -33,13 +33,14 @@ const STABLE_FOR_MS = 3_000;
 const ON_DEMAND_TIMEOUT_MS = 15_000;
 /**
  * After a crash, every pair pings again, dead peers leave every status and the near links are the new
- * ring neighbours within this: a dead link is noticed after 8 s of silence (keepalive every 2 s) and
- * "a ring heals within a few seconds of a link failure being noticed" (shared/src/timing.ts); the rest
- * is slack for twelve agents and this test sharing two cores.
+ * ring neighbours within this: a dead link is noticed after 8 s of silence (keepalive every 2 s), and
+ * a survivor may have begun one more attempt to a dead node from gossip sent just before the
+ * neighbours noticed, which gives up after the 10 s setup timeout; the rest is slack for twelve
+ * agents and this test sharing two cores (a deadline, not a measurement: the test reports the time).
  */
-const REPAIR_TIMEOUT_MS = 25_000;
+const REPAIR_TIMEOUT_MS = 40_000;
 /** The links have settled (no more churn) within this after a crash. */
-const REPAIR_SETTLE_MS = 45_000;
+const REPAIR_SETTLE_MS = 60_000;
 const POLL_MS = 1_000;
 
 type Statuses = Map<string, AgentStatus>;
