@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { failsWith, ok } from "../testing/verdicts.js";
 import { armor } from "./armor.js";
 import { encodeBase64 } from "./base64.js";
 import { MAX_CERTIFICATE_BYTES, MAX_GROUPS, MAX_POOLS } from "./certificate.js";
-import type { IdentityErrorCode, IdentityResult } from "./errors.js";
+import type { IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, nodeIdOf, signMessage } from "./keys.js";
 import { formatCertificate, parseCertificate } from "./parse.js";
 import { formatPrivateKey } from "./private-key.js";
@@ -22,18 +23,6 @@ const CODES: readonly IdentityErrorCode[] = [
   "IPOP_CERT_OVERSIZED",
   "IPOP_CERT_UNSUPPORTED_VERSION",
 ];
-
-function ok<T>(result: IdentityResult<T>): T {
-  if (!result.ok) assert.fail(`${result.code}: ${result.message}`);
-  return result.value;
-}
-
-function failsWith<T>(result: IdentityResult<T>, code: IdentityErrorCode, pattern?: RegExp): void {
-  assert.equal(result.ok, false, "expected a failure");
-  if (result.ok) return;
-  assert.equal(result.code, code, result.message);
-  if (pattern) assert.match(result.message, pattern);
-}
 
 const caText = selfSignCa({ network: "lab", notBefore: NOW - DAY, notAfter: NOW + 365 * DAY }, caKeys.seed);
 const ca = ok(parseCertificate(caText));

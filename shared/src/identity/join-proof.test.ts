@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { failsWith, ok } from "../testing/verdicts.js";
 import { signEnrollRequest, signRenewRequest, verifyEnrollRequest, verifyRenewRequest } from "./enrollment.js";
-import type { IdentityErrorCode, IdentityResult } from "./errors.js";
 import { type JoinProofVerifyOptions, signJoinProof, verifyJoinProof } from "./join-proof.js";
 import { generateKeyPair, nodeIdOf } from "./keys.js";
 import { parseCertificate } from "./parse.js";
@@ -14,17 +14,6 @@ const caKeys = generateKeyPair(new Uint8Array(32).fill(1));
 const otherKeys = generateKeyPair(new Uint8Array(32).fill(3));
 const nodeKeys = generateKeyPair(new Uint8Array(32).fill(2));
 const strangerKeys = generateKeyPair(new Uint8Array(32).fill(4));
-
-function ok<T>(result: IdentityResult<T>): T {
-  if (!result.ok) assert.fail(`${result.code}: ${result.message}`);
-  return result.value;
-}
-
-function failsWith<T>(result: IdentityResult<T>, code: IdentityErrorCode, pattern?: RegExp): void {
-  if (result.ok) assert.fail(`expected ${code}, got a value`);
-  assert.equal(result.code, code, result.message);
-  if (pattern) assert.match(result.message, pattern);
-}
 
 function caOf(seed: Uint8Array) {
   return ok(parseCertificate(selfSignCa({ network: "lab", notBefore: NOW - DAY, notAfter: NOW + 365 * DAY }, seed)));

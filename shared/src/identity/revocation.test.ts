@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { failsWith, ok } from "../testing/verdicts.js";
 import { encodeBase64 } from "./base64.js";
-import type { IdentityErrorCode, IdentityResult } from "./errors.js";
 import { generateKeyPair, signMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";
 import {
@@ -23,17 +23,6 @@ const caKeys = generateKeyPair(new Uint8Array(32).fill(1));
 const otherKeys = generateKeyPair(new Uint8Array(32).fill(3));
 const nodeKeys = generateKeyPair(new Uint8Array(32).fill(2));
 const NODE_A = "a0e2e77823ca86dbdadb73231678d982";
-
-function ok<T>(result: IdentityResult<T>): T {
-  if (!result.ok) assert.fail(`${result.code}: ${result.message}`);
-  return result.value;
-}
-
-function failsWith<T>(result: IdentityResult<T>, code: IdentityErrorCode, pattern?: RegExp): void {
-  if (result.ok) assert.fail(`expected ${code}, got a value`);
-  assert.equal(result.code, code, result.message);
-  if (pattern) assert.match(result.message, pattern);
-}
 
 function makeCa(seed: Uint8Array, network = "lab") {
   return ok(parseCertificate(selfSignCa({ network, notBefore: NOW - DAY, notAfter: NOW + 365 * DAY }, seed)));

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { failsWith, ok } from "../testing/verdicts.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import type { Certificate } from "./certificate.js";
-import { IdentityError, type IdentityErrorCode, type IdentityResult } from "./errors.js";
+import { IdentityError, type IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, signMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";
 import { selfSignCa } from "./sign.js";
@@ -23,17 +24,6 @@ const DAY = 86_400;
 const ID = "0123456789abcdef0123456789abcdef";
 const caKeys = generateKeyPair(new Uint8Array(32).fill(1));
 const otherKeys = generateKeyPair(new Uint8Array(32).fill(3));
-
-function ok<T>(result: IdentityResult<T>): T {
-  if (!result.ok) assert.fail(`${result.code}: ${result.message}`);
-  return result.value;
-}
-
-function failsWith<T>(result: IdentityResult<T>, code: IdentityErrorCode, pattern?: RegExp): void {
-  if (result.ok) assert.fail(`expected ${code}, got a value`);
-  assert.equal(result.code, code, result.message);
-  if (pattern) assert.match(result.message, pattern);
-}
 
 function makeCa(seed = caKeys.seed, options: { network?: string; pools?: string[]; groups?: string[] } = {}) {
   return ok(

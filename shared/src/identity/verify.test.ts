@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { failsWith, ok } from "../testing/verdicts.js";
 import { encodeBase64 } from "./base64.js";
 import type { Certificate } from "./certificate.js";
-import { IdentityError, type IdentityErrorCode, type IdentityResult } from "./errors.js";
+import { IdentityError, type IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, signMessage } from "./keys.js";
 import { formatCertificate, parseCertificate } from "./parse.js";
 import { type NodeRequest, selfSignCa, signCertificate } from "./sign.js";
@@ -15,17 +16,6 @@ const DAY = 86_400;
 const caKeys = generateKeyPair(new Uint8Array(32).fill(1));
 const otherCaKeys = generateKeyPair(new Uint8Array(32).fill(3));
 const nodeKeys = generateKeyPair(new Uint8Array(32).fill(2));
-
-function ok<T>(result: IdentityResult<T>): T {
-  if (!result.ok) assert.fail(`${result.code}: ${result.message}`);
-  return result.value;
-}
-
-function failsWith<T>(result: IdentityResult<T>, code: IdentityErrorCode, pattern?: RegExp): void {
-  if (result.ok) assert.fail(`expected ${code}, got a valid certificate`);
-  assert.equal(result.code, code, result.message);
-  if (pattern) assert.match(result.message, pattern);
-}
 
 function makeCa(options: { network?: string; pools?: string[]; groups?: string[]; from?: number; to?: number } = {}) {
   const seed = caKeys.seed;
