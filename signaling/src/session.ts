@@ -381,8 +381,12 @@ export class Session {
     let notified = 0;
     let disconnected = 0;
     for (const member of registry.members(network)) {
-      if (message !== undefined) member.peer.deliver(message);
-      notified++;
+      // A list too large for one message (64 KiB, some hundreds of entries) is not sent: members
+      // then need it as a file (ipop up --crl); `notified` tells the publisher.
+      if (message !== undefined) {
+        member.peer.deliver(message);
+        notified++;
+      }
       if (member.peer.dropIfRevoked()) disconnected++;
     }
     this.send({ v: 1, t: "published", network, serial: list.serial, notified, disconnected });
