@@ -9,7 +9,7 @@
  *            travelling over several hops towards the node closest to `dst` on the ring
  *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
  *   batch    [1][0x06]([length u16][frame])+           several data-channel frames (data or routed
- *            packets) in one message; see frame-batch.ts. Never nested.
+ *            packets) in one message; see frame-batcher.ts. Never nested.
  *
  * Two bytes is all a direct data frame costs, and the sender writes headers into headroom reserved in
  * front of the packet (`PACKET_HEADROOM`), so framing copies nothing. A frame of unknown version or type, or of the wrong size, is
