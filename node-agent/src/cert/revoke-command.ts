@@ -7,21 +7,18 @@ import { dirname, join, resolve } from "node:path";
 import { publishRevocations } from "../enroll-client.js";
 import { UsageError } from "../errors.js";
 import { parseFlags, stringFlag } from "./args.js";
+import { caFiles, readCa, readCaKey } from "./ca-files.js";
 import { CERT_FILE_MODE, writeFiles } from "./files.js";
 import {
   certificateSecondsOf,
-  checkCa,
   createRevocationList,
-  IdentityError,
   isMemberName,
   isNodeIdHex,
-  keyMatches,
   type RevocationEntry,
   unwrapIdentity,
   verifyRevocationList,
 } from "./identity.js";
 import type { CertIo } from "./io.js";
-import { readCertificateFile, readPrivateKeyFile } from "./read.js";
 import { readRevocationListFile } from "./revocation-file.js";
 
 function stringList(value: unknown): string[] {
@@ -64,14 +61,11 @@ export async function revokeCommand(args: readonly string[], io: CertIo): Promis
       "missing --name NAME or --node-id ID: what to revoke (or --signal URL to publish the list as it is)",
     );
   }
-  const caCrtPath = resolve(io.cwd, stringFlag(parsed, "ca-crt") ?? "ca.crt");
-  const caKeyPath = resolve(io.cwd, stringFlag(parsed, "ca-key") ?? "ca.key");
-  const crlPath = resolve(io.cwd, stringFlag(parsed, "crl") ?? join(dirname(caCrtPath), "ca.crl"));
+  const files = caFiles(parsed, io);
+  const crlPath = resolve(io.cwd, stringFlag(parsed, "crl") ?? join(dirname(files.crtPath), "ca.crl"));
 
-  const where = "run this where the CA's files are, or pass --ca-crt and --ca-key";
-  const ca = await readCertificateFile(caCrtPath, `no CA certificate at ${caCrtPath}: ${where}`);
   const now = certificateSecondsOf(io.now());
-  unwrapIdentity(checkCa(ca, { nowSeconds: now }), caCrtPath);
+  const ca = await readCa(files, now);
   const existing = await readRevocationListFile(crlPath, true);
   if (existing !== undefined) unwrapIdentity(verifyRevocationList(existing, { ca }), crlPath);
 
@@ -83,10 +77,7 @@ export async function revokeCommand(args: readonly string[], io: CertIo): Promis
     for (const nodeId of new Set(nodeIds)) if (!revoked.has(nodeId)) added.push({ nodeId, at: now });
     for (const name of new Set(names)) if (!revoked.has(name)) added.push({ name, at: now });
     if (added.length > 0) {
-      const caSeed = await readPrivateKeyFile(caKeyPath, `no CA key at ${caKeyPath}: ${where}`);
-      if (!keyMatches(caSeed, ca.publicKey)) {
-        throw new IdentityError("IPOP_KEY_MISMATCH", `${caKeyPath} is not the key of ${caCrtPath}`);
-      }
+      const caSeed = await readCaKey(files, ca);
       const serial = (existing?.serial ?? 0) + 1;
       listText = createRevocationList({ serial, issuedAt: now, entries: [...entries, ...added] }, ca, caSeed);
       caSeed.fill(0);

@@ -4,24 +4,20 @@ import { isMemberName, parseIpv4Interface } from "@ipop/shared";
 import { UsageError } from "../errors.js";
 import { checkGroups, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
 import { CLOCK_SKEW_SECONDS } from "./ca-command.js";
+import { caFiles, readCa, readCaKey } from "./ca-files.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
 import {
   certificateSecondsOf,
-  checkCa,
   formatCertificateTime,
   formatPrivateKey,
   generateKeyPair,
-  IdentityError,
-  keyMatches,
   nodeIdOf,
   parseIpv4Prefix,
   SEED_BYTES,
   signCertificate,
-  unwrapIdentity,
 } from "./identity.js";
 import type { CertIo } from "./io.js";
-import { readCertificateFile, readPrivateKeyFile } from "./read.js";
 
 export async function signCommand(args: readonly string[], io: CertIo): Promise<number> {
   const parsed = parseFlags(
@@ -60,19 +56,13 @@ export async function signCommand(args: readonly string[], io: CertIo): Promise<
   const groups = checkGroups(listFlag(parsed, "groups"));
   const durationText = stringFlag(parsed, "duration");
   const duration = durationText === undefined ? undefined : parseDuration(durationText);
-  const caCrtPath = resolve(io.cwd, stringFlag(parsed, "ca-crt") ?? "ca.crt");
-  const caKeyPath = resolve(io.cwd, stringFlag(parsed, "ca-key") ?? "ca.key");
+  const files = caFiles(parsed, io);
   const crtPath = resolve(io.cwd, stringFlag(parsed, "out-crt") ?? `${name}.crt`);
   const keyPath = resolve(io.cwd, stringFlag(parsed, "out-key") ?? `${name}.key`);
 
-  const where = "run this where the CA's files are, or pass --ca-crt and --ca-key (make a CA with `ipop cert ca`)";
-  const ca = await readCertificateFile(caCrtPath, `no CA certificate at ${caCrtPath}: ${where}`);
-  const caSeed = await readPrivateKeyFile(caKeyPath, `no CA key at ${caKeyPath}: ${where}`);
   const now = certificateSecondsOf(io.now());
-  unwrapIdentity(checkCa(ca, { nowSeconds: now }), caCrtPath);
-  if (!keyMatches(caSeed, ca.publicKey)) {
-    throw new IdentityError("IPOP_KEY_MISMATCH", `${caKeyPath} is not the key of ${caCrtPath}; pass the matching pair`);
-  }
+  const ca = await readCa(files, now);
+  const caSeed = await readCaKey(files, ca);
 
   // A node certificate never outlives its CA: without --duration it lives as long as the CA
   // (as nebula-cert does); a longer --duration is cut to the CA's end, with a note.

@@ -1,22 +1,17 @@
-/** `ipop token create` and `ipop token print`: join tokens, exchanged for certificates at `ipop-signal --ca-key`. */
-import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { checkGroups, listFlag, parseFlags, stringFlag } from "./args.js";
+import { caFiles, readCa, readCaKey } from "./ca-files.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import {
   certificateSecondsOf,
-  checkCa,
   createToken,
   formatCertificateTime,
-  IdentityError,
-  keyMatches,
   parseIpv4Prefix,
   parseToken,
   prefixContainsPrefix,
   unwrapIdentity,
 } from "./identity.js";
 import type { CertIo } from "./io.js";
-import { readCertificateFile, readPrivateKeyFile } from "./read.js";
 
 /** Default lifetime of a token. */
 export const DEFAULT_TOKEN_TTL = "1h";
@@ -49,17 +44,11 @@ export async function tokenCreateCommand(args: readonly string[], io: CertIo): P
   const leaseText = stringFlag(parsed, "lease");
   const lease = leaseText === undefined ? undefined : parseDuration(leaseText, "--lease");
   const groups = checkGroups(listFlag(parsed, "groups"));
-  const caCrtPath = resolve(io.cwd, stringFlag(parsed, "ca-crt") ?? "ca.crt");
-  const caKeyPath = resolve(io.cwd, stringFlag(parsed, "ca-key") ?? "ca.key");
+  const files = caFiles(parsed, io);
 
-  const where = "run this where the CA's files are, or pass --ca-crt and --ca-key (make a CA with `ipop cert ca`)";
-  const ca = await readCertificateFile(caCrtPath, `no CA certificate at ${caCrtPath}: ${where}`);
-  const caSeed = await readPrivateKeyFile(caKeyPath, `no CA key at ${caKeyPath}: ${where}`);
   const now = certificateSecondsOf(io.now());
-  unwrapIdentity(checkCa(ca, { nowSeconds: now }), caCrtPath);
-  if (!keyMatches(caSeed, ca.publicKey)) {
-    throw new IdentityError("IPOP_KEY_MISMATCH", `${caKeyPath} is not the key of ${caCrtPath}; pass the matching pair`);
-  }
+  const ca = await readCa(files, now);
+  const caSeed = await readCaKey(files, ca);
   // The overlay's prefix: what the user says, else the CA block the pool lies in, else the usual /16.
   const container = ca.poolPrefixes
     .filter((p) => prefixContainsPrefix(p, pool))
