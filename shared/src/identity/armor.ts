@@ -10,6 +10,9 @@
  */
 
 /** Labels in use; each file kind has its own so one cannot be mistaken for another. */
+import { decodeBase64 } from "./base64.js";
+import { SIGNATURE_BYTES } from "./keys.js";
+
 export type ArmorLabel = "IPOP CERTIFICATE" | "IPOP PRIVATE KEY" | "IPOP REVOCATION LIST";
 
 const LINE_WIDTH = 64;
@@ -70,4 +73,42 @@ export function unarmor(
     }
   }
   return { ok: true, payload: body.join("") };
+}
+
+/** The two parts of a signed armored file: the exact body bytes and the signature over them. */
+export type SignedArmor =
+  | { readonly ok: true; readonly body: Uint8Array; readonly signature: Uint8Array }
+  | UnarmorFailure;
+
+/**
+ * Reads a signed armored file (certificates, revocation lists): `<base64 body>.<base64 signature>`
+ * inside the armor of `label`, given as text or as the file's bytes. `what` names the content in
+ * messages ("certificate"). Checks form only: base64, and a signature of the right length.
+ */
+export function unarmorSigned(label: ArmorLabel, input: string | Uint8Array, what: string): SignedArmor {
+  const malformed = (message: string): UnarmorFailure => ({ ok: false, reason: "malformed", message });
+  let text: string;
+  if (typeof input === "string") {
+    text = input;
+  } else {
+    text = "";
+    for (let i = 0; i < input.length; i++) {
+      const c = input[i]!;
+      if (c > 0x7e) return malformed(`it is not a text ${what} (binary data)`);
+      text += String.fromCharCode(c);
+    }
+  }
+  const unwrapped = unarmor(label, text);
+  if (!unwrapped.ok) return unwrapped;
+  const parts = unwrapped.payload.split(".");
+  if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
+    return malformed("its content is not <body>.<signature>");
+  }
+  const body = decodeBase64(parts[0]!);
+  const signature = decodeBase64(parts[1]!);
+  if (body === null || signature === null) return malformed("its content is not base64");
+  if (signature.length !== SIGNATURE_BYTES) {
+    return malformed(`its signature is ${signature.length} bytes, not ${SIGNATURE_BYTES}`);
+  }
+  return { ok: true, body, signature };
 }

@@ -3,13 +3,13 @@
  * a CA or a clock are checked by verify.ts. Takes untrusted input and never throws.
  */
 import { parseIpv4Interface } from "../ipv4.js";
-import { armor, unarmor } from "./armor.js";
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { armor, unarmorSigned } from "./armor.js";
+import { encodeBase64 } from "./base64.js";
 import { decodeCertificateBody } from "./body.js";
 import { CERTIFICATE_VERSION, type Certificate, MAX_CERTIFICATE_BYTES } from "./certificate.js";
 import { parseIpv4Prefix } from "./cidr.js";
 import { type IdentityResult, identityFailure } from "./errors.js";
-import { nodeIdOf, SIGNATURE_BYTES } from "./keys.js";
+import { nodeIdOf } from "./keys.js";
 
 const LABEL = "IPOP CERTIFICATE";
 
@@ -26,34 +26,14 @@ export function parseCertificate(input: string | Uint8Array): IdentityResult<Cer
       `it is ${input.length} bytes, more than a certificate can be (${MAX_CERTIFICATE_BYTES})`,
     );
   }
-  let text: string;
-  if (typeof input === "string") {
-    text = input;
-  } else {
-    text = "";
-    for (let i = 0; i < input.length; i++) {
-      const c = input[i]!;
-      if (c > 0x7e) return identityFailure("IPOP_CERT_MALFORMED", "it is not a text certificate (binary data)");
-      text += String.fromCharCode(c);
-    }
-  }
-  const unwrapped = unarmor(LABEL, text);
-  if (!unwrapped.ok) {
+  const signed = unarmorSigned(LABEL, input, "certificate");
+  if (!signed.ok) {
     return identityFailure(
-      unwrapped.reason === "truncated" ? "IPOP_CERT_TRUNCATED" : "IPOP_CERT_MALFORMED",
-      unwrapped.message,
+      signed.reason === "truncated" ? "IPOP_CERT_TRUNCATED" : "IPOP_CERT_MALFORMED",
+      signed.message,
     );
   }
-  const parts = unwrapped.payload.split(".");
-  if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
-    return identityFailure("IPOP_CERT_MALFORMED", "its content is not <body>.<signature>");
-  }
-  const body = decodeBase64(parts[0]!);
-  const signature = decodeBase64(parts[1]!);
-  if (body === null || signature === null) return identityFailure("IPOP_CERT_MALFORMED", "its content is not base64");
-  if (signature.length !== SIGNATURE_BYTES) {
-    return identityFailure("IPOP_CERT_MALFORMED", `its signature is ${signature.length} bytes, not ${SIGNATURE_BYTES}`);
-  }
+  const { body, signature } = signed;
   const decoded = decodeCertificateBody(body);
   if (!decoded.ok) return decoded;
   const fields = decoded.value;

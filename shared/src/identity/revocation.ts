@@ -13,13 +13,13 @@
  */
 
 import { isMemberName, isNetworkName } from "../signaling-protocol.js";
-import { armor, unarmor } from "./armor.js";
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { armor, unarmorSigned } from "./armor.js";
+import { encodeBase64 } from "./base64.js";
 import { asciiBytes } from "./body.js";
 import { asciiJson, decodeJsonObject, isEpochSeconds, unknownKey } from "./canonical-json.js";
 import type { Certificate } from "./certificate.js";
 import { IdentityError, type IdentityResult, identityFailure } from "./errors.js";
-import { bytesEqual, isNodeIdHex, publicKeyOf, SIGNATURE_BYTES, signMessage, verifyMessage } from "./keys.js";
+import { bytesEqual, isNodeIdHex, publicKeyOf, signMessage, verifyMessage } from "./keys.js";
 import { CERTIFICATE_SIGNATURE_CONTEXT } from "./verify.js";
 
 export const REVOCATION_SIGNATURE_CONTEXT = "ipop-crl-v1";
@@ -167,33 +167,11 @@ export function parseRevocationList(input: string | Uint8Array): IdentityResult<
       `it is ${input.length} bytes, more than a revocation list may be (${MAX_REVOCATION_LIST_BYTES})`,
     );
   }
-  let text: string;
-  if (typeof input === "string") {
-    text = input;
-  } else {
-    text = "";
-    for (let i = 0; i < input.length; i++) {
-      const c = input[i]!;
-      if (c > 0x7e) return malformed("it is not a text revocation list (binary data)");
-      text += String.fromCharCode(c);
-    }
+  const signed = unarmorSigned(LABEL, input, "revocation list");
+  if (!signed.ok) {
+    return identityFailure(signed.reason === "truncated" ? "IPOP_CRL_TRUNCATED" : "IPOP_CRL_MALFORMED", signed.message);
   }
-  const unwrapped = unarmor(LABEL, text);
-  if (!unwrapped.ok) {
-    return identityFailure(
-      unwrapped.reason === "truncated" ? "IPOP_CRL_TRUNCATED" : "IPOP_CRL_MALFORMED",
-      unwrapped.message,
-    );
-  }
-  const parts = unwrapped.payload.split(".");
-  if (parts.length !== 2 || parts[0] === "" || parts[1] === "")
-    return malformed("its content is not <body>.<signature>");
-  const body = decodeBase64(parts[0]!);
-  const signature = decodeBase64(parts[1]!);
-  if (body === null || signature === null) return malformed("its content is not base64");
-  if (signature.length !== SIGNATURE_BYTES) {
-    return malformed(`its signature is ${signature.length} bytes, not ${SIGNATURE_BYTES}`);
-  }
+  const { body, signature } = signed;
   const decoded = decodeJsonObject(body);
   if (typeof decoded === "string") return malformed(decoded);
   const o = decoded.value;
