@@ -1,18 +1,16 @@
 import {
   type Certificate,
   type ClientMessage,
-  type EnrollRequest,
-  formatIpv4Address,
   type JoinCredential,
   type MemberInfo,
   parseClientMessage,
-  type RenewRequest,
   type ServerMessage,
   SignalCloseCode,
   type SignalErrorCode,
 } from "@ipop/shared";
 import { WebSocket } from "ws";
-import type { Authority, AuthorityRefusal, MemberDirectory } from "./authority.js";
+import type { Authority } from "./authority.js";
+import { answerIssue, answerPublish, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import type { NetworkRegistry } from "./network-registry.js";
@@ -185,10 +183,10 @@ export class Session {
         return;
       case "enroll":
       case "renew":
-        this.onIssue(message);
+        answerIssue(this.ctx, this.caReply(), message);
         return;
       case "publish-revocations":
-        this.onPublishRevocations(message.network, message.list);
+        answerPublish(this.ctx, this.caReply(), message.network, message.list);
         return;
     }
   }
@@ -203,7 +201,7 @@ export class Session {
     if (authority !== undefined) {
       const admitted = authority.admitJoin(network, member, credential, this.ctx.wallNow());
       if (!admitted.ok) {
-        this.refuseByAuthority(admitted, { network, nodeId: member.nodeId, ip: member.ip }, "join refused");
+        refuseByAuthority(this.caReply(), admitted, { network, nodeId: member.nodeId, ip: member.ip }, "join refused");
         if (admitted.closeCode !== undefined) this.end({ code: admitted.closeCode, reason: admitted.code });
         return;
       }
@@ -335,81 +333,9 @@ export class Session {
     broadcast(others, { v: 1, t: "member-left", nodeId });
   }
 
-  /** `enroll` and `renew`: a certificate from the CA key, answered with `enrolled`. */
-  private onIssue(request: EnrollRequest | RenewRequest): void {
-    const { authority } = this.ctx;
-    if (authority === undefined) {
-      this.refuse("no-ca", "this server has no CA: it admits anyone and issues no certificates");
-      return;
-    }
-    const directory = this.directory(request.network);
-    const now = this.ctx.wallNow();
-    const issued =
-      request.t === "enroll" ? authority.enroll(request, now, directory) : authority.renew(request, now, directory);
-    const op = request.t;
-    if (!issued.ok) {
-      this.refuseByAuthority(
-        issued,
-        { network: request.network, ...(op === "enroll" ? { name: request.name } : {}) },
-        `${op} refused`,
-      );
-      return;
-    }
-    this.send({ v: 1, t: "enrolled", cert: issued.cert, ca: issued.ca });
-    const { name, nodeId, ip, tokenId } = issued;
-    // Never the token itself: it is a bearer secret. Its id names it.
-    this.log.info(
-      { network: request.network, name, nodeId, ip, ...(tokenId === undefined ? {} : { tokenId }) },
-      op === "enroll" ? "enrolled" : "renewed",
-    );
-  }
-
-  /** A newer revocation list: stored, sent to every member, and revoked members disconnected. */
-  private onPublishRevocations(network: string, text: string): void {
-    const { authority, registry } = this.ctx;
-    if (authority === undefined) {
-      this.refuse("no-ca", "this server has no CA (start it with --ca), so it cannot check or keep revocation lists");
-      return;
-    }
-    const published = authority.publish(network, text);
-    if (!published.ok) {
-      this.refuseByAuthority(published, { network }, "revocation list refused");
-      return;
-    }
-    const { list } = published;
-    const message = encodeServerMessage({ v: 1, t: "revocations", network, list: list.text });
-    let notified = 0;
-    let disconnected = 0;
-    for (const member of registry.members(network)) {
-      // A list too large for one message (64 KiB, some hundreds of entries) is not sent: members
-      // then need it as a file (ipop up --crl); `notified` tells the publisher.
-      if (message !== undefined) {
-        member.peer.deliver(message);
-        notified++;
-      }
-      if (member.peer.dropIfRevoked()) disconnected++;
-    }
-    this.send({ v: 1, t: "published", network, serial: list.serial, notified, disconnected });
-    this.log.info(
-      { network, serial: list.serial, entries: list.entries.length, notified, disconnected },
-      "revocation list published",
-    );
-  }
-
-  /** What the authority may know of a network's members: who uses an address, who has a name. */
-  private directory(network: string): MemberDirectory {
-    const { registry } = this.ctx;
-    return {
-      userOf: (address) => registry.memberAt(network, formatIpv4Address(address))?.info.nodeId,
-      named: (name) => registry.members(network).find((m) => m.info.name === name)?.info.nodeId,
-    };
-  }
-
-  private refuseByAuthority(refusal: AuthorityRefusal, fields: Record<string, unknown>, what: string): void {
-    const { code, message, reason } = refusal;
-    this.send(reason === undefined ? { v: 1, t: "error", code, message } : { v: 1, t: "error", code, message, reason });
-    // The reason code and who asked; never a token, a proof or a key.
-    this.log.info({ ...fields, code, ...(reason === undefined ? {} : { reason }) }, what);
+  /** How a CA request (ca-requests.ts) answers through this connection. */
+  private caReply(): CaReply {
+    return { send: (m) => this.send(m), refuse: (code, message) => this.refuse(code, message), log: this.log };
   }
 
   /** Sends a message unless it is over the message limit (a list loaded from a file may be); logs when not. */
