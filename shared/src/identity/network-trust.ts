@@ -4,7 +4,6 @@
  * CA signed it and it is newer than the one held.
  */
 import type { NodeTrust, OpenedEnvelope, RevocationVerdict } from "../node-trust.js";
-import type { Certificate } from "./certificate.js";
 import { EnvelopeGuard, type EnvelopeGuardConfig, type OpenMode } from "./envelope-guard.js";
 import type { IdentityFailure } from "./errors.js";
 import { parseRevocationList, revokedSet, verifyRevocationList } from "./revocation.js";
@@ -16,10 +15,6 @@ export class NetworkTrust implements NodeTrust {
 
   constructor(private readonly config: EnvelopeGuardConfig) {
     this.guard = new EnvelopeGuard(config);
-  }
-
-  get ca(): Certificate {
-    return this.config.ca;
   }
 
   seal(to: string, envelope: unknown): unknown {
