@@ -9,6 +9,7 @@ import {
   formatCertificateTime,
   formatIpv4Address,
   IdentityError,
+  type Instant,
   type Ipv4Interface,
   inSubnet,
   type MemberInfo,
@@ -78,6 +79,8 @@ export class Agent {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly startedAt = performance.now();
+  /** See instant(). */
+  private turn: Instant | null = null;
   private stopped = false;
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
 
@@ -94,7 +97,6 @@ export class Agent {
       nodeId,
       certText: this.certText,
       seed: keySeed,
-      clock: Date.now,
     });
     if (options.revocations !== undefined) {
       const verdict = this.trust.offerRevocationList(options.revocations);
@@ -114,12 +116,12 @@ export class Agent {
     this.signaling = new SignalingClient(
       { url: options.signalUrl, network, self, credential, logger: options.logger },
       {
-        onWelcome: (members) => this.step((now) => this.node.handleSignalingUp(now, members)),
-        onMemberJoined: (member) => this.step((now) => this.node.handleMemberJoined(now, member)),
-        onMemberLeft: (nodeId) => this.step((now) => this.node.handleMemberLeft(now, nodeId)),
-        onMessage: (from, body) => this.step((now) => this.node.handleSignal(now, from, body)),
-        onRevocations: (list) => this.step((now) => this.node.handleRevocationList(now, list)),
-        onDown: () => this.step((now) => this.node.handleSignalingDown(now)),
+        onWelcome: (members) => this.step((at) => this.node.handleSignalingUp(at, members)),
+        onMemberJoined: (member) => this.step((at) => this.node.handleMemberJoined(at, member)),
+        onMemberLeft: (nodeId) => this.step((at) => this.node.handleMemberLeft(at, nodeId)),
+        onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
+        onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
+        onDown: () => this.step((at) => this.node.handleSignalingDown(at)),
         onRefused: (message) => options.onFatal(message),
       },
     );
@@ -132,7 +134,7 @@ export class Agent {
     // A whole TUN batch goes through the core before its actions are carried out, so the packets
     // for one peer leave in one message; the batch's views stay valid until drain() returns.
     tun.start(
-      (packet) => this.node.handleHostPacket(performance.now(), packet),
+      (packet) => this.node.handleHostPacket(this.instant(), packet),
       (error) => this.options.onFatal(error.message),
       () => this.drain(),
     );
@@ -147,7 +149,7 @@ export class Agent {
   /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.step((now) => this.node.shutdown(now));
+    this.step((at) => this.node.shutdown(at));
     this.stopped = true;
     clearTimeout(this.timer);
     for (const link of this.links.values()) link.close();
@@ -161,10 +163,19 @@ export class Agent {
     return performance.now();
   }
 
+  /**
+   * The time of the events being handled: the clocks are read once, at the first event after a
+   * drain, so a whole TUN batch shares one reading; drain() forgets it.
+   */
+  private instant(): Instant {
+    this.turn ??= { mono: performance.now(), wall: Date.now() };
+    return this.turn;
+  }
+
   /** Calls into the core with the current time, then carries out what it asked for. */
-  private step(call: (now: number) => void): void {
+  private step(call: (at: Instant) => void): void {
     if (this.stopped) return;
-    call(this.now());
+    call(this.instant());
     this.drain();
   }
 
@@ -173,6 +184,7 @@ export class Agent {
       this.perform(action);
     }
     this.batcher.flush();
+    this.turn = null;
     this.armTimer();
   }
 
@@ -234,18 +246,18 @@ export class Agent {
         },
       },
       {
-        onSignal: (signal) => this.step((now) => this.node.handleLinkSignal(now, linkId, signal)),
-        onOpen: () => this.step((now) => this.node.handleLinkUp(now, linkId)),
+        onSignal: (signal) => this.step((at) => this.node.handleLinkSignal(at, linkId, signal)),
+        onOpen: () => this.step((at) => this.node.handleLinkUp(at, linkId)),
         // The packet path: no closure per message, unlike the rarer events above.
         onMessage: (_channel, message) => {
           if (this.stopped) return;
-          this.node.handleFrame(this.now(), linkId, message);
+          this.node.handleFrame(this.instant(), linkId, message);
           this.drain();
         },
         onClose: (reason) => {
           // A link the remote end closed gets no close-link action: forget its batch state here.
           this.batcher.forget(linkId);
-          if (this.links.delete(linkId)) this.step((now) => this.node.handleLinkDown(now, linkId, reason));
+          if (this.links.delete(linkId)) this.step((at) => this.node.handleLinkDown(at, linkId, reason));
         },
       },
     );
@@ -272,7 +284,7 @@ export class Agent {
     this.timer = setTimeout(
       () => {
         this.timerAt = Number.POSITIVE_INFINITY;
-        this.step((now) => this.node.handleTimeout(now));
+        this.step((at) => this.node.handleTimeout(at));
       },
       Math.max(0, at - this.now()),
     );
@@ -318,7 +330,7 @@ export class Agent {
     this.cert = cert;
     this.certText = certText;
     this.trust.guard.renew(certText, keySeed);
-    this.step((now) => this.node.handleCertificateRenewed(now));
+    this.step((at) => this.node.handleCertificateRenewed(at));
     this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
   }
 
@@ -329,7 +341,7 @@ export class Agent {
       return Promise.reject(new Error(`${ip} is not an address of this virtual network`));
     }
     if (this.stopped) return Promise.reject(new Error("the agent is stopping"));
-    const id = this.node.traceRoute(this.now(), address);
+    const id = this.node.traceRoute(this.instant(), address);
     const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
     this.drain();
     return result;

@@ -1,4 +1,4 @@
-import { BATCH_LENGTH_BYTES, FRAME_HEADER_BYTES, FRAME_VERSION, FrameType, MAX_BATCH_FRAME_BYTES } from "./frame.js";
+import { BATCH_LENGTH_BYTES, FRAME_HEADER_BYTES, MAX_BATCH_FRAME_BYTES, writeBatch } from "./frame.js";
 
 /**
  * Batch size the hosts use: far below every stack's maxMessageSize, and small enough that losing one
@@ -86,17 +86,7 @@ export class FrameBatcher {
     if (count === 1) {
       this.#send(pending.linkId, frames[0]!, 1);
     } else {
-      const out = this.#scratch;
-      out[0] = FRAME_VERSION;
-      out[1] = FrameType.batch;
-      let offset = FRAME_HEADER_BYTES;
-      for (const frame of frames) {
-        out[offset] = frame.length >>> 8;
-        out[offset + 1] = frame.length & 0xff;
-        out.set(frame, offset + BATCH_LENGTH_BYTES);
-        offset += BATCH_LENGTH_BYTES + frame.length;
-      }
-      this.#send(pending.linkId, out.subarray(0, offset), count);
+      this.#send(pending.linkId, writeBatch(this.#scratch, frames), count);
     }
     frames.length = 0;
     pending.bytes = FRAME_HEADER_BYTES;

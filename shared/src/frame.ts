@@ -5,11 +5,12 @@
  *   ping     [1][0x02][seq u32][sentAt f64]           keepalive (reliable channel)
  *   pong     [1][0x03][seq u32][echoed sentAt f64]
  *   routed   [1][0x04][ttl][kind][src ring 6][dst ring 6][payload]
- *            a packet (kind 0, unreliable channel) or an overlay message (kind 1, reliable channel)
- *            travelling over several hops towards the node closest to `dst` on the ring
+ *            a packet (kind 0, unreliable channel), an overlay message (kind 1, reliable channel) or
+ *            a trace (kind 2, reliable; trace-path.ts) travelling over several hops towards the
+ *            node closest to `dst` on the ring; transit hops read only this header
  *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
  *   batch    [1][0x06]([length u16][frame])+           several data-channel frames (data or routed
- *            packets) in one message; see frame-batcher.ts. Never nested.
+ *            packets) in one message, packed by frame-batcher.ts with `writeBatch`. Never nested.
  *
  * Two bytes is all a direct data frame costs, and the sender writes headers into headroom reserved in
  * front of the packet (`PACKET_HEADROOM`), so framing copies nothing. A frame of unknown version or type, or of the wrong size, is
@@ -68,7 +69,7 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
       return frame.length === PING_BYTES ? type : "bad-frame-length";
     case FrameType.routed:
       if (frame.length <= ROUTED_HEADER_BYTES) return "short-frame";
-      return frame[3] === RoutedKind.packet || frame[3] === RoutedKind.message ? type : "unknown-frame-type";
+      return frame[3]! <= RoutedKind.trace ? type : "unknown-frame-type";
     case FrameType.message:
       return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
     case FrameType.batch:
@@ -101,6 +102,35 @@ function batchTiles(batch: Uint8Array): boolean {
 export function batchedFrameEnd(batch: Uint8Array, offset: number): number {
   if (offset + BATCH_LENGTH_BYTES > batch.length) return -1;
   return offset + BATCH_LENGTH_BYTES + ((batch[offset]! << 8) | batch[offset + 1]!);
+}
+
+/**
+ * Writes `frames` as one batch frame at the start of `out`, which must hold `batchBytes(frames)`;
+ * returns the batch, a view of `out`. Each frame must be non-empty and shorter than 64 KiB.
+ */
+export function writeBatch(out: Uint8Array, frames: readonly Uint8Array[]): Uint8Array {
+  out[0] = FRAME_VERSION;
+  out[1] = FrameType.batch;
+  let offset = FRAME_HEADER_BYTES;
+  for (const frame of frames) {
+    out[offset] = frame.length >>> 8;
+    out[offset + 1] = frame.length & 0xff;
+    out.set(frame, offset + BATCH_LENGTH_BYTES);
+    offset += BATCH_LENGTH_BYTES + frame.length;
+  }
+  return out.subarray(0, offset);
+}
+
+/** Size of the batch frame holding `frames`. */
+export function batchBytes(frames: readonly Uint8Array[]): number {
+  let bytes = FRAME_HEADER_BYTES;
+  for (const frame of frames) bytes += BATCH_LENGTH_BYTES + frame.length;
+  return bytes;
+}
+
+/** A new batch frame holding `frames`, for callers without a buffer of their own. */
+export function encodeBatch(frames: readonly Uint8Array[]): Uint8Array {
+  return writeBatch(new Uint8Array(batchBytes(frames)), frames);
 }
 
 /**
@@ -150,6 +180,7 @@ export function decodePing(frame: Uint8Array): PingFields {
 export const RoutedKind = {
   packet: 0,
   message: 1,
+  trace: 2,
 } as const;
 export type RoutedKind = (typeof RoutedKind)[keyof typeof RoutedKind];
 
@@ -177,6 +208,17 @@ export function writeRoutedHeader(frame: Uint8Array, header: RoutedHeader): Uint
 
 export function routedTtl(frame: Uint8Array): number {
   return frame[2]!;
+}
+
+/**
+ * Counts one hop against a routed frame's TTL, in place. False, leaving the frame as it was, when
+ * the TTL is spent: the frame must be dropped.
+ */
+export function takeRoutedHop(frame: Uint8Array): boolean {
+  const ttl = frame[2]!;
+  if (ttl <= 1) return false;
+  frame[2] = ttl - 1;
+  return true;
 }
 
 export function routedKind(frame: Uint8Array): RoutedKind {

@@ -24,18 +24,43 @@ export interface DeferredOpen {
   readonly at: number;
 }
 
-/** The core's view of one link to one peer. */
-export class LinkRecord {
+/** A link's setup and liveness. Written only by `LinkLifecycle`. */
+export class LinkLife {
   state: LinkState = "connecting";
   upAt: number | null = null;
-  lastReceiveAt: number;
-  /** Last time a packet travelled on this link either way: on-demand links are trimmed when idle. */
-  lastDataAt: number;
   nextKeepaliveAt = 0;
   pingSeq = 0;
   rttMs: number | null = null;
   /** True once the offerer's first envelope (`open`) went out; later ones are `signal`. */
   openSent = false;
+  deferredOpen: DeferredOpen | null = null;
+  /** When the peer's certificate expires (wall-clock ms): the link closes then unless it is renewed. */
+  peerCertExpiresAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    /** What the offerer opened the link for, as its `open` tells the answerer. */
+    readonly openedFor: LinkKind,
+  ) {}
+}
+
+/** What travelled on a link. Written only by `Router`. */
+export class LinkTraffic {
+  readonly tx: TrafficCounters = { bytes: 0, packets: 0 };
+  readonly rx: TrafficCounters = { bytes: 0, packets: 0 };
+  readonly drops = new Counters();
+  /** Last time any frame arrived: a link silent for too long is dead. */
+  lastReceiveAt: number;
+  /** Last time a packet travelled on this link either way: on-demand links are trimmed when idle. */
+  lastDataAt: number;
+
+  constructor(createdAt: number) {
+    this.lastReceiveAt = createdAt;
+    this.lastDataAt = createdAt;
+  }
+}
+
+/** Why each side keeps a link. Written only by `Neighbourhood`. */
+export class LinkPurpose {
   /** Why this node keeps the link. */
   readonly kinds = new Set<LinkKind>();
   /** Why the peer keeps it, as it last told us. */
@@ -44,12 +69,16 @@ export class LinkRecord {
   kindsSent = "";
   /** Since when neither side has needed the link; null while needed. */
   unneededSince: number | null = null;
-  deferredOpen: DeferredOpen | null = null;
-  /** When the peer's certificate expires (wall-clock ms): the link closes then unless it is renewed. */
-  peerCertExpiresAt = Number.POSITIVE_INFINITY;
-  readonly tx: TrafficCounters = { bytes: 0, packets: 0 };
-  readonly rx: TrafficCounters = { bytes: 0, packets: 0 };
-  readonly drops = new Counters();
+}
+
+/**
+ * The core's view of one link to one peer: who is at the other end, plus one state object per part
+ * of the node that keeps state about the link. Every part reads all of it; each writes only its own.
+ */
+export class LinkRecord {
+  readonly life: LinkLife;
+  readonly traffic: LinkTraffic;
+  readonly purpose = new LinkPurpose();
 
   constructor(
     readonly id: number,
@@ -62,9 +91,16 @@ export class LinkRecord {
     readonly session: string,
     readonly via: LinkVia,
     readonly createdAt: number,
+    openedFor: LinkKind,
   ) {
-    this.lastReceiveAt = createdAt;
-    this.lastDataAt = createdAt;
+    this.life = new LinkLife(openedFor);
+    this.traffic = new LinkTraffic(createdAt);
+  }
+
+  /** When the peer last showed it is alive: a frame from it, or the link coming up. */
+  heardAt(): number {
+    const upAt = this.life.upAt;
+    return upAt !== null && upAt > this.traffic.lastReceiveAt ? upAt : this.traffic.lastReceiveAt;
   }
 }
 
@@ -83,4 +119,22 @@ export interface LinkStatus {
   readonly tx: TrafficCounters;
   readonly rx: TrafficCounters;
   readonly drops: Record<string, number>;
+}
+
+/** The status of `link` at `now`. */
+export function linkStatus(link: LinkRecord, now: number): LinkStatus {
+  const { life, traffic, purpose } = link;
+  return {
+    linkId: link.id,
+    peer: link.peer,
+    state: life.state,
+    role: link.role,
+    kinds: [...purpose.kinds].sort(),
+    remoteKinds: [...purpose.remoteKinds].sort(),
+    upForMs: life.upAt === null ? null : now - life.upAt,
+    rttMs: life.rttMs,
+    tx: { ...traffic.tx },
+    rx: { ...traffic.rx },
+    drops: traffic.drops.toJSON(),
+  };
 }

@@ -1,27 +1,369 @@
-import { clockwise, RING_SIZE } from "./ring.js";
+import { inSubnet, parseIpv4Address } from "./ipv4.js";
+import type { LinkLifecycle, LinkPolicy } from "./link-lifecycle.js";
+import type { LinkRecord } from "./link-record.js";
+import type { Membership } from "./membership.js";
+import type { NodeContext } from "./node-context.js";
+import type { NodeTrust } from "./node-trust.js";
+import type { LinkKind } from "./overlay-message.js";
+import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
+import type { Router } from "./router.js";
+import type { MemberInfo } from "./signaling-protocol.js";
+import { TrafficMeter } from "./traffic-meter.js";
 
-export interface RingPeer {
-  readonly nodeId: string;
+/** Someone this node has heard of: a candidate for near links and shortcuts. */
+interface KnownNode {
+  readonly info: MemberInfo;
   readonly ring: number;
+  heardAt: number;
 }
 
 /**
- * The `perSide` closest peers clockwise and the `perSide` closest counter-clockwise of `self`: the
- * near neighbours every node keeps links to, which make greedy routing always able to progress.
+ * Which links the node wants, IPOP's structured ring: links to its ring neighbours (`nearPerSide`
+ * each side), about log2(N) Symphony shortcuts, and direct on-demand links to nodes it exchanges
+ * traffic with; links neither side needs are trimmed. It owns the nodes this node has heard of and
+ * each link's `purpose`, and asks the lifecycle to open and close links.
  */
-export function nearNeighbours(self: number, peers: Iterable<RingPeer>, perSide: number): Set<string> {
-  const after: Array<[number, string]> = [];
-  const before: Array<[number, string]> = [];
-  for (const peer of peers) {
-    const cw = clockwise(self, peer.ring);
-    if (cw === 0) continue;
-    after.push([cw, peer.nodeId]);
-    before.push([RING_SIZE - cw, peer.nodeId]);
+export class Neighbourhood implements LinkPolicy {
+  private readonly known = new Map<string, KnownNode>();
+  private readonly traffic: TrafficMeter;
+  /** Ring addresses we asked `find` for on behalf of a busy conversation, until when. */
+  private readonly onDemandWanted = new Map<number, number>();
+  /** Node ids replaced by a newer claim to their address, until when they are ignored. */
+  private readonly superseded = new Map<string, number>();
+  private findPendingUntil = 0;
+  private nextGossipAt = 0;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly trust: NodeTrust,
+    private readonly membership: Membership,
+    private readonly router: Router,
+    private readonly lifecycle: () => LinkLifecycle,
+    /** Uniform numbers in [0, 1): shortcut targets. */
+    private readonly random: () => number,
+  ) {
+    this.traffic = new TrafficMeter(ctx.limits.onDemandPackets, ctx.limits.onDemandWindowMs);
+    ctx.timers.setMaintenance(0);
   }
-  const pick = (list: Array<[number, string]>) =>
-    list
-      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1))
-      .slice(0, perSide)
-      .map(([, id]) => id);
-  return new Set([...pick(after), ...pick(before)]);
+
+  /** Nodes known as link candidates. */
+  get knownCount(): number {
+    return this.known.size;
+  }
+
+  // ---- knowledge of other nodes --------------------------------------------------------------
+
+  /** Adds or refreshes a link candidate. The newest claim to an address wins (a restarted agent). */
+  learn(now: number, member: MemberInfo): void {
+    const { ctx } = this;
+    if (member.nodeId === ctx.self.nodeId || this.trust.isRevoked(member.nodeId, member.name)) return;
+    if (member.ip === ctx.self.ip) {
+      ctx.actions.emit({ kind: "address-conflict", ip: member.ip, kept: ctx.self.nodeId, dropped: member.nodeId });
+      return;
+    }
+    const address = parseIpv4Address(member.ip)!;
+    if (!inSubnet(address, ctx.subnet)) return;
+    // Gossip may still carry an agent's previous incarnation after it restarted: the live claim,
+    // the one we are linked to or that replaced it, wins.
+    const holder = ctx.links.byAddress.get(address);
+    if (holder !== undefined && holder.peer.nodeId !== member.nodeId) return;
+    const superseded = this.superseded.get(member.nodeId);
+    if (superseded !== undefined) {
+      if (superseded > now) return;
+      this.superseded.delete(member.nodeId);
+    }
+    const existing = this.known.get(member.nodeId);
+    if (existing !== undefined) {
+      existing.heardAt = now;
+      return;
+    }
+    this.known.set(member.nodeId, { info: member, ring: ctx.rings.of(address), heardAt: now });
+  }
+
+  /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
+  replaceStaleClaim(now: number, member: MemberInfo): void {
+    const holder = this.ctx.links.byAddress.get(parseIpv4Address(member.ip) ?? -1);
+    if (holder !== undefined && holder.peer.nodeId !== member.nodeId) {
+      this.ctx.actions.emit({
+        kind: "address-conflict",
+        ip: member.ip,
+        kept: member.nodeId,
+        dropped: holder.peer.nodeId,
+      });
+      this.supersede(now, holder.peer.nodeId);
+      this.lifecycle().closeLink(now, holder, "address-taken", true);
+    }
+  }
+
+  /** Forgets a node that another claim to its address replaced, and ignores gossip about it a while. */
+  supersede(now: number, nodeId: string): void {
+    this.known.delete(nodeId);
+    this.superseded.set(nodeId, now + this.ctx.timing.knownTtlMs);
+  }
+
+  /** The revocation list changed: forget revoked link candidates. */
+  forgetRevoked(): void {
+    for (const [nodeId, node] of this.known) {
+      if (this.trust.isRevoked(nodeId, node.info.name)) this.known.delete(nodeId);
+    }
+  }
+
+  /** Forgets every candidate (the node is shutting down). */
+  clear(): void {
+    this.known.clear();
+  }
+
+  /** A `neighbours` message: the sender's near neighbours, candidates of ours. */
+  handleNeighbours(now: number, members: readonly MemberInfo[]): void {
+    for (const member of members) this.learn(now, member);
+  }
+
+  /** A `kinds` message: why the peer keeps the link. */
+  handleKinds(link: LinkRecord, kinds: readonly LinkKind[]): void {
+    link.purpose.remoteKinds = kinds;
+  }
+
+  /** A `find` ended here: whoever is closest to the searched position answers; that is the shortcut. */
+  handleFind(now: number, from: MemberInfo, source: number): void {
+    if (from.nodeId === this.ctx.self.nodeId) return;
+    this.learn(now, from);
+    this.router.sendRouted(now, source, { t: "found", member: this.ctx.self });
+  }
+
+  // ---- the lifecycle's questions and news ------------------------------------------------------
+
+  accepted(link: LinkRecord, purpose: LinkKind): void {
+    link.purpose.remoteKinds = [purpose];
+  }
+
+  linkCameUp(now: number, link: LinkRecord): void {
+    if (link.via === "signaling" && link.role === "offerer") link.purpose.kinds.add("bootstrap");
+    // Whatever else we knew at this address is an earlier incarnation of this node.
+    for (const [nodeId, node] of this.known) {
+      if (node.info.ip === link.peer.ip && nodeId !== link.peer.nodeId) this.supersede(now, nodeId);
+    }
+    this.maintainSoon(now);
+  }
+
+  linkClosed(now: number, link: LinkRecord, reason: string): void {
+    // A node we never reached, or that went silent, may be gone: no longer a candidate until heard of again.
+    if (reason === "keepalive-timeout" || reason === "setup-timeout") this.known.delete(link.peer.nodeId);
+    this.maintainSoon(now);
+  }
+
+  shortcutRefused(now: number): void {
+    // Most nodes near the one that refused may be as full: look again later rather than at once.
+    this.findPendingUntil = now + this.ctx.timing.shortcutBackoffMs;
+  }
+
+  /** Whether a link offered for `purpose` would take this node past its share of links. */
+  refuses(purpose: LinkKind): boolean {
+    const { links, limits } = this.ctx;
+    if (links.byId.size >= limits.maxLinks) return purpose !== "near" && purpose !== "bootstrap";
+    if (purpose === "shortcut") return this.countLinks("shortcut") >= this.shortcutTarget();
+    if (purpose === "on-demand") return this.countLinks("on-demand") >= limits.maxOnDemand;
+    return false;
+  }
+
+  /** Repairs the neighbourhood at the next `handleTimeout` (at once), not inside the current change. */
+  maintainSoon(now: number): void {
+    this.ctx.timers.maintenanceSoon(now);
+  }
+
+  /** Whether maintenance has anything to work with: links, or members to bootstrap from. */
+  get maintaining(): boolean {
+    return this.ctx.links.byId.size > 0 || (this.membership.signalingUp && this.membership.members.size > 0);
+  }
+
+  /** Links kept for `kind` by either side. */
+  private countLinks(kind: LinkKind): number {
+    let n = 0;
+    for (const link of this.ctx.links.byId.values()) {
+      if (link.purpose.kinds.has(kind) || link.purpose.remoteKinds.includes(kind)) n++;
+    }
+    return n;
+  }
+
+  /** Shortcuts a node keeps, counting those others keep to it: ceil(log2 N). */
+  private shortcutTarget(): number {
+    return Math.ceil(Math.log2(Math.max(2, this.networkSizeEstimate())));
+  }
+
+  networkSizeEstimate(): number {
+    const rings: number[] = [];
+    for (const link of this.ctx.links.up) if (link.purpose.kinds.has("near")) rings.push(link.ring);
+    return Math.max(estimateNetworkSize(this.ctx.ring, rings), this.ctx.links.up.length + 1);
+  }
+
+  // ---- maintenance: near links, shortcuts, on-demand, trimming --------------------------------
+
+  /** Brings the links in line with what the ring needs now. Cheap; runs on every change and tick. */
+  maintain(now: number): void {
+    const { ctx } = this;
+    const lifecycle = this.lifecycle();
+    ctx.timers.setMaintenance(now + ctx.timing.maintenanceIntervalMs);
+    this.expireKnown(now);
+    lifecycle.closeExpiredLinks(now);
+    if (ctx.links.up.length === 0) {
+      this.bootstrap(now);
+      return;
+    }
+    // A node with fewer links than near neighbours may be on an island of a ring still forming:
+    // every member the signaling server listed is a candidate then.
+    if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
+      for (const member of this.membership.members.values()) this.learn(now, member);
+    const near = nearNeighbours(ctx.ring, this.candidates(now), ctx.limits.nearPerSide);
+    for (const nodeId of near) {
+      if (ctx.links.byPeer.has(nodeId) || !lifecycle.mayRetry(now, nodeId)) continue;
+      const candidate = this.known.get(nodeId);
+      if (candidate !== undefined) this.open(now, candidate.info, "near");
+    }
+    for (const link of ctx.links.byId.values()) {
+      const { kinds } = link.purpose;
+      if (near.has(link.peer.nodeId)) kinds.add("near");
+      else kinds.delete("near");
+      if (link.life.upAt !== null && now - link.life.upAt > ctx.timing.bootstrapHoldMs) kinds.delete("bootstrap");
+      if (now - link.traffic.lastDataAt > ctx.timing.onDemandIdleMs) kinds.delete("on-demand");
+    }
+    this.seekShortcut(now);
+    this.trimAndTell(now);
+    if (now >= this.nextGossipAt) this.gossip(now, near);
+  }
+
+  private open(now: number, member: MemberInfo, kind: LinkKind): void {
+    this.lifecycle().openLink(now, member, kind)?.purpose.kinds.add(kind);
+  }
+
+  /**
+   * Near-link candidates: every known node, except those whose link just failed and is backing off,
+   * so a dead neighbour does not keep the next live one out of the near set while gossip still
+   * mentions it.
+   */
+  private *candidates(now: number): Iterable<{ nodeId: string; ring: number }> {
+    const lifecycle = this.lifecycle();
+    for (const [nodeId, node] of this.known) {
+      if (lifecycle.mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up")
+        yield { nodeId, ring: node.ring };
+    }
+  }
+
+  /**
+   * With no link at all, reach the overlay through the signaling server: link to the member closest
+   * on the ring (likely a near neighbour already), trying the next closest while one is backing off.
+   */
+  private bootstrap(now: number): void {
+    const { ctx } = this;
+    if (!this.membership.signalingUp || ctx.links.byId.size > 0) return;
+    const lifecycle = this.lifecycle();
+    let best: MemberInfo | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const member of this.membership.members.values()) {
+      if (!lifecycle.mayRetry(now, member.nodeId) || member.ip === ctx.self.ip) continue;
+      const d = ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
+      if (d < bestDistance) {
+        best = member;
+        bestDistance = d;
+      }
+    }
+    if (best !== undefined) this.open(now, best, "bootstrap");
+  }
+
+  private expireKnown(now: number): void {
+    for (const [nodeId, node] of this.known) {
+      if (now - node.heardAt > this.ctx.timing.knownTtlMs && !this.ctx.links.byPeer.has(nodeId)) {
+        this.known.delete(nodeId);
+      }
+    }
+  }
+
+  /** Keeps about log2(N) shortcuts: asks who is closest to a Symphony-drawn ring position. */
+  private seekShortcut(now: number): void {
+    const { ctx } = this;
+    if (now < this.findPendingUntil || ctx.links.byId.size >= ctx.limits.maxLinks) return;
+    if (this.countLinks("shortcut") >= this.shortcutTarget()) return;
+    this.findPendingUntil = now + 2 * ctx.timing.maintenanceIntervalMs;
+    const target = symphonyTarget(ctx.ring, this.networkSizeEstimate(), this.random());
+    this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+  }
+
+  /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
+  handleFound(now: number, member: MemberInfo): void {
+    this.learn(now, member);
+    const known = this.known.get(member.nodeId);
+    if (known === undefined) return;
+    const onDemand = this.onDemandWanted.delete(known.ring);
+    const kind: LinkKind = onDemand ? "on-demand" : "shortcut";
+    const existing = this.ctx.links.byPeer.get(member.nodeId);
+    if (existing !== undefined) {
+      if (kind === "on-demand" || this.countLinks("shortcut") < this.shortcutTarget()) existing.purpose.kinds.add(kind);
+      return;
+    }
+    if (!this.lifecycle().mayRetry(now, member.nodeId) || this.ctx.links.byId.size >= this.ctx.limits.maxLinks) return;
+    this.open(now, member, kind);
+  }
+
+  /**
+   * Counts a packet exchanged with `address` over more than one hop; a busy pair asks for the
+   * owner's identity (a `find` to its exact ring address) to open a direct link.
+   */
+  countConversation(now: number, address: number, ring: number): void {
+    const { ctx } = this;
+    if (!this.traffic.count(now, address)) return;
+    if (this.countLinks("on-demand") >= ctx.limits.maxOnDemand || ctx.links.byId.size >= ctx.limits.maxLinks) return;
+    if (ctx.links.byRing.has(ring)) return;
+    this.onDemandWanted.set(ring, now + ctx.timing.linkSetupTimeoutMs);
+    this.router.sendRouted(now, ring, { t: "find", from: ctx.self });
+  }
+
+  /**
+   * Tells peers why we keep their link, and closes links neither side has needed for a while, and
+   * shortcuts others hold to us beyond our share (a node at a popular ring position would otherwise
+   * collect them without bound; the holder looks for another).
+   */
+  private trimAndTell(now: number): void {
+    const lifecycle = this.lifecycle();
+    let surplus = this.countLinks("shortcut") - this.shortcutTarget();
+    for (const link of [...this.ctx.links.up]) {
+      if (link.life.state !== "up") continue;
+      const purpose = link.purpose;
+      const kinds = [...purpose.kinds].sort().join(",");
+      if (kinds !== purpose.kindsSent) {
+        purpose.kindsSent = kinds;
+        this.router.sendLinkMessage(link, { t: "kinds", kinds: [...purpose.kinds] });
+      }
+      const heldOnlyAsShortcut = purpose.remoteKinds.length === 1 && purpose.remoteKinds[0] === "shortcut";
+      if (surplus > 0 && purpose.kinds.size === 0 && heldOnlyAsShortcut) {
+        surplus--;
+        lifecycle.closeLink(now, link, "busy", true);
+        continue;
+      }
+      if (purpose.kinds.size > 0 || purpose.remoteKinds.length > 0) {
+        purpose.unneededSince = null;
+      } else if (purpose.unneededSince === null) {
+        purpose.unneededSince = now;
+      } else if (now - purpose.unneededSince >= this.ctx.timing.unneededGraceMs) {
+        lifecycle.closeLink(now, link, "unneeded", true);
+      }
+    }
+    for (const [ring, until] of this.onDemandWanted) if (until < now) this.onDemandWanted.delete(ring);
+    for (const [nodeId, until] of this.superseded) if (until < now) this.superseded.delete(nodeId);
+  }
+
+  /**
+   * Tells every linked node who our near neighbours are. Near neighbours use it to knit the ring; a
+   * node whose neighbours on one side all died walks towards its new ones through whatever links it
+   * has, each round learning nodes closer to its position.
+   */
+  private gossip(now: number, near: ReadonlySet<string>): void {
+    const { ctx } = this;
+    this.nextGossipAt = now + ctx.timing.gossipIntervalMs;
+    const members: MemberInfo[] = [ctx.self];
+    for (const nodeId of near) {
+      const link = ctx.links.byPeer.get(nodeId);
+      // Only neighbours heard from lately: a dead one must not be spread while its link times out.
+      const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
+      if (link?.life.state === "up" && fresh) members.push(link.peer);
+    }
+    for (const link of ctx.links.up) this.router.sendLinkMessage(link, { t: "neighbours", members });
+  }
 }

@@ -21,18 +21,23 @@ export type RevocationVerdict = "newer" | "known" | IdentityFailure;
 
 /**
  * The core's view of trust: how link envelopes are sealed and checked, and which nodes are revoked.
- * In the agent and the console this is the certificate-backed {@link EnvelopeGuard} with the network's
- * revocation list (node-agent's `NetworkTrust`); simulations of routing alone use the unsigned one in
- * `@ipop/shared/testing`.
+ * In the agent and the console this is `NetworkTrust` (identity/network-trust.ts): the
+ * certificate-backed {@link EnvelopeGuard} with the network's revocation list; simulations of routing
+ * alone use the unsigned one in `@ipop/shared/testing`. The core passes the time of the event it is
+ * handling: a trust reads no clock.
  *
  * Contract: never throws on input from the network; `open` refuses with a stable code.
  */
 export interface NodeTrust {
-  seal(to: string, envelope: unknown): unknown;
-  open(raw: unknown, mode: OpenMode): { readonly ok: true; readonly value: OpenedEnvelope } | IdentityFailure;
+  /** Seals `envelope` for node `to` at wall-clock time `wallMs` (milliseconds since the Unix epoch). */
+  seal(wallMs: number, to: string, envelope: unknown): unknown;
+  /** Checks a sealed envelope at wall-clock time `wallMs`: certificate validity, seal freshness. */
+  open(
+    wallMs: number,
+    raw: unknown,
+    mode: OpenMode,
+  ): { readonly ok: true; readonly value: OpenedEnvelope } | IdentityFailure;
   isRevoked(nodeId: string, name: string): boolean;
-  /** The wall clock certificates are judged by, in milliseconds since the Unix epoch. */
-  wallClockMs(): number;
   /** The current revocation list as text, to pass to peers; null when there is none. */
   revocationList(): string | null;
   /** A revocation list from a peer or the signaling server: "newer" when it was adopted. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CoreError } from "./errors.js";
 import { encodeDataFrame, FRAME_VERSION, FrameType } from "./frame.js";
-import { OverlayNode } from "./node.js";
+import { OverlayNode } from "./overlay-node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
 import { UnsignedTrust } from "./testing/unsigned-trust.js";
@@ -45,13 +45,13 @@ test("three nodes link to each other and carry packets both ways", () => {
   assert.deepEqual(upPeers(c!), ["10.88.0.1", "10.88.0.2"]);
 
   const packet = makeIpv4Packet("10.88.0.1", "10.88.0.3", new Uint8Array([1, 2, 3, 4]));
-  a!.handleHostPacket(net.now, withHeadroom(packet));
+  a!.handleHostPacket(net.at(), withHeadroom(packet));
   net.settle();
   assert.deepEqual(net.delivered.get("node003"), [packet]);
   assert.equal(net.delivered.get("node002")!.length, 0);
 
   const reply = makeIpv4Packet("10.88.0.3", "10.88.0.1");
-  c!.handleHostPacket(net.now, withHeadroom(reply));
+  c!.handleHostPacket(net.at(), withHeadroom(reply));
   net.settle();
   assert.deepEqual(net.delivered.get("node001"), [reply]);
   const linkToC = a!.status(net.now).links.find((l) => l.peer.ip === "10.88.0.3")!;
@@ -74,14 +74,14 @@ test("host packets that cannot be delivered are dropped and counted; an unowned 
   const net = new MiniNet();
   const a = net.join(member(1));
   const b = net.join(member(2));
-  const send = (src: string, dst: string) => a.handleHostPacket(net.now, withHeadroom(makeIpv4Packet(src, dst)));
+  const send = (src: string, dst: string) => a.handleHostPacket(net.at(), withHeadroom(makeIpv4Packet(src, dst)));
   send("10.88.0.1", "192.0.2.1");
   send("10.88.0.1", "10.88.255.255");
   send("10.88.0.1", "224.0.0.22");
-  a.handleHostPacket(net.now, withHeadroom(new Uint8Array([0x60, 0, 0, 0])));
+  a.handleHostPacket(net.at(), withHeadroom(new Uint8Array([0x60, 0, 0, 0])));
   const bad = makeIpv4Packet("10.88.0.1", "10.88.0.2");
   bad[10]! ^= 0xff;
-  a.handleHostPacket(net.now, withHeadroom(bad));
+  a.handleHostPacket(net.at(), withHeadroom(bad));
   send("10.88.0.1", "10.88.0.77");
   net.settle();
   const drops = { ...a.status(net.now).drops };
@@ -108,8 +108,8 @@ test("frames from a peer: malformed, spoofed or misaddressed packets are dropped
     encodeDataFrame(makeIpv4Packet("10.88.0.2", "10.88.0.3")), // not for us
     encodeDataFrame(new Uint8Array(10)),
   ];
-  for (const frame of frames) a.handleFrame(net.now, linkId, frame);
-  a.handleFrame(net.now, 999, encodeDataFrame(makeIpv4Packet("10.88.0.2", "10.88.0.1")));
+  for (const frame of frames) a.handleFrame(net.at(), linkId, frame);
+  a.handleFrame(net.at(), 999, encodeDataFrame(makeIpv4Packet("10.88.0.2", "10.88.0.1")));
   net.settle();
   assert.equal(net.delivered.get("node001")!.length, 0);
   const status = a.status(net.now);
@@ -179,12 +179,12 @@ test("a first link that never comes up times out and is retried with backoff", (
   const net = new MiniNet(16, { linkSetupTimeoutMs: 1_000, retryInitialMs: 500, retryMaxMs: 4_000 });
   const a = net.join(member(1));
   // A member the signaling server lists but that never answers.
-  a.handleSignalingUp(net.now, [member(9, "zzz-silent")]);
+  a.handleSignalingUp(net.at(), [member(9, "zzz-silent")]);
   net.advance(20_000);
   const opened = net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length;
   // 1 s setup timeout, backoff 0.5, 1, 2, 4, 4 s...: about 6-7 attempts in 20 s, not 20.
   assert.ok(opened >= 4 && opened <= 9, `attempts: ${opened}`);
-  a.handleMemberLeft(net.now, "zzz-silent");
+  a.handleMemberLeft(net.at(), "zzz-silent");
   net.advance(20_000);
   assert.equal(net.events.filter((e) => e.node === "node001" && e.event.kind === "link-opening").length, opened);
 });
@@ -195,7 +195,7 @@ test("unsealed, malformed, misaddressed and stale link envelopes are dropped, ne
   const sealedBy =
     (m = member(2, "peer"), to = "node001") =>
     (body: unknown) =>
-      new UnsignedTrust(m).seal(to, body);
+      new UnsignedTrust(m).seal(0, to, body);
   const fromPeer = sealedBy();
   // Not sealed at all, or a seal around garbage.
   for (const body of [
@@ -205,34 +205,34 @@ test("unsealed, malformed, misaddressed and stale link envelopes are dropped, ne
     [],
     { v: 1, kind: "open", session: "peer.1", from: member(2, "peer"), payload: {} },
   ]) {
-    a.handleSignal(net.now, "peer", body);
+    a.handleSignal(net.at(), "peer", body);
   }
   for (const body of [{ v: 2 }, { v: 1, kind: "open", session: "x.1" }, { v: 1, kind: "nope", session: "a.1" }]) {
-    a.handleSignal(net.now, "peer", fromPeer(body));
+    a.handleSignal(net.at(), "peer", fromPeer(body));
   }
-  a.handleSignal(net.now, "peer", fromPeer({ v: 1, kind: "signal", session: "peer.5", payload: {} }));
+  a.handleSignal(net.at(), "peer", fromPeer({ v: 1, kind: "signal", session: "peer.5", payload: {} }));
   // Sealed for another node, or relayed as if from another sender.
   a.handleSignal(
-    net.now,
+    net.at(),
     "peer",
     sealedBy(member(2, "peer"), "node009")({ v: 1, kind: "close", session: "peer.2", reason: "" }),
   );
-  a.handleSignal(net.now, "other", fromPeer({ v: 1, kind: "close", session: "peer.3", reason: "" }));
+  a.handleSignal(net.at(), "other", fromPeer({ v: 1, kind: "close", session: "peer.3", reason: "" }));
   // Opens whose member record the seal does not back, or that claim our address or one off the network.
   const self = member(1, "peer");
-  a.handleSignal(net.now, "peer", sealedBy(self)({ v: 1, kind: "open", session: "peer.6", from: self, payload: {} }));
+  a.handleSignal(net.at(), "peer", sealedBy(self)({ v: 1, kind: "open", session: "peer.6", from: self, payload: {} }));
   a.handleSignal(
-    net.now,
+    net.at(),
     "peer",
     fromPeer({ v: 1, kind: "open", session: "peer.7", from: member(2, "other"), payload: {} }),
   );
   a.handleSignal(
-    net.now,
+    net.at(),
     "peer",
     fromPeer({ v: 1, kind: "open", session: "peer.4", from: member(3, "peer"), payload: {} }),
   );
   const far = { ...member(2, "peer"), ip: "10.99.0.2" };
-  a.handleSignal(net.now, "peer", sealedBy(far)({ v: 1, kind: "open", session: "peer.8", from: far, payload: {} }));
+  a.handleSignal(net.at(), "peer", sealedBy(far)({ v: 1, kind: "open", session: "peer.8", from: far, payload: {} }));
   net.settle();
   assert.deepEqual(a.status(net.now).drops, {
     "signal-envelope-malformed": 5,
@@ -250,7 +250,7 @@ test("shutdown closes every link and tells the peers", () => {
   const net = new MiniNet();
   const a = net.join(member(1));
   const b = net.join(member(2));
-  a.shutdown(net.now);
+  a.shutdown(net.at());
   net.settle();
   assert.equal(a.status(net.now).links.length, 0);
   assert.equal(b.status(net.now).links.length, 0);
@@ -262,7 +262,7 @@ test("a node that shuts down and restarts under a new id is linked once, and gos
   const a = net.join(member(1));
   const b = net.join(member(2));
   net.join(member(3));
-  b.shutdown(net.now);
+  b.shutdown(net.at());
   net.settle();
   net.nodes.delete("node002");
   net.join(member(2, "node002b"));
@@ -273,7 +273,7 @@ test("a node that shuts down and restarts under a new id is linked once, and gos
     [["node002b", "up"]],
   );
   const packet = makeIpv4Packet("10.88.0.1", "10.88.0.2");
-  a.handleHostPacket(net.now, withHeadroom(packet));
+  a.handleHostPacket(net.at(), withHeadroom(packet));
   net.settle();
   assert.deepEqual(net.delivered.get("node002b"), [packet]);
 });
@@ -295,8 +295,8 @@ test("a batch frame delivers each packet it carries; bad ones inside are dropped
   ];
   const batch = [FRAME_VERSION, FrameType.batch];
   for (const frame of inner) batch.push(frame.length >> 8, frame.length & 0xff, ...frame);
-  a.handleFrame(net.now, linkId, new Uint8Array(batch));
-  a.handleFrame(net.now, linkId, new Uint8Array([...batch, 0, 9, 1])); // runs past its end: all dropped
+  a.handleFrame(net.at(), linkId, new Uint8Array(batch));
+  a.handleFrame(net.at(), linkId, new Uint8Array([...batch, 0, 9, 1])); // runs past its end: all dropped
   net.settle();
   assert.deepEqual(net.delivered.get("node001"), good);
   assert.deepEqual(a.status(net.now).drops, { "spoofed-source": 1, "nested-batch": 1, "bad-frame-length": 1 });

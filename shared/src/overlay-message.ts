@@ -1,4 +1,5 @@
 import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
+import { decodeUtf8, encodeUtf8 } from "./utf8.js";
 
 /**
  * Messages nodes exchange inside the overlay: over one link (`message` frames) or routed over
@@ -11,7 +12,8 @@ import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
  * - `link`: a link-setup envelope (offer, answer, candidates) for the node owning the destination.
  * - `kinds`: why the sender keeps a link (near, shortcut, on-demand...); a link neither side needs
  *   is closed.
- * - `trace` / `trace-reply`: the path a routed message takes, for `ipop route`.
+ * - `trace-reply`: the path a trace took (trace-path.ts: traces travel as routed frames of their own
+ *   kind, so transit hops add themselves without decoding JSON), for `ipop route`.
  * - `revocations`: the network's CA-signed revocation list, flooded over links when a node adopts a
  *   newer one, so revocation reaches every node even without the signaling server.
  */
@@ -27,7 +29,6 @@ export type OverlayMessage =
       readonly envelope: unknown;
     }
   | { readonly t: "kinds"; readonly kinds: readonly LinkKind[] }
-  | { readonly t: "trace"; readonly id: number; readonly path: readonly MemberInfo[] }
   | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean }
   | { readonly t: "revocations"; readonly list: string };
 
@@ -36,17 +37,12 @@ export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
 export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand"];
 
 /** The most members a `neighbours` list or a trace path may hold. */
-const MAX_LIST = 64;
+export const MAX_MEMBER_LIST = 64;
 /** Largest encoded message; a link envelope with an SDP offer is the biggest, 2-4 KiB. */
 export const MAX_OVERLAY_MESSAGE_BYTES = 48 * 1024;
 
-declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
-declare const TextDecoder: { new (label: string, options: { fatal: boolean }): { decode(bytes: Uint8Array): string } };
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 export function encodeOverlayMessage(message: OverlayMessage): Uint8Array {
-  return encoder.encode(JSON.stringify(message));
+  return encodeUtf8(JSON.stringify(message));
 }
 
 /** Decodes and validates a message from a peer; returns it or why it was refused. */
@@ -54,7 +50,7 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
   if (bytes.length > MAX_OVERLAY_MESSAGE_BYTES) return "oversized";
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(decodeUtf8(bytes));
   } catch {
     return "not-json";
   }
@@ -84,11 +80,9 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
       const kinds = m.kinds.filter((k): k is LinkKind => (LINK_KINDS as readonly unknown[]).includes(k));
       return kinds.length === m.kinds.length ? { t: "kinds", kinds } : "bad-kinds";
     }
-    case "trace":
     case "trace-reply": {
       const path = memberList(m.path);
       if (path === null || !Number.isSafeInteger(m.id)) return "bad-trace";
-      if (m.t === "trace") return { t: "trace", id: m.id as number, path };
       return { t: "trace-reply", id: m.id as number, path, owner: m.owner === true };
     }
     case "revocations":
@@ -100,7 +94,7 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
 }
 
 function memberList(value: unknown): MemberInfo[] | null {
-  if (!Array.isArray(value) || value.length > MAX_LIST) return null;
+  if (!Array.isArray(value) || value.length > MAX_MEMBER_LIST) return null;
   const members: MemberInfo[] = [];
   for (const raw of value) {
     const member = parseMemberInfo(raw);

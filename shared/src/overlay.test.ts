@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { OverlayNode } from "./node.js";
+import type { OverlayNode } from "./overlay-node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
 
@@ -27,7 +27,7 @@ function deliver(net: MiniNet, i: number, j: number): boolean {
   const before = net.delivered.get(member(j).nodeId)!.length;
   net.nodes
     .get(member(i).nodeId)!
-    .handleHostPacket(net.now, withHeadroom(makeIpv4Packet(`10.88.0.${i}`, `10.88.0.${j}`, marker)));
+    .handleHostPacket(net.at(), withHeadroom(makeIpv4Packet(`10.88.0.${i}`, `10.88.0.${j}`, marker)));
   net.settle();
   const got = net.delivered.get(member(j).nodeId)!.slice(before);
   return got.length === 1 && got[0]![20] === i && got[0]![21] === j;
@@ -84,14 +84,14 @@ test("routes are traced hop by hop to the owner, and report when nobody owns the
   const net = ringOf();
   const a = net.nodes.get(member(1).nodeId)!;
   const far = linksOf(a, net).some((l) => l.peer.ip === "10.88.0.30") ? 31 : 30;
-  const id = a.traceRoute(net.now, (10 << 24) | (88 << 16) | far);
+  const id = a.traceRoute(net.at(), (10 << 24) | (88 << 16) | far);
   net.settle();
   const result = net.events.find((e) => e.event.kind === "trace-result" && e.event.id === id)?.event;
   assert.ok(result && result.kind === "trace-result");
   assert.equal(result.owner, true);
   assert.equal(result.path[0]!.ip, "10.88.0.1");
   assert.equal(result.path.at(-1)!.ip, `10.88.0.${far}`);
-  const nobody = a.traceRoute(net.now, (10 << 24) | (88 << 16) | 200);
+  const nobody = a.traceRoute(net.at(), (10 << 24) | (88 << 16) | 200);
   net.settle();
   const miss = net.events.find((e) => e.event.kind === "trace-result" && e.event.id === nobody)?.event;
   assert.ok(miss && miss.kind === "trace-result" && miss.complete && !miss.owner);

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { nearNeighbours } from "./neighbourhood.js";
-import { clockwise, estimateNetworkSize, RING_SIZE, ringAddress, ringDistance, symphonyTarget } from "./ring.js";
+import {
+  clockwise,
+  estimateNetworkSize,
+  nearNeighbours,
+  RING_SIZE,
+  ringAddress,
+  ringDistance,
+  symphonyTarget,
+} from "./ring.js";
 import { seededRandom } from "./testing/random.js";
 
 const ring = fc.integer({ min: 0, max: RING_SIZE - 1 });

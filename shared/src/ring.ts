@@ -1,4 +1,5 @@
 import { sha256 } from "@noble/hashes/sha256";
+import { encodeUtf8 } from "./utf8.js";
 
 /**
  * The IPOP ring: a circle of 2^48 positions. A node's ring address is a hash of its network name and
@@ -9,13 +10,9 @@ import { sha256 } from "@noble/hashes/sha256";
 export const RING_BITS = 48;
 export const RING_SIZE = 2 ** RING_BITS;
 
-/** Minimal typing of the UTF-8 encoder that Node and browsers both provide (the core has no DOM types). */
-declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
-const encoder = new TextEncoder();
-
 /** Ring address of `ip` (an unsigned 32-bit IPv4 address) in `network`. */
 export function ringAddress(network: string, ip: number): number {
-  const name = encoder.encode(`ipop-ring\u0000${network}\u0000`);
+  const name = encodeUtf8(`ipop-ring\u0000${network}\u0000`);
   const input = new Uint8Array(name.length + 4);
   input.set(name);
   input[name.length] = ip >>> 24;
@@ -67,4 +64,30 @@ export function symphonyTarget(self: number, networkSize: number, uniform: numbe
   const n = Math.max(2, networkSize);
   const fraction = Math.exp(Math.log(n) * (uniform - 1));
   return (self + Math.floor(fraction * RING_SIZE)) % RING_SIZE;
+}
+
+export interface RingPeer {
+  readonly nodeId: string;
+  readonly ring: number;
+}
+
+/**
+ * The `perSide` closest peers clockwise and the `perSide` closest counter-clockwise of `self`: the
+ * near neighbours every node keeps links to, which make greedy routing always able to progress.
+ */
+export function nearNeighbours(self: number, peers: Iterable<RingPeer>, perSide: number): Set<string> {
+  const after: Array<[number, string]> = [];
+  const before: Array<[number, string]> = [];
+  for (const peer of peers) {
+    const cw = clockwise(self, peer.ring);
+    if (cw === 0) continue;
+    after.push([cw, peer.nodeId]);
+    before.push([RING_SIZE - cw, peer.nodeId]);
+  }
+  const pick = (list: Array<[number, string]>) =>
+    list
+      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1))
+      .slice(0, perSide)
+      .map(([, id]) => id);
+  return new Set([...pick(after), ...pick(before)]);
 }

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { nodeIdFor } from "./identity/envelope-guard.js";
 import { NetworkTrust } from "./identity/network-trust.js";
 import { createRevocationList } from "./identity/revocation.js";
-import type { OverlayNode } from "./node.js";
+import type { OverlayNode } from "./overlay-node.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { makeTestCa, makeTestNode, type TestCa, type TestNodeCredentials } from "./testing/identity.js";
 import { MiniNet } from "./testing/mini-net.js";
@@ -21,7 +21,6 @@ function certifiedNet() {
   const credentials = new Map<string, TestNodeCredentials>();
   const trusts = new Map<string, NetworkTrust>();
   const sealed: Array<{ from: string; to: string; body: unknown }> = [];
-  let net: MiniNet;
   const trustFor = (member: MemberInfo) => {
     const c = credentials.get(member.nodeId)!;
     const trust = new NetworkTrust({
@@ -30,18 +29,19 @@ function certifiedNet() {
       nodeId: member.nodeId,
       certText: c.certText,
       seed: c.keySeed,
-      clock: () => START_SECONDS * 1000 + net.now,
     });
     const seal = trust.seal.bind(trust);
-    trust.seal = (to, envelope) => {
-      const body = seal(to, envelope);
+    trust.seal = (wallMs, to, envelope) => {
+      const body = seal(wallMs, to, envelope);
       sealed.push({ from: member.nodeId, to, body });
       return body;
     };
     trusts.set(member.nodeId, trust);
     return trust;
   };
-  net = new MiniNet(16, {}, {}, 1, trustFor);
+  const net = new MiniNet(16, {}, {}, 1, trustFor);
+  // Certificates are judged by a wall clock that follows the net's virtual time.
+  net.wallStartMs = START_SECONDS * 1000;
   let keys = 0;
   const join = (ca: TestCa, n: number, name = `h${n}`, nowSeconds = START_SECONDS): OverlayNode => {
     const c = makeTestNode(ca, name, `10.88.0.${n}/16`, nowSeconds, ++keys);
@@ -68,20 +68,20 @@ test("certified nodes link and carry packets; replayed and altered envelopes are
   net.advance(3_000);
   assert.deepEqual(upPeers(a!, net.now), ["h2", "h3"]);
   const packet = makeIpv4Packet("10.88.0.1", "10.88.0.3");
-  a!.handleHostPacket(net.now, withHeadroom(packet));
+  a!.handleHostPacket(net.at(), withHeadroom(packet));
   net.settle();
   assert.equal(net.delivered.get(c!.self.nodeId)!.length, 1);
 
   // Replay an envelope b sealed for a, as a relay could: refused, nothing changes.
   const fromB = sealed.find((s) => s.from === b!.self.nodeId && s.to === a!.self.nodeId)!;
-  a!.handleSignal(net.now, b!.self.nodeId, structuredClone(fromB.body));
+  a!.handleSignal(net.at(), b!.self.nodeId, structuredClone(fromB.body));
   // Alter one: flip a character of the signed part.
   const altered = structuredClone(fromB.body) as { signed: string };
   altered.signed = `${altered.signed.slice(0, 20)}${altered.signed[20] === "A" ? "B" : "A"}${altered.signed.slice(21)}`;
-  a!.handleSignal(net.now, b!.self.nodeId, altered);
+  a!.handleSignal(net.at(), b!.self.nodeId, altered);
   // And one sealed for b, sent to a.
   const forB = sealed.find((s) => s.to === b!.self.nodeId)!;
-  a!.handleSignal(net.now, forB.from, structuredClone(forB.body));
+  a!.handleSignal(net.at(), forB.from, structuredClone(forB.body));
   const drops = a!.status(net.now).drops;
   assert.equal(drops["signal-envelope-replayed"], 1);
   assert.equal(drops["signal-envelope-bad-signature"], 1);
@@ -101,7 +101,7 @@ test("a node certified by another CA for the same network name links to nobody",
     (a!.status(net.now).drops["signal-cert-wrong-ca"] ?? 0) + (b!.status(net.now).drops["signal-cert-wrong-ca"] ?? 0);
   assert.ok(refused > 0, "the rogue's offers were refused for their CA");
   // And the members' answers, were any sent, would be refused by the rogue in turn: nothing reaches it.
-  a!.handleHostPacket(net.now, withHeadroom(makeIpv4Packet("10.88.0.1", "10.88.0.9")));
+  a!.handleHostPacket(net.at(), withHeadroom(makeIpv4Packet("10.88.0.1", "10.88.0.9")));
   net.settle();
   assert.equal(net.delivered.get(rogue.self.nodeId)!.length, 0);
 });
@@ -117,7 +117,7 @@ test("a revocation list reaching one node closes every link to the revoked node,
     ca.ca,
     ca.caSeed,
   );
-  nodes[0]!.handleRevocationList(net.now, list);
+  nodes[0]!.handleRevocationList(net.at(), list);
   net.settle();
   for (const node of nodes) {
     if (node === revoked) continue;
@@ -128,13 +128,13 @@ test("a revocation list reaching one node closes every link to the revoked node,
   assert.deepEqual(upPeers(revoked, net.now), []);
   assert.ok(nodes.some((n) => (n.status(net.now).drops["signal-cert-revoked"] ?? 0) > 0));
   // An older or forged list changes nothing.
-  nodes[1]!.handleRevocationList(net.now, list);
+  nodes[1]!.handleRevocationList(net.at(), list);
   const forged = createRevocationList(
     { serial: 2, issuedAt: START_SECONDS, entries: [] },
     makeTestCa(network, START_SECONDS, 3).ca,
     makeTestCa(network, START_SECONDS, 3).caSeed,
   );
-  nodes[1]!.handleRevocationList(net.now, forged);
+  nodes[1]!.handleRevocationList(net.at(), forged);
   assert.equal(nodes[1]!.status(net.now).drops["revocations-crl-wrong-ca"], 1);
 });
 
@@ -162,7 +162,7 @@ test("a link closes when the peer's certificate expires, unless the peer renewed
   net.advance(20 * 3600 * 1000);
   const renewed = makeTestNode(ca, "h3", "10.88.0.3/16", START_SECONDS + 20 * 3600, 3);
   trusts.get(c.self.nodeId)!.guard.renew(renewed.certText, renewed.keySeed);
-  c.handleCertificateRenewed(net.now);
+  c.handleCertificateRenewed(net.at());
   net.settle();
   // Past the first certificates' expiry (a day after START): a and b have expired for everyone.
   net.advance(5 * 3600 * 1000);

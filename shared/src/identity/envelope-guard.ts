@@ -49,8 +49,6 @@ export interface EnvelopeGuardConfig {
   readonly nodeId: string;
   readonly certText: string;
   readonly seed: Uint8Array;
-  /** Wall-clock milliseconds since the Unix epoch (`Date.now`): certificates and seals use real time. */
-  readonly clock: () => number;
   readonly maxSkewMs?: number;
   readonly replayCapacity?: number;
 }
@@ -99,24 +97,19 @@ export class EnvelopeGuard {
     return this.config.nodeId;
   }
 
-  /** The wall clock this guard judges certificates and seals by. */
-  wallClockMs(): number {
-    return this.config.clock();
-  }
-
   /** Switches to a renewed certificate for the same key id (a lease renewal). */
   renew(certText: string, seed: Uint8Array): void {
     this.certText = certText;
     this.seed = seed;
   }
 
-  /** Seals a link envelope for node `to`. */
-  seal(to: string, envelope: unknown): SealedEnvelope {
+  /** Seals a link envelope for node `to` at wall-clock time `wallMs` (milliseconds since the Unix epoch). */
+  seal(wallMs: number, to: string, envelope: unknown): SealedEnvelope {
     const fields: EnvelopeFields = {
       network: this.config.network,
       from: this.config.nodeId,
       to,
-      time: Math.floor(this.config.clock()),
+      time: Math.floor(wallMs),
       envelope,
     };
     return sealEnvelope(fields, this.certText, this.seed);
@@ -134,12 +127,15 @@ export class EnvelopeGuard {
     return (keyId !== null && this.revoked.has(keyId)) || this.revoked.has(name);
   }
 
-  /** Checks a sealed envelope from the network; see {@link OpenMode}. Never throws. */
-  open(raw: unknown, mode: OpenMode = "deliver"): IdentityResult<TrustedEnvelope> {
+  /**
+   * Checks a sealed envelope from the network at wall-clock time `wallMs`; see {@link OpenMode}.
+   * Never throws.
+   */
+  open(wallMs: number, raw: unknown, mode: OpenMode = "deliver"): IdentityResult<TrustedEnvelope> {
     const unsealed = unsealEnvelope(raw);
     if (!unsealed.ok) return unsealed;
     const { fields, cert, certText, sig } = unsealed.value;
-    const now = this.config.clock();
+    const now = wallMs;
     const trust = this.trust(cert, certText, now);
     if (!trust.ok) return trust;
     if (certKeyIdOf(fields.from) !== cert.nodeId) {

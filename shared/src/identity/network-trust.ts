@@ -17,20 +17,16 @@ export class NetworkTrust implements NodeTrust {
     this.guard = new EnvelopeGuard(config);
   }
 
-  seal(to: string, envelope: unknown): unknown {
-    return this.guard.seal(to, envelope);
+  seal(wallMs: number, to: string, envelope: unknown): unknown {
+    return this.guard.seal(wallMs, to, envelope);
   }
 
-  open(raw: unknown, mode: OpenMode): { ok: true; value: OpenedEnvelope } | IdentityFailure {
-    return this.guard.open(raw, mode);
+  open(wallMs: number, raw: unknown, mode: OpenMode): { ok: true; value: OpenedEnvelope } | IdentityFailure {
+    return this.guard.open(wallMs, raw, mode);
   }
 
   isRevoked(nodeId: string, name: string): boolean {
     return this.guard.isRevoked(nodeId, name);
-  }
-
-  wallClockMs(): number {
-    return this.guard.wallClockMs();
   }
 
   revocationList(): string | null {

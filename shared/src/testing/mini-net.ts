@@ -1,6 +1,8 @@
 import type { Action, NodeEvent } from "../actions.js";
-import { OverlayNode } from "../node.js";
+import { FrameBatcher } from "../frame-batcher.js";
+import type { Instant } from "../instant.js";
 import type { NodeTrust } from "../node-trust.js";
+import { OverlayNode } from "../overlay-node.js";
 import type { MemberInfo } from "../signaling-protocol.js";
 import type { OverlayLimits, Timing } from "../timing.js";
 import { seededRandom } from "./random.js";
@@ -13,13 +15,17 @@ interface LinkEnd {
 
 /**
  * Several real OverlayNodes wired together in memory on virtual time: a signaling server that
- * forwards envelopes, and links that connect as soon as offer and answer have crossed. For tests of
- * the core's own logic; the WebRTC links themselves are tested against the real libraries elsewhere.
+ * forwards envelopes, and links that connect as soon as offer and answer have crossed. Data frames
+ * go through a `FrameBatcher` per node, as in the agent. For tests of the core's own logic; the
+ * WebRTC links themselves are tested against the real libraries elsewhere.
  */
 export class MiniNet {
   now = 0;
+  /** Wall-clock milliseconds at virtual time 0 (certificates in tests are valid around a date). */
+  wallStartMs = 0;
   signalingUp = true;
   readonly nodes = new Map<string, OverlayNode>();
+  private readonly batchers = new Map<string, FrameBatcher>();
   readonly delivered = new Map<string, Uint8Array[]>();
   readonly events: Array<{ node: string; event: NodeEvent }> = [];
   /** `${node}:${linkId}` -> the other end */
@@ -41,6 +47,11 @@ export class MiniNet {
     this.random = seededRandom(seed);
   }
 
+  /** The current virtual instant, as events carry it. */
+  at(): Instant {
+    return { mono: this.now, wall: this.wallStartMs + this.now };
+  }
+
   /** Starts a node and joins it to the signaling server. */
   join(member: MemberInfo): OverlayNode {
     const node = new OverlayNode({
@@ -54,10 +65,14 @@ export class MiniNet {
     });
     const others = [...this.nodes.values()].map((n) => n.self);
     this.nodes.set(member.nodeId, node);
+    this.batchers.set(
+      member.nodeId,
+      new FrameBatcher((linkId, message) => this.transmit(member.nodeId, linkId, message)),
+    );
     this.delivered.set(member.nodeId, []);
     if (this.signalingUp) {
-      node.handleSignalingUp(this.now, others);
-      for (const other of this.nodes.values()) if (other !== node) other.handleMemberJoined(this.now, member);
+      node.handleSignalingUp(this.at(), others);
+      for (const other of this.nodes.values()) if (other !== node) other.handleMemberJoined(this.at(), member);
     }
     this.settle();
     return node;
@@ -66,8 +81,9 @@ export class MiniNet {
   /** The node vanishes without a word, as on SIGKILL: its links go silent. */
   crash(nodeId: string): void {
     this.nodes.delete(nodeId);
+    this.batchers.delete(nodeId);
     for (const key of [...this.wires.keys()]) if (key.startsWith(`${nodeId}:`)) this.wires.delete(key);
-    if (this.signalingUp) for (const other of this.nodes.values()) other.handleMemberLeft(this.now, nodeId);
+    if (this.signalingUp) for (const other of this.nodes.values()) other.handleMemberLeft(this.at(), nodeId);
     this.settle();
   }
 
@@ -76,10 +92,10 @@ export class MiniNet {
     for (const node of this.nodes.values()) {
       if (up)
         node.handleSignalingUp(
-          this.now,
+          this.at(),
           [...this.nodes.values()].filter((n) => n !== node).map((n) => n.self),
         );
-      else node.handleSignalingDown(this.now);
+      else node.handleSignalingDown(this.at());
     }
     this.settle();
   }
@@ -93,7 +109,7 @@ export class MiniNet {
       this.now = Math.max(this.now, next);
       for (const node of this.nodes.values()) {
         const due = node.nextTimeout();
-        if (due !== undefined && due <= this.now) node.handleTimeout(this.now);
+        if (due !== undefined && due <= this.now) node.handleTimeout(this.at());
       }
       this.settle();
       if (this.now >= end) return;
@@ -112,9 +128,10 @@ export class MiniNet {
           progress = true;
           this.perform(id, node, action);
         }
+        this.batchers.get(id)?.flush();
         const due = node.nextTimeout();
         if (due !== undefined && due <= this.now) {
-          node.handleTimeout(this.now);
+          node.handleTimeout(this.at());
           progress = true;
         }
       }
@@ -127,13 +144,13 @@ export class MiniNet {
         if (action.role === "offerer") {
           const token = `offer-${this.nextToken++}`;
           this.pendingOffers.set(token, { node: id, linkId: action.linkId });
-          node.handleLinkSignal(this.now, action.linkId, { token });
+          node.handleLinkSignal(this.at(), action.linkId, { token });
         }
         return;
       case "link-signal": {
         const payload = action.payload as { token?: string; answer?: boolean };
         if (payload.answer) {
-          node.handleLinkUp(this.now, action.linkId);
+          node.handleLinkUp(this.at(), action.linkId);
           return;
         }
         const offerer = payload.token === undefined ? undefined : this.pendingOffers.get(payload.token);
@@ -141,35 +158,41 @@ export class MiniNet {
         this.pendingOffers.delete(payload.token!);
         this.wires.set(`${id}:${action.linkId}`, offerer);
         this.wires.set(`${offerer.node}:${offerer.linkId}`, { node: id, linkId: action.linkId });
-        node.handleLinkSignal(this.now, action.linkId, { answer: true });
-        node.handleLinkUp(this.now, action.linkId);
+        node.handleLinkSignal(this.at(), action.linkId, { answer: true });
+        node.handleLinkUp(this.at(), action.linkId);
         return;
       }
-      case "send-frame": {
-        const peer = this.wires.get(`${id}:${action.linkId}`);
-        if (peer !== undefined) this.nodes.get(peer.node)?.handleFrame(this.now, peer.linkId, action.frame.slice());
+      case "send-frame":
+        if (action.channel === "data") this.batchers.get(id)?.add(action.linkId, action.frame);
+        else this.transmit(id, action.linkId, action.frame);
         return;
-      }
       case "deliver":
         this.delivered.get(id)!.push(action.packet.slice());
         return;
       case "close-link": {
+        this.batchers.get(id)?.forget(action.linkId);
         const key = `${id}:${action.linkId}`;
         const peer = this.wires.get(key);
         this.wires.delete(key);
         if (peer !== undefined) {
           this.wires.delete(`${peer.node}:${peer.linkId}`);
-          this.nodes.get(peer.node)?.handleLinkDown(this.now, peer.linkId, "transport-closed");
+          this.nodes.get(peer.node)?.handleLinkDown(this.at(), peer.linkId, "transport-closed");
         }
         return;
       }
       case "send-signal":
-        if (this.signalingUp) this.nodes.get(action.to)?.handleSignal(this.now, id, structuredClone(action.body));
+        if (this.signalingUp) this.nodes.get(action.to)?.handleSignal(this.at(), id, structuredClone(action.body));
         return;
       case "event":
         this.events.push({ node: id, event: action.event });
         return;
     }
+  }
+
+  /** Hands a message to the other end of a link, as a copy (senders reuse their buffers). */
+  private transmit(from: string, linkId: number, message: Uint8Array): void {
+    const peer = this.wires.get(`${from}:${linkId}`);
+    if (peer !== undefined) this.nodes.get(peer.node)?.handleFrame(this.at(), peer.linkId, message.slice());
   }
 }
 

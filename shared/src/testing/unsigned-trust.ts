@@ -11,6 +11,8 @@ import type { MemberInfo } from "../signaling-protocol.js";
  * It is exactly an unauthenticated network, so nothing outside tests may use it; the agent and the
  * console use the certificate-backed trust.
  *
+ * Unsigned envelopes never expire, so the wall-clock time passed in does not matter.
+ *
  * Its revocation list is plain text, `<serial>:<name>,<name>...`, so tests of how the core reacts
  * to revocation need no CA.
  */
@@ -21,11 +23,15 @@ export class UnsignedTrust implements NodeTrust {
 
   constructor(private readonly self: MemberInfo) {}
 
-  seal(to: string, envelope: unknown): unknown {
+  seal(_wallMs: number, to: string, envelope: unknown): unknown {
     return { unsigned: true, from: this.self.nodeId, name: this.self.name, ip: this.self.ip, to, envelope };
   }
 
-  open(raw: unknown, mode: OpenMode): { ok: true; value: OpenedEnvelope } | ReturnType<typeof identityFailure> {
+  open(
+    _wallMs: number,
+    raw: unknown,
+    mode: OpenMode,
+  ): { ok: true; value: OpenedEnvelope } | ReturnType<typeof identityFailure> {
     const e = raw as Record<string, unknown> | null;
     if (typeof e !== "object" || e === null || e.unsigned !== true) {
       return identityFailure("IPOP_ENVELOPE_MALFORMED", "not an unsigned test envelope");
@@ -45,11 +51,6 @@ export class UnsignedTrust implements NodeTrust {
 
   isRevoked(nodeId: string, name: string): boolean {
     return this.revoked.has(nodeId) || this.revoked.has(name);
-  }
-
-  /** Unsigned envelopes never expire, so the time does not matter. */
-  wallClockMs(): number {
-    return 0;
   }
 
   revocationList(): string | null {

@@ -45,7 +45,7 @@ export function measureRoutability(world: World, samples: number, waitMs = 3_000
   };
   for (const [k, [from, to]] of pairs.entries()) {
     const packet = probePacket(World.address(from.index), World.address(to.index), (base + k) >>> 0);
-    world.call(from, (now) => from.core.handleHostPacket(now, packet));
+    world.call(from, (at) => from.core.handleHostPacket(at, packet));
   }
   world.run(waitMs);
   world.hooks = {};

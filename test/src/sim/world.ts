@@ -1,6 +1,8 @@
 import {
   type Action,
+  FrameBatcher,
   formatIpv4Address,
+  type Instant,
   type MemberInfo,
   type OverlayLimits,
   OverlayNode,
@@ -17,6 +19,8 @@ export interface SimNode {
   readonly index: number;
   readonly member: MemberInfo;
   readonly core: OverlayNode;
+  /** Packs the data frames of one call into one message per link, as the agent does. */
+  readonly batcher: FrameBatcher;
   alive: boolean;
   timerAt: number;
   timerGeneration: number;
@@ -103,6 +107,7 @@ export class World {
       index,
       member,
       core,
+      batcher: new FrameBatcher((linkId, message, frames) => this.transmit(node, linkId, message, frames)),
       alive: true,
       timerAt: Infinity,
       timerGeneration: 0,
@@ -115,13 +120,13 @@ export class World {
   private joinSignaling(node: SimNode): void {
     const { welcome, notify } = this.signaling.join(node.id, node.core.ring, node.member);
     this.queue.at(this.now + 2 * SIGNALING_LATENCY_MS, () =>
-      this.call(node, (now) => node.core.handleSignalingUp(now, welcome)),
+      this.call(node, (at) => node.core.handleSignalingUp(at, welcome)),
     );
     for (const id of notify) {
       const other = this.nodes.get(id);
       if (other !== undefined) {
         this.queue.at(this.now + 2 * SIGNALING_LATENCY_MS, () =>
-          this.call(other, (now) => other.core.handleMemberJoined(now, node.member)),
+          this.call(other, (at) => other.core.handleMemberJoined(at, node.member)),
         );
       }
     }
@@ -140,7 +145,7 @@ export class World {
   leave(id: string): void {
     const node = this.nodes.get(id);
     if (node === undefined) return;
-    this.call(node, (now) => node.core.shutdown(now));
+    this.call(node, (at) => node.core.shutdown(at));
     this.crash(id);
   }
 
@@ -149,7 +154,7 @@ export class World {
     this.signalingUp = up;
     if (!up) {
       this.signaling.clear();
-      for (const node of this.nodes.values()) this.call(node, (now) => node.core.handleSignalingDown(now));
+      for (const node of this.nodes.values()) this.call(node, (at) => node.core.handleSignalingDown(at));
     } else {
       for (const node of this.nodes.values()) this.joinSignaling(node);
     }
@@ -168,13 +173,17 @@ export class World {
     this.queue.runUntil(this.now + ms);
   }
 
-  /** Calls into a node's core at the current virtual time, then carries out its actions. */
-  call(node: SimNode, event: (now: number) => void): void {
+  /**
+   * Calls into a node's core at the current virtual time (the wall clock follows it: the simulated
+   * nodes' trust ignores it), then carries out its actions.
+   */
+  call(node: SimNode, event: (at: Instant) => void): void {
     if (!node.alive) return;
-    event(this.now);
+    event({ mono: this.now, wall: this.now });
     for (let action = node.core.pollAction(); action !== undefined; action = node.core.pollAction()) {
       this.perform(node, action);
     }
+    node.batcher.flush();
     this.arm(node);
   }
 
@@ -186,26 +195,18 @@ export class World {
     this.queue.at(at, () => {
       if (node.timerGeneration !== generation) return;
       node.timerAt = Infinity;
-      this.call(node, (now) => node.core.handleTimeout(now));
+      this.call(node, (at) => node.core.handleTimeout(at));
     });
   }
 
   private perform(node: SimNode, action: Action): void {
     switch (action.type) {
-      case "send-frame": {
+      case "send-frame":
         this.counters.frames++;
         this.hooks.onSend?.(node, action.frame);
-        const wire = this.wires.get(`${node.id}:${action.linkId}`);
-        if (wire === undefined || !wire.node.alive || this.partition?.(node, wire.node)) {
-          this.counters.lostFrames++;
-          return;
-        }
-        const frame = action.frame.slice();
-        this.queue.at(this.now + wire.latencyMs, () =>
-          this.call(wire.node, (now) => wire.node.core.handleFrame(now, wire.linkId, frame)),
-        );
+        if (action.channel === "data") node.batcher.add(action.linkId, action.frame);
+        else this.transmit(node, action.linkId, action.frame, 1);
         return;
-      }
       case "deliver":
         this.hooks.onDeliver?.(node, action.packet);
         return;
@@ -214,7 +215,7 @@ export class World {
           const token = this.nextToken++;
           this.pendingOffers.set(token, { node, linkId: action.linkId });
           this.queue.at(this.now, () =>
-            this.call(node, (now) => node.core.handleLinkSignal(now, action.linkId, { token })),
+            this.call(node, (at) => node.core.handleLinkSignal(at, action.linkId, { token })),
           );
         }
         return;
@@ -222,13 +223,14 @@ export class World {
         this.linkSignal(node, action.linkId, action.payload as { token?: number; answer?: number });
         return;
       case "close-link": {
+        node.batcher.forget(action.linkId);
         const key = `${node.id}:${action.linkId}`;
         const wire = this.wires.get(key);
         this.wires.delete(key);
         if (wire !== undefined) {
           this.wires.delete(`${wire.node.id}:${wire.linkId}`);
           this.queue.at(this.now + wire.latencyMs, () =>
-            this.call(wire.node, (now) => wire.node.core.handleLinkDown(now, wire.linkId, "transport-closed")),
+            this.call(wire.node, (at) => wire.node.core.handleLinkDown(at, wire.linkId, "transport-closed")),
           );
         }
         return;
@@ -238,7 +240,7 @@ export class World {
         if (!this.signalingUp || target === undefined || !this.signaling.has(target.id)) return;
         this.counters.signals++;
         this.queue.at(this.now + 2 * SIGNALING_LATENCY_MS, () =>
-          this.call(target, (now) => target.core.handleSignal(now, node.id, action.body)),
+          this.call(target, (at) => target.core.handleSignal(at, node.id, action.body)),
         );
         return;
       }
@@ -253,12 +255,26 @@ export class World {
     }
   }
 
+  /** Sends one message holding `frames` frames over a link, unless the link or the partition loses it. */
+  private transmit(node: SimNode, linkId: number, message: Uint8Array, frames: number): void {
+    const wire = this.wires.get(`${node.id}:${linkId}`);
+    if (wire === undefined || !wire.node.alive || this.partition?.(node, wire.node)) {
+      this.counters.lostFrames += frames;
+      return;
+    }
+    // A copy: the sender's batcher reuses its buffer.
+    const copy = message.slice();
+    this.queue.at(this.now + wire.latencyMs, () =>
+      this.call(wire.node, (at) => wire.node.core.handleFrame(at, wire.linkId, copy)),
+    );
+  }
+
   /** The simulated WebRTC handshake: an offer wires the two ends, the answer opens them. */
   private linkSignal(node: SimNode, linkId: number, payload: { token?: number; answer?: number }): void {
     if (payload.answer !== undefined) {
       const wire = this.wires.get(`${node.id}:${linkId}`);
       if (wire === undefined) return;
-      this.queue.at(this.now + wire.latencyMs, () => this.call(node, (now) => node.core.handleLinkUp(now, linkId)));
+      this.queue.at(this.now + wire.latencyMs, () => this.call(node, (at) => node.core.handleLinkUp(at, linkId)));
       return;
     }
     const offerer = payload.token === undefined ? undefined : this.pendingOffers.get(payload.token);
@@ -268,9 +284,9 @@ export class World {
     this.wires.set(`${node.id}:${linkId}`, { node: offerer.node, linkId: offerer.linkId, latencyMs });
     this.wires.set(`${offerer.node.id}:${offerer.linkId}`, { node, linkId, latencyMs });
     this.queue.at(this.now, () =>
-      this.call(node, (now) => node.core.handleLinkSignal(now, linkId, { answer: payload.token })),
+      this.call(node, (at) => node.core.handleLinkSignal(at, linkId, { answer: payload.token })),
     );
-    this.queue.at(this.now + 2 * latencyMs, () => this.call(node, (now) => node.core.handleLinkUp(now, linkId)));
+    this.queue.at(this.now + 2 * latencyMs, () => this.call(node, (at) => node.core.handleLinkUp(at, linkId)));
   }
 
   /** Ring address of a node's virtual IP in this network. */

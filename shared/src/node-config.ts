@@ -1,0 +1,50 @@
+import { CoreError } from "./errors.js";
+import type { LinkStatus } from "./link-record.js";
+import type { NodeTrust } from "./node-trust.js";
+import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
+import type { OverlayLimits, Timing } from "./timing.js";
+
+export interface NodeConfig {
+  /** This node's identity and virtual address. */
+  readonly self: MemberInfo;
+  readonly network: string;
+  /** Prefix length of the virtual network, e.g. 16 for 10.88.0.0/16. */
+  readonly prefixLength: number;
+  /** Seals and checks link-setup envelopes; knows who is revoked. */
+  readonly trust: NodeTrust;
+  /** Uniform numbers in [0, 1): the core's only source of randomness (shortcut targets). */
+  readonly random: () => number;
+  readonly timing?: Partial<Timing>;
+  readonly limits?: Partial<OverlayLimits>;
+}
+
+/** A snapshot of the node for status output. */
+export interface NodeStatus {
+  readonly self: MemberInfo;
+  readonly ring: number;
+  readonly network: string;
+  readonly prefixLength: number;
+  readonly signalingUp: boolean;
+  readonly members: number;
+  /** Nodes known as link candidates (heard of through links, gossip or signaling). */
+  readonly known: number;
+  readonly networkSizeEstimate: number;
+  readonly links: readonly LinkStatus[];
+  readonly drops: Record<string, number>;
+}
+
+/** Checks a node's configuration; throws CoreError saying what to fix. */
+export function validSelf(config: NodeConfig): MemberInfo {
+  const self = parseMemberInfo(config.self);
+  if (typeof self === "string") throw new CoreError("IPOP_BAD_CONFIG", `self: ${self}`);
+  if (!isNetworkName(config.network)) {
+    throw new CoreError(
+      "IPOP_BAD_CONFIG",
+      `network name "${config.network}" must be 1-64 characters of [A-Za-z0-9._-]`,
+    );
+  }
+  if (!Number.isInteger(config.prefixLength) || config.prefixLength < 1 || config.prefixLength > 30) {
+    throw new CoreError("IPOP_BAD_CONFIG", "prefix length must be an integer from 1 to 30");
+  }
+  return self;
+}

@@ -1,0 +1,356 @@
+import {
+  BATCH_LENGTH_BYTES,
+  batchedFrameEnd,
+  classifyFrame,
+  dataPayload,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameType,
+  MAX_DATA_PAYLOAD_BYTES,
+  PACKET_HEADROOM,
+  ROUTED_HEADER_BYTES,
+  RoutedKind,
+  routedDestination,
+  routedKind,
+  routedPayload,
+  routedSource,
+  takeRoutedHop,
+  writeDataHeader,
+  writeRoutedHeader,
+} from "./frame.js";
+import { hostUnreachable } from "./icmp.js";
+import { checkIpv4Packet, inSubnet, ipv4Destination, ipv4Source, isBroadcastOrMulticast } from "./ipv4.js";
+import type { LinkRecord } from "./link-record.js";
+import type { NodeContext } from "./node-context.js";
+import { decodeOverlayMessage, encodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
+import { RouteCache } from "./route-cache.js";
+import { appendTraceHop } from "./trace-path.js";
+
+/** What the router hands to the other parts of the node. */
+export interface RouterEvents {
+  /** An overlay message from the peer at the other end of `link`. */
+  linkMessage(now: number, link: LinkRecord, message: OverlayMessage): void;
+  /** A routed message ended here; `exact` when this node owns the destination ring address. */
+  routedMessage(now: number, message: OverlayMessage, source: number, exact: boolean): void;
+  /** A trace ended here (its payload, trace-path.ts). */
+  traceArrived(now: number, payload: Uint8Array, source: number, exact: boolean): void;
+  /** A keepalive ping or pong from `link`. */
+  keepalive(
+    now: number,
+    link: LinkRecord,
+    frame: Uint8Array,
+    type: typeof FrameType.ping | typeof FrameType.pong,
+  ): void;
+  /** A packet was exchanged with `address` over more than one hop (on-demand links). */
+  conversation(now: number, address: number, ring: number): void;
+}
+
+/**
+ * The packet path: packets from the host to links, frames from links to the host or on to the next
+ * hop, greedy routing over the ring, and overlay messages routed towards ring addresses. Its own
+ * state is the route cache and each link's traffic counters.
+ */
+export class Router {
+  private readonly routeCache = new RouteCache();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly events: RouterEvents,
+    /** This node's trace hop entry, encoded once (trace-path.ts). */
+    private readonly selfTraceHop: Uint8Array,
+  ) {}
+
+  /**
+   * An IP packet from the local host. The `PACKET_HEADROOM` bytes in front of `packet` in its
+   * buffer are scratch space the core may overwrite with a header; the packet is borrowed until the
+   * host next calls into the core.
+   */
+  handleHostPacket(now: number, packet: Uint8Array): void {
+    const { ctx } = this;
+    const bad = checkIpv4Packet(packet);
+    if (bad !== null) {
+      // Non-IPv4 traffic (IPv6 router solicitations on a new TUN) is expected noise, still counted.
+      ctx.drops.add(bad === "not-ipv4" ? "host-not-ipv4" : `host-${bad}`);
+      return;
+    }
+    if (packet.length > MAX_DATA_PAYLOAD_BYTES) {
+      ctx.drops.add("host-oversized");
+      return;
+    }
+    const destination = ipv4Destination(packet);
+    if (isBroadcastOrMulticast(destination, ctx.subnet)) {
+      ctx.drops.add("broadcast");
+      return;
+    }
+    if (!inSubnet(destination, ctx.subnet)) {
+      ctx.drops.add("off-network");
+      return;
+    }
+    const direct = ctx.links.byAddress.get(destination);
+    if (direct !== undefined) {
+      const traffic = direct.traffic;
+      traffic.tx.bytes += packet.length;
+      traffic.tx.packets++;
+      traffic.lastDataAt = now;
+      const frame = new Uint8Array(
+        packet.buffer,
+        packet.byteOffset - FRAME_HEADER_BYTES,
+        packet.length + FRAME_HEADER_BYTES,
+      );
+      ctx.actions.sendFrame(direct.id, "data", writeDataHeader(frame));
+      return;
+    }
+    if (ctx.links.up.length === 0) {
+      ctx.drops.add("no-route");
+      return;
+    }
+    const frame = new Uint8Array(packet.buffer, packet.byteOffset - PACKET_HEADROOM, packet.length + PACKET_HEADROOM);
+    const destinationRing = ctx.rings.of(destination);
+    writeRoutedHeader(frame, {
+      ttl: ctx.limits.maxHops,
+      kind: RoutedKind.packet,
+      source: ctx.ring,
+      destination: destinationRing,
+    });
+    this.events.conversation(now, destination, destinationRing);
+    this.routeFrame(now, frame, undefined);
+  }
+
+  /** A frame from a peer link; borrowed until the host next calls into the core. */
+  handleFrame(now: number, linkId: number, frame: Uint8Array): void {
+    const link = this.ctx.links.byId.get(linkId);
+    if (link === undefined || link.life.state === "closed") {
+      this.ctx.drops.add("unknown-link");
+      return;
+    }
+    link.traffic.lastReceiveAt = now;
+    this.receiveFrame(now, link, frame, false);
+  }
+
+  /** Counts a drop against `link` and the node. */
+  dropOn(link: LinkRecord, reason: string): void {
+    link.traffic.drops.add(reason);
+    this.ctx.drops.add(reason);
+  }
+
+  /** Forgets what it learned about a link that closed. */
+  forgetLink(linkId: number): void {
+    this.routeCache.forgetLink(linkId);
+  }
+
+  /** One frame from `link`, alone or (`batched`) out of a batch frame. */
+  private receiveFrame(now: number, link: LinkRecord, frame: Uint8Array, batched: boolean): void {
+    const type = classifyFrame(frame);
+    if (typeof type === "string") {
+      this.dropOn(link, type);
+      return;
+    }
+    switch (type) {
+      case FrameType.batch:
+        if (batched) this.dropOn(link, "nested-batch");
+        else this.receiveBatch(now, link, frame);
+        return;
+      case FrameType.data:
+        this.receiveData(now, link, dataPayload(frame));
+        return;
+      case FrameType.routed:
+        this.receiveRouted(now, link, frame);
+        return;
+      case FrameType.message: {
+        const message = decodeOverlayMessage(dataPayload(frame));
+        if (typeof message === "string") this.dropOn(link, `message-${message}`);
+        else this.events.linkMessage(now, link, message);
+        return;
+      }
+      case FrameType.ping:
+      case FrameType.pong:
+        this.events.keepalive(now, link, frame, type);
+        return;
+    }
+  }
+
+  /** A batch frame `classifyFrame` accepted: its length prefixes tile it exactly. */
+  private receiveBatch(now: number, link: LinkRecord, batch: Uint8Array): void {
+    for (let offset = FRAME_HEADER_BYTES; offset < batch.length; ) {
+      const end = batchedFrameEnd(batch, offset);
+      this.receiveFrame(now, link, batch.subarray(offset + BATCH_LENGTH_BYTES, end), true);
+      offset = end;
+    }
+  }
+
+  private receiveData(now: number, link: LinkRecord, packet: Uint8Array): void {
+    const bad = checkIpv4Packet(packet);
+    if (bad !== null) return this.dropOn(link, bad);
+    // A direct link carries only its peer's own packets: anything else is spoofed or misrouted.
+    if (ipv4Source(packet) !== link.peerAddress) return this.dropOn(link, "spoofed-source");
+    if (ipv4Destination(packet) !== this.ctx.subnet.address) return this.dropOn(link, "not-for-us");
+    const traffic = link.traffic;
+    traffic.rx.bytes += packet.length;
+    traffic.rx.packets++;
+    traffic.lastDataAt = now;
+    this.ctx.actions.push({ type: "deliver", packet });
+  }
+
+  private receiveRouted(now: number, link: LinkRecord, frame: Uint8Array): void {
+    const source = routedSource(frame);
+    // Remember the way back, so answers to this source retrace the path.
+    if (source !== this.ctx.ring) this.routeCache.learn(now, source, link.id);
+    if (routedKind(frame) === RoutedKind.packet) {
+      link.traffic.rx.bytes += frame.length - ROUTED_HEADER_BYTES;
+      link.traffic.rx.packets++;
+    }
+    this.routeFrame(now, frame, link);
+  }
+
+  /**
+   * Sends a routed frame one hop on, or handles it here if this node is where it ends. Transit
+   * reads the header only: messages pass as they are, traces get this node's hop appended.
+   */
+  private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined): void {
+    const destination = routedDestination(frame);
+    const kind = routedKind(frame);
+    const next = destination === this.ctx.ring ? undefined : this.nextHop(now, destination, kind, from);
+    if (next === undefined) {
+      this.arriveRouted(now, frame);
+      return;
+    }
+    if (from !== undefined && !takeRoutedHop(frame)) {
+      this.ctx.drops.add("hop-limit");
+      return;
+    }
+    switch (kind) {
+      case RoutedKind.packet:
+        next.traffic.tx.bytes += frame.length - ROUTED_HEADER_BYTES;
+        next.traffic.tx.packets++;
+        this.ctx.actions.sendFrame(next.id, "data", frame);
+        return;
+      case RoutedKind.message:
+        this.ctx.actions.sendFrame(next.id, "control", frame);
+        return;
+      case RoutedKind.trace: {
+        // Each hop adds itself to the trace's path on its way through (only transit routes traces here).
+        const traced = appendTraceHop(frame, this.selfTraceHop);
+        if (traced === null) this.ctx.drops.add("message-oversized");
+        else this.ctx.actions.sendFrame(next.id, "control", traced);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Next hop towards a ring address: a link to the node at that address, else the closest link by
+   * ring distance; undefined when this node is the closest it knows. The way a frame from that
+   * address came in lately is tried first for overlay messages (answers retrace their request's
+   * path, which reaches nodes not yet knit into the ring) and last for packets (greedy is shortest).
+   */
+  private nextHop(now: number, destination: number, kind: RoutedKind, from?: LinkRecord): LinkRecord | undefined {
+    const { links, ring } = this.ctx;
+    const exact = links.byRing.get(destination);
+    if (exact !== undefined) return exact;
+    if (kind === RoutedKind.packet) return links.closestTo(destination, ring) ?? this.cachedHop(now, destination);
+    // A message never goes back where it came from: only its origin may have sent it away from
+    // the destination (see sendRouted), and sending it back would undo that.
+    return this.cachedHop(now, destination) ?? links.closestTo(destination, ring, from);
+  }
+
+  private cachedHop(now: number, destination: number): LinkRecord | undefined {
+    const cached = this.routeCache.lookup(now, destination);
+    if (cached === undefined) return undefined;
+    const link = this.ctx.links.byId.get(cached);
+    return link !== undefined && link.life.state === "up" ? link : undefined;
+  }
+
+  /** A routed frame ended here: this node owns the destination or is the closest to it. */
+  private arriveRouted(now: number, frame: Uint8Array): void {
+    const { ctx } = this;
+    const exact = routedDestination(frame) === ctx.ring;
+    const payload = routedPayload(frame);
+    const source = routedSource(frame);
+    switch (routedKind(frame)) {
+      case RoutedKind.message: {
+        const message = decodeOverlayMessage(payload);
+        if (typeof message === "string") ctx.drops.add(`message-${message}`);
+        else this.events.routedMessage(now, message, source, exact);
+        return;
+      }
+      case RoutedKind.trace:
+        this.events.traceArrived(now, payload, source, exact);
+        return;
+    }
+    const bad = checkIpv4Packet(payload);
+    if (bad !== null) {
+      ctx.drops.add(bad);
+      return;
+    }
+    const sourceAddress = ipv4Source(payload);
+    // The frame's source ring address must be the one the packet's source address hashes to.
+    if (!inSubnet(sourceAddress, ctx.subnet) || ctx.rings.of(sourceAddress) !== source) {
+      ctx.drops.add("spoofed-source");
+      return;
+    }
+    if (ipv4Destination(payload) === ctx.subnet.address) {
+      this.events.conversation(now, sourceAddress, source);
+      ctx.actions.push({ type: "deliver", packet: payload });
+      return;
+    }
+    // Nobody owns the address: tell the sender, as a router would, instead of dropping silently.
+    ctx.drops.add("no-such-host");
+    const icmp = hostUnreachable(payload, ctx.subnet.address);
+    if (icmp !== null) this.sendRoutedPacket(now, icmp, source);
+  }
+
+  private sendRoutedPacket(now: number, packet: Uint8Array, destination: number): void {
+    const frame = new Uint8Array(ROUTED_HEADER_BYTES + packet.length);
+    frame.set(packet, ROUTED_HEADER_BYTES);
+    writeRoutedHeader(frame, {
+      ttl: this.ctx.limits.maxHops,
+      kind: RoutedKind.packet,
+      source: this.ctx.ring,
+      destination,
+    });
+    this.routeFrame(now, frame, undefined);
+  }
+
+  /** Routes an overlay message towards `destination` (handled here if this node is closest). */
+  sendRouted(now: number, destination: number, message: OverlayMessage): void {
+    const next = this.firstHop(now, destination, message.t !== "find");
+    if (next === undefined) {
+      this.events.routedMessage(now, message, this.ctx.ring, destination === this.ctx.ring);
+      return;
+    }
+    this.sendRoutedBytes(next, RoutedKind.message, destination, encodeOverlayMessage(message));
+  }
+
+  /** Sends a trace (trace-path.ts) towards `destination`, or ends it here if this node is closest. */
+  sendTrace(now: number, destination: number, payload: Uint8Array): void {
+    const next = this.firstHop(now, destination, true);
+    if (next === undefined) {
+      this.events.traceArrived(now, payload, this.ctx.ring, destination === this.ctx.ring);
+      return;
+    }
+    this.sendRoutedBytes(next, RoutedKind.trace, destination, payload);
+  }
+
+  /**
+   * The first hop of something this node routes. A node that knows only part of the ring (one that
+   * just joined) may be closer to the destination than all its links without being the node there:
+   * with `handOn` it hands the message to the link closest to the destination, which knows more.
+   */
+  private firstHop(now: number, destination: number, handOn: boolean): LinkRecord | undefined {
+    if (destination === this.ctx.ring) return undefined;
+    const next = this.nextHop(now, destination, RoutedKind.message);
+    return next ?? (handOn ? this.ctx.links.closestLink(destination) : undefined);
+  }
+
+  private sendRoutedBytes(link: LinkRecord, kind: RoutedKind, destination: number, bytes: Uint8Array): void {
+    const frame = new Uint8Array(ROUTED_HEADER_BYTES + bytes.length);
+    frame.set(bytes, ROUTED_HEADER_BYTES);
+    writeRoutedHeader(frame, { ttl: this.ctx.limits.maxHops, kind, source: this.ctx.ring, destination });
+    this.ctx.actions.sendFrame(link.id, "control", frame);
+  }
+
+  /** Sends an overlay message to the peer at the other end of `link`. */
+  sendLinkMessage(link: LinkRecord, message: OverlayMessage): void {
+    this.ctx.actions.sendFrame(link.id, "control", encodeFrame(FrameType.message, encodeOverlayMessage(message)));
+  }
+}
