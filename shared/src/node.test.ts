@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CoreError } from "./errors.js";
-import { encodeDataFrame, FRAME_VERSION, FrameType } from "./frame.js";
+import { encodeBatch, encodeDataFrame, FRAME_VERSION } from "./frame.js";
 import { OverlayNode } from "./overlay-node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
@@ -290,12 +290,11 @@ test("a batch frame delivers each packet it carries; bad ones inside are dropped
   const inner = [
     encodeDataFrame(good[0]!),
     encodeDataFrame(makeIpv4Packet("10.88.0.9", "10.88.0.1")), // source is not the peer's
-    new Uint8Array([FRAME_VERSION, FrameType.batch, 0, 3, FRAME_VERSION, FrameType.data, 0x45]), // nested
+    encodeBatch([encodeDataFrame(good[0]!)]), // nested
     encodeDataFrame(good[1]!),
   ];
-  const batch = [FRAME_VERSION, FrameType.batch];
-  for (const frame of inner) batch.push(frame.length >> 8, frame.length & 0xff, ...frame);
-  a.handleFrame(net.at(), linkId, new Uint8Array(batch));
+  const batch = encodeBatch(inner);
+  a.handleFrame(net.at(), linkId, batch);
   a.handleFrame(net.at(), linkId, new Uint8Array([...batch, 0, 9, 1])); // runs past its end: all dropped
   net.settle();
   assert.deepEqual(net.delivered.get("node001"), good);
