@@ -1,5 +1,6 @@
 export * from "./actions.js";
 export * from "./counters.js";
+export * from "./duration.js";
 export * from "./errors.js";
 export * from "./frame.js";
 export * from "./frame-batcher.js";

@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
-import { MAX_LEASE_SECONDS, MAX_SIGNAL_MESSAGE_BYTES, MIN_LEASE_SECONDS } from "@ipop/shared";
+import { MAX_LEASE_SECONDS, MAX_SIGNAL_MESSAGE_BYTES, MIN_LEASE_SECONDS, parseDuration } from "@ipop/shared";
 import type { AuthorityPaths } from "./authority-files.js";
-import { parseDurationSeconds } from "./duration.js";
 import { OptionError } from "./errors.js";
 import { checkLimit, DEFAULT_LIMITS, MIN_MESSAGE_BYTES, type SignalServerLimits } from "./limits.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.js";
@@ -179,7 +178,8 @@ function parseNumber(flag: string, text: string, key: keyof SignalServerLimits, 
 }
 
 function parseLease(text: string): number {
-  const seconds = parseDurationSeconds(text, "--lease");
+  const seconds = parseDuration(text);
+  if (typeof seconds === "string") throw new OptionError(`--lease ${seconds}`);
   if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
     throw new OptionError(
       `--lease must be from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, got ${text}`,
