@@ -11,6 +11,7 @@ import {
   bytesEqual,
   type Certificate,
   certificateSecondsOf,
+  errorMessage,
   parseCertificate,
   parseServerMessage,
   parseToken,
@@ -94,7 +95,7 @@ export function requestOnce<T extends ServerMessage["t"]>(
     try {
       ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
     } catch (error) {
-      finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot connect to ${url}: ${(error as Error).message}`));
+      finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot connect to ${url}: ${errorMessage(error)}`));
       return;
     }
     ws.on("open", () => ws.send(JSON.stringify(message)));

@@ -14,4 +14,5 @@ export * from "./node-trust.js";
 export * from "./overlay-message.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
+export * from "./thrown.js";
 export * from "./timing.js";

@@ -1,3 +1,4 @@
+import { errorCode, errorMessage } from "@ipop/shared";
 /**
  * Every error the signaling package throws on purpose. Each has a stable `code` that callers and tests match
  * on (the message is for humans and may change), in the style of ws's `WS_ERR_*` codes.
@@ -46,8 +47,7 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 function describeListenFailure(cause: unknown): string {
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  switch (code) {
+  switch (errorCode(cause)) {
     case "EADDRINUSE":
       return "the port is already in use (is another ipop-signal running? pick another port, or 0 for any free one)";
     case "EACCES":
@@ -58,7 +58,7 @@ function describeListenFailure(cause: unknown): string {
     case "EAI_AGAIN":
       return "the host name does not resolve";
     default:
-      return cause instanceof Error ? cause.message : String(cause);
+      return errorMessage(cause);
   }
 }
 

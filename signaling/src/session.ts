@@ -1,6 +1,7 @@
 import {
   type Certificate,
   type ClientMessage,
+  errorMessage,
   type JoinCredential,
   type MemberInfo,
   parseClientMessage,
@@ -423,8 +424,4 @@ function closeReason(how: { code: number; reason: string } | "terminate" | "alre
   if (how === "terminate") return "terminated";
   if (how === "already-closed") return "disconnected";
   return how.reason;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

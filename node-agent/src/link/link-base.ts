@@ -1,3 +1,4 @@
+import { errorMessage } from "@ipop/shared";
 import {
   filterSdpCandidates,
   isMdnsHostname,
@@ -7,7 +8,7 @@ import {
 } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { type DtlsFingerprint, sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
-import { closeReason, describeError, type LinkCloseCode } from "./link-errors.js";
+import { closeReason, type LinkCloseCode } from "./link-errors.js";
 import type {
   LinkChannel,
   LinkEvents,
@@ -220,7 +221,7 @@ export abstract class BaseLink implements PeerLink {
     try {
       presented = this.remoteDtlsFingerprint();
     } catch (error) {
-      return `the stack could not tell the remote certificate: ${describeError(error)}`;
+      return `the stack could not tell the remote certificate: ${errorMessage(error)}`;
     }
     if (presented === null) return undefined;
     const signed = sdpFingerprints(this.#remoteSdp ?? "");
@@ -307,7 +308,7 @@ export abstract class BaseLink implements PeerLink {
       try {
         await op();
       } catch (error) {
-        this.fail(code, `${what}: ${describeError(error)}`);
+        this.fail(code, `${what}: ${errorMessage(error)}`);
       }
     });
   }

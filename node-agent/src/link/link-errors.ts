@@ -39,9 +39,3 @@ export type LinkCloseCode =
 export function closeReason(code: LinkCloseCode, detail?: string): string {
   return detail === undefined || detail === "" ? code : `${code}: ${detail}`;
 }
-
-/** The message of anything thrown, for a close reason; libraries throw strings and odd objects too. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : String(error);
-}

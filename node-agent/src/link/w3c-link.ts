@@ -1,7 +1,7 @@
+import { errorMessage } from "@ipop/shared";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { type BackendTraits, BaseLink } from "./link-base.js";
-import { describeError } from "./link-errors.js";
 import type {
   LinkChannel,
   LinkEvents,
@@ -117,7 +117,7 @@ export class W3cLink extends BaseLink {
       };
       pc.onconnectionstatechange = () => this.connectionStateChanged(pc.connectionState);
     } catch (error) {
-      this.fail("setup-failed", `${stack.name}: ${describeError(error)}`);
+      this.fail("setup-failed", `${stack.name}: ${errorMessage(error)}`);
       return;
     }
     this.begin();
