@@ -25,19 +25,8 @@ import type { Credentials } from "./cert/credentials.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
-import type { AgentStatus, PeerStatus } from "./status.js";
+import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
-
-/** The overlay path towards an address, as `ipop route` shows it. */
-export interface RouteResult {
-  readonly ip: string;
-  /** Nodes the trace passed, starting with this one. */
-  readonly path: ReadonlyArray<{ readonly name: string; readonly ip: string }>;
-  /** The last node owns the address; false when nobody does. */
-  readonly owner: boolean;
-  /** False when the trace did not come back in time. */
-  readonly complete: boolean;
-}
 
 export interface AgentOptions {
   readonly signalUrl: string;

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { formatIpv4Interface, IdentityError } from "@ipop/shared";
 import { pino } from "pino";
-import { Agent, type RouteResult } from "./agent.js";
+import { Agent } from "./agent.js";
 import { CertFileError, processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
 import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
@@ -15,7 +15,7 @@ import { CaServiceError } from "./enroll-client.js";
 import { AgentError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
-import { type AgentStatus, formatRoute, formatStatus } from "./status.js";
+import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 import { startingCredentials } from "./up-credentials.js";
