@@ -6,7 +6,7 @@
 import { lstat, open, rename, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { errorCode, errorMessage } from "@ipop/shared";
-import { CertFileError } from "./errors.js";
+import { CertFileError } from "../errors.js";
 
 /** Mode of private key files. */
 export const KEY_FILE_MODE = 0o600;

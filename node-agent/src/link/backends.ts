@@ -1,5 +1,5 @@
 import { errorMessage } from "@ipop/shared";
-import { LinkError } from "./link-errors.js";
+import { LinkError } from "../errors.js";
 import type { PeerLinkFactory, WebRtcBackendName } from "./peer-link.js";
 
 /** The backends that carry real WebRTC (the fake one lives in `fake-link.ts`). */

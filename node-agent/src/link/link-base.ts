@@ -7,8 +7,8 @@ import {
   stripCandidatePrefix,
 } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import { closeReason, type LinkCloseCode } from "./close-reason.js";
 import { type DtlsFingerprint, sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
-import { closeReason, type LinkCloseCode } from "./link-errors.js";
 import {
   type LinkChannel,
   type LinkEvents,

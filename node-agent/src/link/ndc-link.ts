@@ -1,5 +1,6 @@
 import { errorMessage } from "@ipop/shared";
 import nodeDataChannel, { type DataChannel, type PeerConnection } from "node-datachannel";
+import { LinkError } from "../errors.js";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import type { DtlsFingerprint } from "./dtls-fingerprint.js";
@@ -144,7 +145,7 @@ export class NdcLink extends BaseLink {
   }
 
   #requirePc(): PeerConnection {
-    if (this.#pc === undefined) throw new Error("connection already released");
+    if (this.#pc === undefined) throw new LinkError("IPOP_LINK_RELEASED", "connection already released");
     return this.#pc;
   }
 }

@@ -23,7 +23,7 @@ import type { Channel as LinkChannel, LinkRole } from "@ipop/shared";
  *   applied closes the link (`onClose` with a `bad-signal` reason).
  * - After `close()` (or after `onClose` fired) no further event is delivered and `send()` returns false.
  *   `onClose` fires exactly once, also when the caller closed the link; its reason starts with a
- *   stable code (`LinkCloseCode` in `link-errors.ts`), e.g. `local-close`, `channel-closed: ...`.
+ *   stable code (`LinkCloseCode` in `close-reason.ts`), e.g. `local-close`, `channel-closed: ...`.
  * - A closed link holds no native resources: once every link is closed the process can exit.
  */
 export interface PeerLink {
