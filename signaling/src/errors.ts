@@ -4,12 +4,21 @@ import { errorCode, errorMessage } from "@ipop/shared";
  * on (the message is for humans and may change), in the style of ws's `WS_ERR_*` codes.
  */
 
+/** The codes; stable. */
+export type SignalServerErrorCode =
+  /** A command-line argument or option is invalid ({@link OptionError}). */
+  | "ERR_SIGNAL_OPTION"
+  /** The listening socket could not be bound ({@link ListenError}). */
+  | "ERR_SIGNAL_LISTEN"
+  /** The CA files or settings cannot be used ({@link CaError}). */
+  | "ERR_SIGNAL_CA";
+
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
   /** Stable machine-readable code, e.g. `ERR_SIGNAL_OPTION`. */
-  readonly code: string;
+  readonly code: SignalServerErrorCode;
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: SignalServerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
