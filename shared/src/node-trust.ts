@@ -22,8 +22,8 @@ export type RevocationVerdict = "newer" | "known" | IdentityFailure;
 /**
  * The core's view of trust: how link envelopes are sealed and checked, and which nodes are revoked.
  * In the agent and the console this is the certificate-backed {@link EnvelopeGuard} with the network's
- * revocation list (node-agent's `NetworkTrust`); simulations of routing alone use the unsigned one in
- * `@ipop/shared/testing`.
+ * revocation list (`NetworkTrust`, here in the core: identity/network-trust.ts); simulations of routing
+ * alone use the unsigned one in `@ipop/shared/testing`.
  *
  * Contract: never throws on input from the network; `open` refuses with a stable code.
  */
