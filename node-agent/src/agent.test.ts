@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ipv4HeaderChecksum } from "@ipop/shared";
 import { makeTestCa, makeTestNode } from "@ipop/shared/testing";
 import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
@@ -41,11 +42,9 @@ function startAgent(n: number, url: string, name = `h${n}`): { agent: Agent; tun
 function packet(src: number, dst: number, marker: number): Uint8Array {
   const p = new Uint8Array(28);
   p.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 88, 0, src, 10, 88, 0, dst]);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  p[10] = (~sum >> 8) & 0xff;
-  p[11] = ~sum & 0xff;
+  const sum = ipv4HeaderChecksum(p, 20);
+  p[10] = sum >> 8;
+  p[11] = sum & 0xff;
   p[27] = marker;
   return p;
 }

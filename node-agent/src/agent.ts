@@ -23,22 +23,12 @@ import {
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
+import { AgentError, TunError } from "./errors.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { SignalingClient } from "./signaling-client.js";
-import type { AgentStatus, PeerStatus } from "./status.js";
+import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
-
-/** The overlay path towards an address, as `ipop route` shows it. */
-export interface RouteResult {
-  readonly ip: string;
-  /** Nodes the trace passed, starting with this one. */
-  readonly path: ReadonlyArray<{ readonly name: string; readonly ip: string }>;
-  /** The last node owns the address; false when nobody does. */
-  readonly owner: boolean;
-  /** False when the trace did not come back in time. */
-  readonly complete: boolean;
-}
 
 export interface AgentOptions {
   readonly signalUrl: string;
@@ -130,7 +120,7 @@ export class Agent {
   start(): void {
     const { tun } = this.options;
     if (tun.headroom < PACKET_HEADROOM)
-      throw new Error(`TUN device reserves ${tun.headroom} bytes of headroom, the core needs ${PACKET_HEADROOM}`);
+      throw new TunError(`TUN device reserves ${tun.headroom} bytes of headroom, the core needs ${PACKET_HEADROOM}`);
     // A whole TUN batch goes through the core before its actions are carried out, so the packets
     // for one peer leave in one message; the batch's views stay valid until drain() returns.
     tun.start(
@@ -325,7 +315,7 @@ export class Agent {
   renewCertificate(cert: Certificate, certText: string): void {
     const { keySeed } = this.options.credentials;
     if (cert.nodeId !== this.cert.nodeId || cert.ip !== this.cert.ip || cert.name !== this.cert.name) {
-      throw new Error("a renewed certificate must keep the key, name and address");
+      throw new AgentError("IPOP_RENEWAL_MISMATCH", "a renewed certificate must keep the key, name and address");
     }
     this.cert = cert;
     this.certText = certText;
@@ -338,9 +328,11 @@ export class Agent {
   route(ip: string): Promise<RouteResult> {
     const address = parseIpv4Address(ip);
     if (address === null || !inSubnet(address, this.options.credentials.address)) {
-      return Promise.reject(new Error(`${ip} is not an address of this virtual network`));
+      return Promise.reject(
+        new AgentError("IPOP_ADDRESS_OUTSIDE_NETWORK", `${ip} is not an address of this virtual network`),
+      );
     }
-    if (this.stopped) return Promise.reject(new Error("the agent is stopping"));
+    if (this.stopped) return Promise.reject(new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping"));
     const id = this.node.traceRoute(this.instant(), address);
     const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
     this.drain();

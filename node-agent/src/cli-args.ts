@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_LIMITS,
+  errorMessage,
   type Ipv4Interface,
   isMemberName,
   isNetworkName,
@@ -122,7 +123,7 @@ function parse(args: readonly string[], options: NonNullable<Parameters<typeof p
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
 }
 

@@ -5,17 +5,16 @@
 import { readFileSync } from "node:fs";
 import { formatIpv4Interface, IdentityError } from "@ipop/shared";
 import { pino } from "pino";
-import { Agent, type RouteResult } from "./agent.js";
-import { CertFileError, processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
+import { Agent } from "./agent.js";
+import { processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
 import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type UpOptions, USAGE } from "./cli-args.js";
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
-import { CaServiceError } from "./enroll-client.js";
-import { AgentError, UsageError } from "./errors.js";
+import { AgentError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
-import { type AgentStatus, formatRoute, formatStatus } from "./status.js";
+import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 import { startingCredentials } from "./up-credentials.js";
@@ -97,7 +96,7 @@ async function up(options: UpOptions): Promise<number> {
         case "route":
           return agent.route(String(request.ip));
         default:
-          throw new Error(`unknown op "${request.op}"`);
+          throw new ControlError(`unknown op "${request.op}"`);
       }
     });
     agent.start();
@@ -152,12 +151,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const expected =
-      error instanceof AgentError ||
-      error instanceof IdentityError ||
-      error instanceof CertFileError ||
-      error instanceof CaServiceError;
-    const message = expected ? (error as Error).message : ((error as Error)?.stack ?? String(error));
+    const expected = error instanceof AgentError || error instanceof IdentityError;
+    const message = expected ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`ipop: ${message}\n`);
     process.exitCode = 1;
   },

@@ -11,7 +11,8 @@ import {
 } from "@ipop/shared";
 import { startSignalServer } from "@ipop/signaling";
 import { WebSocketServer } from "ws";
-import { CaServiceError, enroll, publishRevocations, renew } from "./enroll-client.js";
+import { enroll, publishRevocations, renew } from "./enroll-client.js";
+import { CaServiceError } from "./errors.js";
 
 const NOW_MS = Date.now();
 const NOW = Math.floor(NOW_MS / 1000);

@@ -11,6 +11,7 @@ import {
   bytesEqual,
   type Certificate,
   certificateSecondsOf,
+  errorMessage,
   parseCertificate,
   parseServerMessage,
   parseToken,
@@ -21,32 +22,7 @@ import {
   verifyCertificate,
 } from "@ipop/shared";
 import { WebSocket } from "ws";
-
-/** Why a request to the CA service failed. */
-export type CaServiceErrorCode =
-  /** The server answered with an error (see `serverCode` and `reason`). */
-  | "IPOP_CA_REFUSED"
-  /** No connection, or it closed before an answer. */
-  | "IPOP_CA_UNREACHABLE"
-  | "IPOP_CA_TIMEOUT"
-  /** The answer does not hold up: another CA than the token's, a certificate that does not verify. */
-  | "IPOP_CA_BAD_ANSWER"
-  /** The request could not be made (a malformed token). */
-  | "IPOP_CA_BAD_REQUEST";
-
-export class CaServiceError extends Error {
-  constructor(
-    readonly code: CaServiceErrorCode,
-    message: string,
-    /** The server's error code (`token-invalid`, `pool-exhausted`, ...), for IPOP_CA_REFUSED. */
-    readonly serverCode?: string,
-    /** The server's finer reason (`IPOP_TOKEN_EXPIRED`, ...), when it gave one. */
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = "CaServiceError";
-  }
-}
+import { CaServiceError } from "./errors.js";
 
 /** Default time to wait for an answer. */
 export const DEFAULT_CA_TIMEOUT_MS = 10_000;
@@ -94,7 +70,7 @@ export function requestOnce<T extends ServerMessage["t"]>(
     try {
       ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
     } catch (error) {
-      finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot connect to ${url}: ${(error as Error).message}`));
+      finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot connect to ${url}: ${errorMessage(error)}`));
       return;
     }
     ws.on("open", () => ws.send(JSON.stringify(message)));

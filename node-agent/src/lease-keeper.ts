@@ -3,7 +3,7 @@
  * address lease, so the agent renews it (proving it holds the key) when two thirds of its lifetime
  * have passed, retrying with backoff on failure until it expires.
  */
-import type { Certificate } from "@ipop/shared";
+import { type Certificate, errorMessage } from "@ipop/shared";
 import { type IssuedCertificate, renew } from "./enroll-client.js";
 
 export interface LeaseKeeperOptions {
@@ -80,7 +80,7 @@ export class LeaseKeeper {
       if (this.stopped) return;
       const left = this.current.cert.notAfter * 1000 - this.now();
       const willRetry = left > this.retryMs;
-      this.options.onFailure((error as Error).message, willRetry);
+      this.options.onFailure(errorMessage(error), willRetry);
       if (willRetry) {
         this.schedule(this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);

@@ -1,7 +1,5 @@
-import type { LinkSignal } from "./link/peer-link.js";
+import { type LinkSignal, MAX_SDP_CHARS } from "./link/peer-link.js";
 
-/** Largest SDP we accept from a peer; data-channel-only offers are 1-3 KiB. */
-const MAX_SDP_CHARS = 32 * 1024;
 const MAX_CANDIDATE_CHARS = 1024;
 
 /**

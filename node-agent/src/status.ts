@@ -1,5 +1,4 @@
 import type { LinkKind } from "@ipop/shared";
-import type { RouteResult } from "./agent.js";
 import type { CandidateType, WebRtcBackendName } from "./link/peer-link.js";
 import type { SignalingState } from "./signaling-client.js";
 
@@ -85,7 +84,7 @@ export function formatStatus(s: AgentStatus): string {
     `${s.node.name} ${s.node.ip}/${s.node.prefix} on ${s.node.dev} (mtu ${s.node.mtu}), network ${s.node.network}, node ${s.node.id}`,
     `ring ${s.overlay.ring}; ${s.peers.length} links, ${s.overlay.known} nodes known, about ${s.overlay.sizeEstimate} in the network`,
     `certificate ${s.identity.keyId} from CA ${s.identity.ca.name}, expires ${s.identity.notAfter}; revocation list ${s.identity.revocationSerial ?? "none"}`,
-    `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatDuration(s.node.uptimeMs)}`,
+    `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatUptime(s.node.uptimeMs)}`,
   ];
   if (s.peers.length === 0) lines.push("no peers");
   else {
@@ -137,11 +136,22 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024 / 1024).toFixed(2)}G`;
 }
 
-function formatDuration(ms: number): string {
+function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** The overlay path towards an address, as `ipop route` shows it. */
+export interface RouteResult {
+  readonly ip: string;
+  /** Nodes the trace passed, starting with this one. */
+  readonly path: ReadonlyArray<{ readonly name: string; readonly ip: string }>;
+  /** The last node owns the address; false when nobody does. */
+  readonly owner: boolean;
+  /** False when the trace did not come back in time. */
+  readonly complete: boolean;
 }
 
 /** `ipop route` output: the hops, or why there is no path. */

@@ -1,5 +1,6 @@
 export * from "./actions.js";
 export * from "./counters.js";
+export * from "./duration.js";
 export * from "./errors.js";
 export * from "./frame.js";
 export * from "./frame-batcher.js";
@@ -15,4 +16,5 @@ export * from "./overlay-message.js";
 export * from "./overlay-node.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
+export * from "./thrown.js";
 export * from "./timing.js";

@@ -1,7 +1,7 @@
 /**
  * The wire protocol between nodes and the signaling server (`ipop-signal`), as JSON text frames over a
  * WebSocket. The server reads only the routing fields (`t`, `to`, membership); `body` of a `send` is an
- * opaque envelope that it forwards untouched, so nodes can later sign envelopes end to end.
+ * opaque envelope that it forwards untouched: nodes seal link envelopes end to end (identity/sealed-envelope.ts).
  *
  * Both sides parse every incoming message with the validators here: a message that does not validate is
  * answered with an `error` (server) or dropped and counted (node), never trusted.
@@ -21,7 +21,10 @@ export const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
 
 /** What a node tells the network about itself at join. */
 export interface MemberInfo {
-  /** Stable for one agent process; later the fingerprint of the node's certified key. */
+  /**
+   * Stable for one agent process: the node's certificate key id (the fingerprint of its certified key,
+   * 32 hex digits), a dash and 8 hex digits chosen per run (see `nodeIdBelongsTo`).
+   */
   readonly nodeId: string;
   /** Human name, shown in status output. */
   readonly name: string;

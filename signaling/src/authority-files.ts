@@ -5,6 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { open, readFile, rename, stat } from "node:fs/promises";
 import {
+  errorCode,
+  errorMessage,
   MAX_CERTIFICATE_BYTES,
   MAX_PRIVATE_KEY_BYTES,
   MAX_REVOCATION_LIST_BYTES,
@@ -25,23 +27,19 @@ export interface AuthorityPaths {
   readonly leaseSeconds?: number;
 }
 
-function errnoCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
-}
-
 async function readLimited(path: string, limit: number, flag: string): Promise<Buffer> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (error) {
-    const why = errnoCode(error) === "ENOENT" ? "no such file" : (error as Error).message;
+    const why = errorCode(error) === "ENOENT" ? "no such file" : errorMessage(error);
     throw new CaError(`${flag} ${path}: ${why}`);
   }
   if (size > limit) throw new CaError(`${flag} ${path}: it is ${size} bytes, more than such a file can be`);
   try {
     return await readFile(path);
   } catch (error) {
-    throw new CaError(`${flag} ${path}: cannot read it: ${(error as Error).message}`);
+    throw new CaError(`${flag} ${path}: cannot read it: ${errorMessage(error)}`);
   }
 }
 
@@ -54,7 +52,7 @@ async function checkPrivate(path: string): Promise<void> {
   try {
     info = await stat(path);
   } catch (error) {
-    const why = errnoCode(error) === "ENOENT" ? "no such file" : (error as Error).message;
+    const why = errorCode(error) === "ENOENT" ? "no such file" : errorMessage(error);
     throw new CaError(`--ca-key ${path}: ${why}`);
   }
   if (!info.isFile()) throw new CaError(`--ca-key ${path}: not a regular file`);
@@ -99,7 +97,7 @@ function revocationListWriter(path: string, log: SignalLogger): (text: string) =
         }
         await rename(temp, path);
       } catch (error) {
-        log.error({ path, err: (error as Error).message }, "cannot write the revocation list; it is kept in memory");
+        log.error({ path, err: errorMessage(error) }, "cannot write the revocation list; it is kept in memory");
       }
     });
   };

@@ -4,6 +4,7 @@ import {
   checkCa,
   DEFAULT_JOIN_MAX_SKEW_MS,
   type EnrollRequest,
+  errorMessage,
   formatCertificate,
   formatIpv4Address,
   type IdentityFailure,
@@ -404,7 +405,7 @@ export class Authority {
       return signCertificate(request, this.options.ca, this.options.caKey!);
     } catch (error) {
       // Only a token the CA's constraints no longer allow gets here; the message says which.
-      return refuse("token-invalid", `cannot issue: ${(error as Error).message}`);
+      return refuse("token-invalid", `cannot issue: ${errorMessage(error)}`);
     }
   }
 }

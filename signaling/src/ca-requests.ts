@@ -11,10 +11,29 @@ import {
   type ServerMessage,
   type SignalErrorCode,
 } from "@ipop/shared";
-import type { AuthorityRefusal, MemberDirectory } from "./authority.js";
+import type { Authority, AuthorityRefusal, MemberDirectory } from "./authority.js";
 import type { SignalLogger } from "./logger.js";
-import type { SessionContext } from "./session.js";
+import type { NetworkRegistry } from "./network-registry.js";
 import { encodeServerMessage } from "./wire.js";
+
+/**
+ * What a CA request needs of the server: the CA side, the members of a network and the wall clock. A
+ * session's context is one; only this much is named here, so this file does not depend on the session.
+ */
+export interface CaContext {
+  readonly authority?: Authority;
+  readonly registry: Pick<NetworkRegistry<CaMember>, "members" | "memberAt">;
+  /** Wall-clock milliseconds since the Unix epoch. */
+  wallNow(): number;
+}
+
+/** What a published revocation list does to a connected member. */
+export interface CaMember {
+  /** Sends an encoded server message. */
+  deliver(text: string): void;
+  /** Closes the connection if the member's certificate is now revoked; true when it did. */
+  dropIfRevoked(): boolean;
+}
 
 /** How a request is answered: through the connection it came on. */
 export interface CaReply {
@@ -24,7 +43,7 @@ export interface CaReply {
 }
 
 /** `enroll` and `renew`: a certificate from the CA key, answered with `enrolled`. */
-export function answerIssue(ctx: SessionContext, reply: CaReply, request: EnrollRequest | RenewRequest): void {
+export function answerIssue(ctx: CaContext, reply: CaReply, request: EnrollRequest | RenewRequest): void {
   const { authority } = ctx;
   if (authority === undefined) {
     reply.refuse("no-ca", "this server has no CA: it admits anyone and issues no certificates");
@@ -54,7 +73,7 @@ export function answerIssue(ctx: SessionContext, reply: CaReply, request: Enroll
 }
 
 /** A newer revocation list: stored, sent to every member, and revoked members disconnected. */
-export function answerPublish(ctx: SessionContext, reply: CaReply, network: string, text: string): void {
+export function answerPublish(ctx: CaContext, reply: CaReply, network: string, text: string): void {
   const { authority, registry } = ctx;
   if (authority === undefined) {
     reply.refuse("no-ca", "this server has no CA (start it with --ca), so it cannot check or keep revocation lists");
@@ -86,7 +105,7 @@ export function answerPublish(ctx: SessionContext, reply: CaReply, network: stri
 }
 
 /** What the authority may know of a network's members: who uses an address, who has a name. */
-function directory(ctx: SessionContext, network: string): MemberDirectory {
+function directory(ctx: CaContext, network: string): MemberDirectory {
   const { registry } = ctx;
   return {
     userOf: (address) => registry.memberAt(network, formatIpv4Address(address))?.info.nodeId,

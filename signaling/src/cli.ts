@@ -3,6 +3,7 @@
  * `ipop-signal`: runs the signaling server until SIGINT or SIGTERM.
  * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
  */
+import { errorMessage } from "@ipop/shared";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
 import { CaError, OptionError, SignalServerError } from "./errors.js";
@@ -53,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`ipop-signal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`ipop-signal: ${errorMessage(err)}\n`);
     return 1;
   }
   // Scripts and tests parse this line to learn the port when 0 was asked for.
@@ -86,7 +87,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     // Never a stack trace for the user; the message is enough to act on, and logs carry the rest.
-    process.stderr.write(`ipop-signal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`ipop-signal: ${errorMessage(err)}\n`);
     process.exit(1);
   },
 );

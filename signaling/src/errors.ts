@@ -1,14 +1,24 @@
+import { errorCode, errorMessage } from "@ipop/shared";
 /**
  * Every error the signaling package throws on purpose. Each has a stable `code` that callers and tests match
  * on (the message is for humans and may change), in the style of ws's `WS_ERR_*` codes.
  */
 
+/** The codes; stable. */
+export type SignalServerErrorCode =
+  /** A command-line argument or option is invalid ({@link OptionError}). */
+  | "ERR_SIGNAL_OPTION"
+  /** The listening socket could not be bound ({@link ListenError}). */
+  | "ERR_SIGNAL_LISTEN"
+  /** The CA files or settings cannot be used ({@link CaError}). */
+  | "ERR_SIGNAL_CA";
+
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
   /** Stable machine-readable code, e.g. `ERR_SIGNAL_OPTION`. */
-  readonly code: string;
+  readonly code: SignalServerErrorCode;
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: SignalServerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -46,8 +56,7 @@ export function formatHostPort(host: string, port: number): string {
 }
 
 function describeListenFailure(cause: unknown): string {
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  switch (code) {
+  switch (errorCode(cause)) {
     case "EADDRINUSE":
       return "the port is already in use (is another ipop-signal running? pick another port, or 0 for any free one)";
     case "EACCES":
@@ -58,7 +67,7 @@ function describeListenFailure(cause: unknown): string {
     case "EAI_AGAIN":
       return "the host name does not resolve";
     default:
-      return cause instanceof Error ? cause.message : String(cause);
+      return errorMessage(cause);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 export { type AuthorityOptions, leasedAddress } from "./authority.js";
 export { type AuthorityPaths, loadAuthorityFiles } from "./authority-files.js";
-export { CaError, ListenError, OptionError, SignalServerError } from "./errors.js";
+export { CaError, ListenError, OptionError, SignalServerError, type SignalServerErrorCode } from "./errors.js";
 export type { SignalServerStats } from "./http-handler.js";
 export { DEFAULT_LIMITS, resolveLimits, type SignalServerLimits } from "./limits.js";
 export { createLogger, type LogFields, type LogLevel, type SignalLogger, silentLogger } from "./logger.js";

@@ -1,7 +1,13 @@
 import { parseArgs } from "node:util";
-import { MAX_LEASE_SECONDS, MAX_SIGNAL_MESSAGE_BYTES, MIN_LEASE_SECONDS } from "@ipop/shared";
+import {
+  errorCode,
+  errorMessage,
+  MAX_LEASE_SECONDS,
+  MAX_SIGNAL_MESSAGE_BYTES,
+  MIN_LEASE_SECONDS,
+  parseDuration,
+} from "@ipop/shared";
 import type { AuthorityPaths } from "./authority-files.js";
-import { parseDurationSeconds } from "./duration.js";
 import { OptionError } from "./errors.js";
 import { checkLimit, DEFAULT_LIMITS, MIN_MESSAGE_BYTES, type SignalServerLimits } from "./limits.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.js";
@@ -172,14 +178,15 @@ function parseNumber(flag: string, text: string, key: keyof SignalServerLimits, 
     checkLimit(key, value);
   } catch (err) {
     // Restate the range in terms of the flag the user typed, not the internal limit name.
-    const detail = err instanceof Error ? err.message.replace(`limit ${key}`, flag) : String(err);
+    const detail = errorMessage(err).replace(`limit ${key}`, flag);
     throw new OptionError(detail);
   }
   return value;
 }
 
 function parseLease(text: string): number {
-  const seconds = parseDurationSeconds(text, "--lease");
+  const seconds = parseDuration(text);
+  if (typeof seconds === "string") throw new OptionError(`--lease ${seconds}`);
   if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
     throw new OptionError(
       `--lease must be from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, got ${text}`,
@@ -193,9 +200,8 @@ function stringValue(value: string | boolean | undefined): string | undefined {
 }
 
 function describeParseArgsError(err: unknown): string {
-  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-  const message = err instanceof Error ? err.message : String(err);
-  switch (code) {
+  const message = errorMessage(err);
+  switch (errorCode(err)) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const option = /'([^']+)'/.exec(message)?.[1] ?? message;
       return `unknown option ${option}`;

@@ -1,6 +1,7 @@
 import {
   type Certificate,
   type ClientMessage,
+  errorMessage,
   type JoinCredential,
   type MemberInfo,
   parseClientMessage,
@@ -10,7 +11,7 @@ import {
 } from "@ipop/shared";
 import { WebSocket } from "ws";
 import type { Authority } from "./authority.js";
-import { answerIssue, answerPublish, type CaReply, refuseByAuthority } from "./ca-requests.js";
+import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import type { NetworkRegistry } from "./network-registry.js";
@@ -49,7 +50,7 @@ type State =
  * token bucket, invalid-message streak, liveness, outgoing buffer). Every event handler is guarded: whatever a
  * client sends, the worst outcome is that this one connection is closed.
  */
-export class Session {
+export class Session implements CaMember {
   private state: State = { kind: "waiting" };
   private joinTimer: NodeJS.Timeout | undefined;
   private readonly messages: TokenBucket;
@@ -423,8 +424,4 @@ function closeReason(how: { code: number; reason: string } | "terminate" | "alre
   if (how === "terminate") return "terminated";
   if (how === "already-closed") return "disconnected";
   return how.reason;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

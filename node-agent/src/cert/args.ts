@@ -1,6 +1,6 @@
 /** Command-line helpers of the `ipop cert` subcommands; every problem is a {@link UsageError}. */
 import { parseArgs } from "node:util";
-import { isMemberName } from "@ipop/shared";
+import { errorMessage, isMemberName, parseDuration } from "@ipop/shared";
 import { UsageError } from "../errors.js";
 
 type OptionSpec = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
@@ -16,7 +16,7 @@ export function parseFlags(args: readonly string[], options: OptionSpec, positio
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals > 0 }) as ParsedArgs;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
@@ -54,4 +54,11 @@ export function checkGroups(groups: string[] | undefined): string[] | undefined 
     }
   }
   return groups;
+}
+
+/** A duration flag's value in whole seconds (see `parseDuration`); `flag` names it in the message. */
+export function durationFlag(text: string, flag: string): number {
+  const seconds = parseDuration(text);
+  if (typeof seconds === "string") throw new UsageError(`${flag} ${seconds}`);
+  return seconds;
 }

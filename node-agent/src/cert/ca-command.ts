@@ -1,9 +1,8 @@
 /** `ipop cert ca`: makes a network's CA key and self-signed certificate. */
 import { resolve } from "node:path";
-import { isNetworkName } from "@ipop/shared";
+import { formatDuration, isNetworkName } from "@ipop/shared";
 import { UsageError } from "../errors.js";
-import { checkGroups, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { checkGroups, durationFlag, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
 import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
 import {
   certificateSecondsOf,
@@ -48,7 +47,7 @@ export async function caCommand(args: readonly string[], io: CertIo): Promise<nu
   if (!isNetworkName(name)) {
     throw new UsageError(`--name "${name}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
   }
-  const duration = parseDuration(stringFlag(parsed, "duration") ?? DEFAULT_CA_DURATION);
+  const duration = durationFlag(stringFlag(parsed, "duration") ?? DEFAULT_CA_DURATION, "--duration");
   const pools = listFlag(parsed, "pools");
   for (const pool of pools ?? []) {
     const prefix = parseIpv4Prefix(pool);

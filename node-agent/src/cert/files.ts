@@ -5,16 +5,13 @@
  */
 import { lstat, open, rename, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
-import { CertFileError } from "./errors.js";
+import { errorCode, errorMessage } from "@ipop/shared";
+import { CertFileError } from "../errors.js";
 
 /** Mode of private key files. */
 export const KEY_FILE_MODE = 0o600;
 /** Mode of certificate files: public, but only their owner should change them. */
 export const CERT_FILE_MODE = 0o644;
-
-function errnoCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
-}
 
 /**
  * Reads at most `limit + 1` bytes of `path`: enough for the parser to see that a file is too large
@@ -34,14 +31,14 @@ export async function readBounded(path: string, limit: number, missing: string):
     }
     return buffer.subarray(0, length);
   } catch (error) {
-    const code = errnoCode(error);
+    const code = errorCode(error);
     if (code === "ENOENT") throw new CertFileError("IPOP_CERT_FILE_MISSING", missing);
     const why =
       code === "EACCES" || code === "EPERM"
         ? "permission denied; run as a user who may read it, or fix its permissions"
         : code === "EISDIR"
           ? "it is a directory; give the path of the file"
-          : `${(error as Error).message}`;
+          : errorMessage(error);
     throw new CertFileError("IPOP_CERT_FILE_UNREADABLE", `cannot read ${path}: ${why}`);
   } finally {
     await handle?.close();
@@ -99,11 +96,11 @@ export async function writeFiles(
     }
   } catch (error) {
     await Promise.all(created.map((path) => unlink(path).catch(() => undefined)));
-    const code = errnoCode(error);
+    const code = errorCode(error);
     if (code === "EEXIST") {
-      throw new CertFileError("IPOP_CERT_FILE_EXISTS", `${(error as Error).message}; pass --force to replace it`);
+      throw new CertFileError("IPOP_CERT_FILE_EXISTS", `${errorMessage(error)}; pass --force to replace it`);
     }
-    throw new CertFileError("IPOP_CERT_FILE_UNWRITABLE", `cannot write: ${(error as Error).message}`);
+    throw new CertFileError("IPOP_CERT_FILE_UNWRITABLE", `cannot write: ${errorMessage(error)}`);
   }
 }
 
@@ -112,7 +109,7 @@ async function exists(path: string): Promise<boolean> {
     await lstat(path);
     return true;
   } catch (error) {
-    if (errnoCode(error) === "ENOENT") return false;
-    throw new CertFileError("IPOP_CERT_FILE_UNWRITABLE", `cannot check ${path}: ${(error as Error).message}`);
+    if (errorCode(error) === "ENOENT") return false;
+    throw new CertFileError("IPOP_CERT_FILE_UNWRITABLE", `cannot check ${path}: ${errorMessage(error)}`);
   }
 }

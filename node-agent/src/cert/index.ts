@@ -3,8 +3,6 @@
  * `runCertCommand(argv.slice(1), processCertIo())` for `ipop cert ...`.
  */
 export { type Credentials, type LoadCredentialsOptions, loadCredentials } from "./credentials.js";
-export { formatDuration, MAX_DURATION_SECONDS, parseDuration } from "./duration.js";
-export { CertFileError, type CertFileErrorCode } from "./errors.js";
 export { type CertIo, processCertIo } from "./io.js";
 export { runCertCommand, runTokenCommand } from "./run.js";
 export { CERT_USAGE, TOKEN_USAGE } from "./usage.js";

@@ -1,5 +1,5 @@
 /** Reading a revocation list file (`ca.crl`) and showing a list to people. */
-import { CertFileError } from "./errors.js";
+import { CertFileError } from "../errors.js";
 import { readBounded } from "./files.js";
 import {
   formatCertificateTime,

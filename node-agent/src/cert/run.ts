@@ -4,10 +4,8 @@
  * anything else is a bug and propagates.
  */
 
-import { CaServiceError } from "../enroll-client.js";
-import { UsageError } from "../errors.js";
+import { AgentError, UsageError } from "../errors.js";
 import { caCommand } from "./ca-command.js";
-import { CertFileError } from "./errors.js";
 import { IdentityError } from "./identity.js";
 import type { CertIo } from "./io.js";
 import { printCommand } from "./print-command.js";
@@ -69,7 +67,7 @@ async function runSubcommand(
       io.stderr.write(`ipop ${group}: ${error.message}\n\n${usage}\n`);
       return 2;
     }
-    if (error instanceof IdentityError || error instanceof CertFileError || error instanceof CaServiceError) {
+    if (error instanceof IdentityError || error instanceof AgentError) {
       io.stderr.write(`ipop ${group}: ${error.message}\n`);
       return 1;
     }

@@ -1,11 +1,10 @@
 /** `ipop cert sign`: makes a node key and a certificate for it, signed by the CA. */
 import { resolve } from "node:path";
-import { isMemberName, parseIpv4Interface } from "@ipop/shared";
+import { formatDuration, isMemberName, parseIpv4Interface } from "@ipop/shared";
 import { UsageError } from "../errors.js";
-import { checkGroups, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
+import { checkGroups, durationFlag, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
 import { CLOCK_SKEW_SECONDS } from "./ca-command.js";
 import { caFiles, readCa, readCaKey } from "./ca-files.js";
-import { formatDuration, parseDuration } from "./duration.js";
 import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
 import {
   certificateSecondsOf,
@@ -55,7 +54,7 @@ export async function signCommand(args: readonly string[], io: CertIo): Promise<
   }
   const groups = checkGroups(listFlag(parsed, "groups"));
   const durationText = stringFlag(parsed, "duration");
-  const duration = durationText === undefined ? undefined : parseDuration(durationText);
+  const duration = durationText === undefined ? undefined : durationFlag(durationText, "--duration");
   const files = caFiles(parsed, io);
   const crtPath = resolve(io.cwd, stringFlag(parsed, "out-crt") ?? `${name}.crt`);
   const keyPath = resolve(io.cwd, stringFlag(parsed, "out-key") ?? `${name}.key`);

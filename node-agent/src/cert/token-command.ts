@@ -1,7 +1,7 @@
+import { formatDuration } from "@ipop/shared";
 import { UsageError } from "../errors.js";
-import { checkGroups, listFlag, parseFlags, stringFlag } from "./args.js";
+import { checkGroups, durationFlag, listFlag, parseFlags, stringFlag } from "./args.js";
 import { caFiles, readCa, readCaKey } from "./ca-files.js";
-import { formatDuration, parseDuration } from "./duration.js";
 import {
   certificateSecondsOf,
   createToken,
@@ -40,9 +40,9 @@ export async function tokenCreateCommand(args: readonly string[], io: CertIo): P
   if (prefixText !== undefined && !/^\d{1,2}$/.test(prefixText)) {
     throw new UsageError(`--prefix-length must be a number like 16, got "${prefixText}"`);
   }
-  const ttl = parseDuration(stringFlag(parsed, "ttl") ?? DEFAULT_TOKEN_TTL, "--ttl");
+  const ttl = durationFlag(stringFlag(parsed, "ttl") ?? DEFAULT_TOKEN_TTL, "--ttl");
   const leaseText = stringFlag(parsed, "lease");
-  const lease = leaseText === undefined ? undefined : parseDuration(leaseText, "--lease");
+  const lease = leaseText === undefined ? undefined : durationFlag(leaseText, "--lease");
   const groups = checkGroups(listFlag(parsed, "groups"));
   const files = caFiles(parsed, io);
 

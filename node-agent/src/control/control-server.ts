@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { errorMessage } from "@ipop/shared";
 import { ControlError } from "../errors.js";
 
 /** A request is one short JSON line: `{"op":"status"}`, `{"op":"route","ip":"10.88.0.7"}`. Longer is refused. */
@@ -72,7 +73,7 @@ function serve(socket: Socket, handler: ControlHandler): void {
     }
     handler(request as ControlRequest).then(
       (result) => reply(socket, { ok: true, result }),
-      (error: unknown) => reply(socket, { ok: false, error: (error as Error).message }),
+      (error: unknown) => reply(socket, { ok: false, error: errorMessage(error) }),
     );
   });
 }

@@ -1,4 +1,5 @@
-import { LinkError } from "./link-errors.js";
+import { errorMessage } from "@ipop/shared";
+import { LinkError } from "../errors.js";
 import type { PeerLinkFactory, WebRtcBackendName } from "./peer-link.js";
 
 /** The backends that carry real WebRTC (the fake one lives in `fake-link.ts`). */
@@ -44,7 +45,7 @@ async function load<T>(name: RealBackendName, pkg: string, importer: () => Promi
   } catch (error) {
     throw new LinkError(
       "IPOP_LINK_BACKEND_UNAVAILABLE",
-      `the ${name} WebRTC backend could not be loaded (package ${pkg}): ${error instanceof Error ? error.message : String(error)}; ` +
+      `the ${name} WebRTC backend could not be loaded (package ${pkg}): ${errorMessage(error)}; ` +
         `run \`npm ci\` in the repository, or choose another backend (${REAL_BACKENDS.filter((b) => b !== name).join(", ")})`,
       { cause: error },
     );

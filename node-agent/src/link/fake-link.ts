@@ -1,3 +1,4 @@
+import { LinkError } from "../errors.js";
 import { parseCandidate } from "./candidates.js";
 import { BaseLink } from "./link-base.js";
 import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
@@ -56,9 +57,10 @@ class FakeLink extends BaseLink {
 
   protected applyRemoteDescription(_type: "offer" | "answer", sdp: string): void {
     const match = /\na=fake-link:(\d+)\r?\n/.exec(sdp);
-    if (match === null) throw new Error("not a fake-link session description");
+    if (match === null) throw new LinkError("IPOP_LINK_BAD_SIGNAL", "not a fake-link session description");
     const id = Number(match[1]);
-    if (!Number.isSafeInteger(id) || !this.#hub.links.has(id)) throw new Error(`no fake link ${id} in this factory`);
+    if (!Number.isSafeInteger(id) || !this.#hub.links.has(id))
+      throw new LinkError("IPOP_LINK_BAD_SIGNAL", `no fake link ${id} in this factory`);
     this.#remoteId = id;
   }
 
@@ -68,7 +70,7 @@ class FakeLink extends BaseLink {
 
   protected applyRemoteCandidate(candidate: string): void {
     const parsed = parseCandidate(candidate);
-    if (parsed === undefined) throw new Error("unparsable candidate");
+    if (parsed === undefined) throw new LinkError("IPOP_LINK_BAD_SIGNAL", "unparsable candidate");
     this.#remoteAddress ??= parsed.address;
     this.#reachable = true;
     this.#peer()?.tryConnect();

@@ -1,3 +1,4 @@
+import { errorMessage } from "@ipop/shared";
 import {
   filterSdpCandidates,
   isMdnsHostname,
@@ -6,17 +7,18 @@ import {
   stripCandidatePrefix,
 } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
+import { closeReason, type LinkCloseCode } from "./close-reason.js";
 import { type DtlsFingerprint, sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
-import { closeReason, describeError, type LinkCloseCode } from "./link-errors.js";
-import type {
-  LinkChannel,
-  LinkEvents,
-  LinkOptions,
-  LinkRole,
-  LinkSignal,
-  LinkTransportStats,
-  PeerLink,
-  WebRtcBackendName,
+import {
+  type LinkChannel,
+  type LinkEvents,
+  type LinkOptions,
+  type LinkRole,
+  type LinkSignal,
+  type LinkTransportStats,
+  MAX_SDP_CHARS,
+  type PeerLink,
+  type WebRtcBackendName,
 } from "./peer-link.js";
 
 /** What a backend tells the shared link logic about its stack. */
@@ -34,8 +36,6 @@ export interface BackendTraits {
 const MAX_PENDING_REMOTE_CANDIDATES = 64;
 /** Messages that arrive on one channel before the other opened, delivered right after `onOpen`. */
 const MAX_EARLY_MESSAGES = 256;
-/** Longest description accepted; a data-channel-only SDP is about 1 KB, this only bounds garbage. */
-const MAX_SDP_LENGTH = 64 * 1024;
 
 type LinkState = "connecting" | "open" | "closed";
 
@@ -220,7 +220,7 @@ export abstract class BaseLink implements PeerLink {
     try {
       presented = this.remoteDtlsFingerprint();
     } catch (error) {
-      return `the stack could not tell the remote certificate: ${describeError(error)}`;
+      return `the stack could not tell the remote certificate: ${errorMessage(error)}`;
     }
     if (presented === null) return undefined;
     const signed = sdpFingerprints(this.#remoteSdp ?? "");
@@ -307,7 +307,7 @@ export abstract class BaseLink implements PeerLink {
       try {
         await op();
       } catch (error) {
-        this.fail(code, `${what}: ${describeError(error)}`);
+        this.fail(code, `${what}: ${errorMessage(error)}`);
       }
     });
   }
@@ -351,7 +351,7 @@ export abstract class BaseLink implements PeerLink {
  * description and only fails later, as an ICE failure that hides the cause.
  */
 function sdpProblem(sdp: string): string | undefined {
-  if (sdp.length > MAX_SDP_LENGTH) return `is ${sdp.length} bytes long`;
+  if (sdp.length > MAX_SDP_CHARS) return `is ${sdp.length} characters long`;
   if (!/^v=0\r?\n/.test(sdp)) return "is not SDP (no v=0 line)";
   if (!/\nm=application [^\r\n]*webrtc-datachannel/.test(sdp)) return "has no data channel (m=application) section";
   return undefined;

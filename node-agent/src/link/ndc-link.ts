@@ -1,9 +1,10 @@
+import { errorMessage } from "@ipop/shared";
 import nodeDataChannel, { type DataChannel, type PeerConnection } from "node-datachannel";
+import { LinkError } from "../errors.js";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import type { DtlsFingerprint } from "./dtls-fingerprint.js";
 import { BaseLink } from "./link-base.js";
-import { describeError } from "./link-errors.js";
 import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
 
 /**
@@ -52,7 +53,7 @@ export class NdcLink extends BaseLink {
       pc.onLocalCandidate((candidate, mid) => this.emitLocalCandidate(candidate, mid));
       pc.onStateChange((state) => this.connectionStateChanged(state));
     } catch (error) {
-      this.fail("setup-failed", `node-datachannel: ${describeError(error)}`);
+      this.fail("setup-failed", `node-datachannel: ${errorMessage(error)}`);
       return;
     }
     this.begin();
@@ -144,7 +145,7 @@ export class NdcLink extends BaseLink {
   }
 
   #requirePc(): PeerConnection {
-    if (this.#pc === undefined) throw new Error("connection already released");
+    if (this.#pc === undefined) throw new LinkError("IPOP_LINK_RELEASED", "connection already released");
     return this.#pc;
   }
 }

@@ -1,3 +1,5 @@
+import type { Channel as LinkChannel, LinkRole } from "@ipop/shared";
+
 /**
  * One WebRTC connection to one peer, as the agent sees it, whatever library implements it.
  *
@@ -21,7 +23,7 @@
  *   applied closes the link (`onClose` with a `bad-signal` reason).
  * - After `close()` (or after `onClose` fired) no further event is delivered and `send()` returns false.
  *   `onClose` fires exactly once, also when the caller closed the link; its reason starts with a
- *   stable code (`LinkCloseCode` in `link-errors.ts`), e.g. `local-close`, `channel-closed: ...`.
+ *   stable code (`LinkCloseCode` in `close-reason.ts`), e.g. `local-close`, `channel-closed: ...`.
  * - A closed link holds no native resources: once every link is closed the process can exit.
  */
 export interface PeerLink {
@@ -40,8 +42,18 @@ export interface PeerLink {
 }
 
 export type WebRtcBackendName = "ndc" | "werift" | "wrtc" | "fake";
-export type LinkRole = "offerer" | "answerer";
-export type LinkChannel = "control" | "data";
+/** The core's names for a link's two ends and two channels: the link layer carries out its actions. */
+export type { LinkChannel, LinkRole };
+
+/**
+ * Longest session description accepted from a peer, in characters (SDP is ASCII), on both paths: when
+ * the agent reads a signal (`parseLinkSignal`) and when a link applies it. A data-channel-only
+ * description is 1-3 KiB even with many candidates, so this only bounds garbage. It must also leave
+ * room for what carries it: JSON-escaped in a sealed link envelope whose signed bytes are base64 (a
+ * third larger), beside the sender's certificate (up to 3.9 KiB), in a signaling message of at most
+ * 64 KiB. A 32 KiB description makes an envelope of about 50 KiB; 64 KiB could never arrive.
+ */
+export const MAX_SDP_CHARS = 32 * 1024;
 
 /**
  * What one side must carry to the other, in a backend-neutral form: a session description, or one

@@ -1,7 +1,8 @@
+import { errorMessage } from "@ipop/shared";
+import { LinkError } from "../errors.js";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { type BackendTraits, BaseLink } from "./link-base.js";
-import { describeError } from "./link-errors.js";
 import type {
   LinkChannel,
   LinkEvents,
@@ -117,7 +118,7 @@ export class W3cLink extends BaseLink {
       };
       pc.onconnectionstatechange = () => this.connectionStateChanged(pc.connectionState);
     } catch (error) {
-      this.fail("setup-failed", `${stack.name}: ${describeError(error)}`);
+      this.fail("setup-failed", `${stack.name}: ${errorMessage(error)}`);
       return;
     }
     this.begin();
@@ -217,7 +218,7 @@ export class W3cLink extends BaseLink {
   }
 
   #requirePc(): W3cPeerConnection {
-    if (this.#pc === undefined) throw new Error("connection already released");
+    if (this.#pc === undefined) throw new LinkError("IPOP_LINK_RELEASED", "connection already released");
     return this.#pc;
   }
 }
@@ -238,7 +239,8 @@ function asBytes(data: unknown): Uint8Array | undefined {
 }
 
 function requireSdp(description: W3cDescription): string {
-  if (typeof description.sdp !== "string") throw new Error(`the stack produced an ${description.type} without SDP`);
+  if (typeof description.sdp !== "string")
+    throw new LinkError("IPOP_LINK_NO_SDP", `the stack produced an ${description.type} without SDP`);
   return description.sdp;
 }
 

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { PACKET_HEADROOM } from "@ipop/shared";
+import { errorMessage, PACKET_HEADROOM } from "@ipop/shared";
 import { TunError } from "../errors.js";
 import type { TunDevice } from "./tun-device.js";
 
@@ -44,7 +44,7 @@ export class LinuxTun implements TunDevice {
       const errno = (error as { errno?: number }).errno;
       const hint =
         errno === 1 ? " (run as root, or with CAP_NET_ADMIN)" : errno === 16 ? " (the device is in use)" : "";
-      throw new TunError(`cannot create TUN device ${name}: ${(error as Error).message}${hint}`);
+      throw new TunError(`cannot create TUN device ${name}: ${errorMessage(error)}${hint}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import { errorMessage } from "@ipop/shared";
 import { TunError } from "../errors.js";
 
 const run = promisify(execFile);
@@ -30,6 +31,6 @@ async function ip(args: string[]): Promise<void> {
     await run("ip", args);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new TunError(`\`ip ${args.join(" ")}\` failed: ${stderr || (error as Error).message}`);
+    throw new TunError(`\`ip ${args.join(" ")}\` failed: ${stderr || errorMessage(error)}`);
   }
 }

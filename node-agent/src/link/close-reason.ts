@@ -1,21 +1,4 @@
 /**
- * Errors of the link layer, with stable codes. (Shaped like `AgentError` in `../errors.ts`; kept
- * here so the link directory stands alone, and ready to fold into that file.)
- */
-export type LinkErrorCode = "IPOP_LINK_BACKEND_UNKNOWN" | "IPOP_LINK_BACKEND_UNAVAILABLE";
-
-export class LinkError extends Error {
-  constructor(
-    readonly code: LinkErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/**
  * Why a link closed: the first word of every `onClose` reason, stable for code to match on
  * (`reason.startsWith("connection-failed")`); a human-readable detail may follow after ": ".
  * - `local-close`: the caller called `close()`.
@@ -38,10 +21,4 @@ export type LinkCloseCode =
 /** Formats an `onClose` reason: the code, then the detail if there is one. */
 export function closeReason(code: LinkCloseCode, detail?: string): string {
   return detail === undefined || detail === "" ? code : `${code}: ${detail}`;
-}
-
-/** The message of anything thrown, for a close reason; libraries throw strings and odd objects too. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : String(error);
 }
