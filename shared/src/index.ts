@@ -16,5 +16,4 @@ export * from "./overlay-message.js";
 export * from "./overlay-node.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
-export * from "./thrown.js";
 export * from "./timing.js";

@@ -1,5 +1,5 @@
+import type { IdentityFailure } from "./errors.js";
 import type { OpenMode } from "./identity/envelope-guard.js";
-import type { IdentityFailure } from "./identity/errors.js";
 
 /** The sender of an envelope, as its certificate vouches for it. */
 export interface Sender {

@@ -2,6 +2,8 @@
  * Encoding and decoding of the certificate body (canonical JSON, see certificate.ts), and the rules
  * on its fields. Decoding takes untrusted bytes and never throws.
  */
+
+import { type IdentityResult, identityFailure } from "../errors.js";
 import { parseIpv4Interface } from "../ipv4.js";
 import { isMemberName, isNetworkName } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
@@ -13,7 +15,6 @@ import {
   MAX_POOLS,
 } from "./certificate.js";
 import { parseIpv4Prefix } from "./cidr.js";
-import { type IdentityResult, identityFailure } from "./errors.js";
 import { isNodeIdHex, nodeIdOf, PUBLIC_KEY_BYTES } from "./keys.js";
 
 const KEYS = ["v", "kind", "network", "name", "ip", "pools", "groups", "notBefore", "notAfter", "publicKey", "issuer"];

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import type { IdentityErrorCode } from "../errors.js";
 import { failsWith, ok } from "../testing/verdicts.js";
 import { armor } from "./armor.js";
 import { encodeBase64 } from "./base64.js";
 import { MAX_CERTIFICATE_BYTES, MAX_GROUPS, MAX_POOLS } from "./certificate.js";
-import type { IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, nodeIdOf, signMessage } from "./keys.js";
 import { formatCertificate, parseCertificate } from "./parse.js";
 import { formatPrivateKey } from "./private-key.js";

@@ -7,12 +7,13 @@
  * `{"network","token","publicKey","name"}`, renew with context "ipop-renew-v1" over
  * `{"network","cert","time"}`. The server checks everything else (the token, the certificate).
  */
+
+import { type IdentityResult, identityFailure } from "../errors.js";
 import type { ClientMessage, JoinCredential } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import { asciiBytes } from "./body.js";
 import { asciiJson } from "./canonical-json.js";
 import type { Certificate } from "./certificate.js";
-import { type IdentityResult, identityFailure } from "./errors.js";
 import { DEFAULT_JOIN_MAX_SKEW_MS } from "./join-proof.js";
 import { PUBLIC_KEY_BYTES, publicKeyOf, signMessage, verifyMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { IdentityErrorCode, IdentityResult } from "../errors.js";
 import { makeTestCa, makeTestNode } from "../testing/identity.js";
 import { certKeyIdOf, EnvelopeGuard, nodeIdFor } from "./envelope-guard.js";
-import type { IdentityErrorCode, IdentityResult } from "./errors.js";
 import { sealEnvelope } from "./sealed-envelope.js";
 
 const NOW_S = 1_780_000_000;

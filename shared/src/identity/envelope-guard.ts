@@ -7,9 +7,10 @@
  * Certificate checks are cached by certificate text (a node sends the same certificate with every
  * envelope), so a link setup costs one signature check per envelope after the first.
  */
+
+import { type IdentityErrorCode, type IdentityResult, identityFailure } from "../errors.js";
 import type { Certificate } from "./certificate.js";
 import { prefixContainsAddress } from "./cidr.js";
-import { type IdentityErrorCode, type IdentityResult, identityFailure } from "./errors.js";
 import { type EnvelopeFields, type SealedEnvelope, sealEnvelope, unsealEnvelope } from "./sealed-envelope.js";
 import { certificateSecondsOf } from "./time.js";
 import { verifyCertificate } from "./verify.js";

@@ -2,6 +2,15 @@
  * Identity and trust: Ed25519 keys, node ids, certificates (make, parse, verify) and signatures for
  * signed envelopes. Pure: no I/O, no clock, no randomness of its own. See docs/certificates.md.
  */
+
+export {
+  IdentityError,
+  type IdentityErrorCode,
+  type IdentityFailure,
+  type IdentityResult,
+  identityFailure,
+  unwrapIdentity,
+} from "../errors.js";
 export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "./base64.js";
 export {
   CERTIFICATE_VERSION,
@@ -44,14 +53,6 @@ export {
   type OpenMode,
   type TrustedEnvelope,
 } from "./envelope-guard.js";
-export {
-  IdentityError,
-  type IdentityErrorCode,
-  type IdentityFailure,
-  type IdentityResult,
-  identityFailure,
-  unwrapIdentity,
-} from "./errors.js";
 export {
   checkCertificateAddress,
   DEFAULT_JOIN_MAX_SKEW_MS,

@@ -7,6 +7,8 @@
  *
  * Signed bytes: ASCII JSON `{"network","nodeId","ip","time"}`, context "ipop-join-v1".
  */
+
+import { type IdentityFailure, type IdentityResult, identityFailure } from "../errors.js";
 import { formatIpv4Address, parseIpv4Address } from "../ipv4.js";
 import type { JoinCredential } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
@@ -14,7 +16,6 @@ import { asciiBytes } from "./body.js";
 import { asciiJson } from "./canonical-json.js";
 import type { Certificate } from "./certificate.js";
 import { prefixContainsAddress } from "./cidr.js";
-import { type IdentityFailure, type IdentityResult, identityFailure } from "./errors.js";
 import { signMessage, verifyMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";
 import { certificateSecondsOf } from "./time.js";

@@ -3,9 +3,10 @@
  * and checked by the {@link EnvelopeGuard}, and the network's revocation list, adopted only when its
  * CA signed it and it is newer than the one held.
  */
+
+import type { IdentityFailure } from "../errors.js";
 import type { NodeTrust, OpenedEnvelope, RevocationVerdict } from "../node-trust.js";
 import { EnvelopeGuard, type EnvelopeGuardConfig, type OpenMode } from "./envelope-guard.js";
-import type { IdentityFailure } from "./errors.js";
 import { parseRevocationList, revokedSet, verifyRevocationList } from "./revocation.js";
 
 export class NetworkTrust implements NodeTrust {

@@ -2,13 +2,14 @@
  * Reading a certificate from its text form. Structure only: the signature and everything that needs
  * a CA or a clock are checked by verify.ts. Takes untrusted input and never throws.
  */
+
+import { type IdentityResult, identityFailure } from "../errors.js";
 import { parseIpv4Interface } from "../ipv4.js";
 import { armor, unarmorSigned } from "./armor.js";
 import { encodeBase64 } from "./base64.js";
 import { decodeCertificateBody } from "./body.js";
 import { CERTIFICATE_VERSION, type Certificate, MAX_CERTIFICATE_BYTES } from "./certificate.js";
 import { parseIpv4Prefix } from "./cidr.js";
-import { type IdentityResult, identityFailure } from "./errors.js";
 import { nodeIdOf } from "./keys.js";
 
 const LABEL = "IPOP CERTIFICATE";

@@ -2,9 +2,10 @@
  * The private key file: the 32-byte Ed25519 seed, base64 inside `IPOP PRIVATE KEY` armor. Hosts
  * write it readable by its owner only (mode 0600); nothing here does I/O.
  */
+
+import { type IdentityResult, identityFailure } from "../errors.js";
 import { armor, unarmor } from "./armor.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
-import { type IdentityResult, identityFailure } from "./errors.js";
 import { bytesEqual, publicKeyOf, SEED_BYTES } from "./keys.js";
 
 const LABEL = "IPOP PRIVATE KEY";

@@ -12,13 +12,13 @@
  * "ipop-crl-v1". Lists do not expire: a revocation stands until the certificate it names has.
  */
 
+import { IdentityError, type IdentityResult, identityFailure } from "../errors.js";
 import { isMemberName, isNetworkName } from "../signaling-protocol.js";
 import { armor, unarmorSigned } from "./armor.js";
 import { encodeBase64 } from "./base64.js";
 import { asciiBytes } from "./body.js";
 import { asciiJson, decodeJsonObject, isEpochSeconds, unknownKey } from "./canonical-json.js";
 import type { Certificate } from "./certificate.js";
-import { IdentityError, type IdentityResult, identityFailure } from "./errors.js";
 import { bytesEqual, isNodeIdHex, publicKeyOf, signMessage, verifyMessage } from "./keys.js";
 import { CERTIFICATE_SIGNATURE_CONTEXT } from "./verify.js";
 

@@ -12,11 +12,12 @@
  * This module checks form and signature only; {@link EnvelopeGuard} adds trust (CA, revocation,
  * freshness, replays).
  */
+
+import { type IdentityResult, identityFailure } from "../errors.js";
 import { MAX_SIGNAL_MESSAGE_BYTES } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import { asciiBytes } from "./body.js";
 import { type Certificate, MAX_CERTIFICATE_BYTES } from "./certificate.js";
-import { type IdentityResult, identityFailure } from "./errors.js";
 import { signMessage, verifyMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";
 

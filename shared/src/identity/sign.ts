@@ -4,11 +4,12 @@
  * inside its validity period, verifies. A bad request is the caller's error and throws
  * {@link IdentityError}.
  */
+
+import { IdentityError } from "../errors.js";
 import { parseIpv4Interface } from "../ipv4.js";
 import { asciiBytes, checkCertificateFields, encodeCertificateBody } from "./body.js";
 import type { Certificate, CertificateFields } from "./certificate.js";
 import { parseIpv4Prefix } from "./cidr.js";
-import { IdentityError } from "./errors.js";
 import { bytesEqual, nodeIdOf, publicKeyOf, signMessage } from "./keys.js";
 import { formatCertificate } from "./parse.js";
 import { formatCertificateTime } from "./time.js";

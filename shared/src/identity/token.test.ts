@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { IdentityError, type IdentityErrorCode } from "../errors.js";
 import { failsWith, ok } from "../testing/verdicts.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import type { Certificate } from "./certificate.js";
-import { IdentityError, type IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, signMessage } from "./keys.js";
 import { parseCertificate } from "./parse.js";
 import { selfSignCa } from "./sign.js";

@@ -14,13 +14,13 @@
  * the CA certificate it is handed back is the one the token came from.
  */
 
+import { IdentityError, type IdentityFailure, type IdentityResult, identityFailure } from "../errors.js";
 import { isMemberName, isNetworkName } from "../signaling-protocol.js";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import { asciiBytes } from "./body.js";
 import { asciiJson, decodeJsonObject, isEpochSeconds, isStringArray, unknownKey } from "./canonical-json.js";
 import { type Certificate, MAX_GROUPS } from "./certificate.js";
 import { type Ipv4Prefix, parseIpv4Prefix, prefixContainsPrefix } from "./cidr.js";
-import { IdentityError, type IdentityFailure, type IdentityResult, identityFailure } from "./errors.js";
 import { bytesEqual, isNodeIdHex, publicKeyOf, SIGNATURE_BYTES, signMessage, verifyMessage } from "./keys.js";
 import { formatCertificateTime } from "./time.js";
 import { checkCa } from "./verify.js";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { IdentityError, type IdentityErrorCode } from "../errors.js";
 import { failsWith, ok } from "../testing/verdicts.js";
 import { encodeBase64 } from "./base64.js";
 import type { Certificate } from "./certificate.js";
-import { IdentityError, type IdentityErrorCode } from "./errors.js";
 import { generateKeyPair, signMessage } from "./keys.js";
 import { formatCertificate, parseCertificate } from "./parse.js";
 import { type NodeRequest, selfSignCa, signCertificate } from "./sign.js";

@@ -3,10 +3,11 @@
  * and the CA's constraints. Pure and total: it reads no clock (the caller passes the time) and
  * returns a verdict instead of throwing.
  */
+
+import { type IdentityFailure, type IdentityResult, identityFailure } from "../errors.js";
 import { formatIpv4Address } from "../ipv4.js";
 import type { Certificate } from "./certificate.js";
 import { formatIpv4Prefix, prefixContainsAddress, prefixContainsPrefix } from "./cidr.js";
-import { type IdentityFailure, type IdentityResult, identityFailure } from "./errors.js";
 import { verifyMessage } from "./keys.js";
 import { formatCertificateTime } from "./time.js";
 

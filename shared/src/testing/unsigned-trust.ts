@@ -1,5 +1,5 @@
+import { identityFailure } from "../errors.js";
 import type { OpenMode } from "../identity/envelope-guard.js";
-import { identityFailure } from "../identity/errors.js";
 import { parseIpv4Address } from "../ipv4.js";
 import type { NodeTrust, OpenedEnvelope, RevocationVerdict } from "../node-trust.js";
 import type { MemberInfo } from "../signaling-protocol.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { IdentityErrorCode, IdentityResult } from "../identity/errors.js";
+import type { IdentityErrorCode, IdentityResult } from "../errors.js";
 
 /** The value of a verdict that must be a success; fails the test with the refusal otherwise. */
 export function ok<T>(result: IdentityResult<T>): T {
