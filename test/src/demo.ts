@@ -8,6 +8,8 @@
  * `--once` prints one table and exits; its exit status says whether the round worked (links up,
  * every ping answered, agents shut down cleanly), so a test can run it.
  */
+
+import { LabError } from "./errors.js";
 import {
   agentStatus,
   type Overlay,
@@ -18,7 +20,6 @@ import {
   waitForOverlayUp,
 } from "./lab/agents.js";
 import { destroyAllSync } from "./lab/cleanup.js";
-import { LabError } from "./lab/errors.js";
 import { Lab, UNDERLAY_PREFIX } from "./lab/netns.js";
 import { pingUntilClean } from "./lab/ping.js";
 import { type HostStatus, renderStatusTable } from "./lab/status-table.js";

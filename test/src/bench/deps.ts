@@ -3,7 +3,7 @@
  * scripts/system-deps.mjs because no test needs them: only the bench, which installs them when missing.
  */
 import { spawnSync } from "node:child_process";
-import { BenchError } from "./errors.js";
+import { BenchError } from "../errors.js";
 
 /** What every run needs, whatever the systems: command -> Debian package. */
 export const BASE_NEEDS: Readonly<Record<string, string>> = {

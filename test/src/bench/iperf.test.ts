@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BenchError } from "./errors.js";
+import { BenchError } from "../errors.js";
 import { iperfClientArgs, parseIperfTcp, parseIperfUdp, udpPayloadBytes } from "./iperf.js";
 
 // Trimmed from real iperf3 3.12 `-J` client output over wireguard-go.

@@ -3,8 +3,9 @@
  * (`-s -1`), so a test that went wrong (a stalled UDP run, a client killed by its timeout) cannot leave
  * a busy server behind for the next one.
  */
+
+import { BenchError } from "../errors.js";
 import type { Lab } from "../lab/netns.js";
-import { BenchError } from "./errors.js";
 
 /** Port the iperf3 server listens on, on the system's overlay address of the server host. */
 export const IPERF_PORT = 5201;

@@ -5,10 +5,10 @@
  * Progress goes to stderr. Needs root. See docs/bench.md for the method.
  */
 import { join } from "node:path";
+import { BenchError, codedMessage } from "../errors.js";
 import { Lab } from "../lab/netns.js";
 import { REPO_ROOT } from "../lab/paths.js";
 import { BASE_NEEDS, ensureCommands } from "./deps.js";
-import { BenchError, errorMessage } from "./errors.js";
 import { loadAverage, machineInfo } from "./machine.js";
 import { parseBenchArgs, USAGE } from "./options.js";
 import { summarizeProfiles } from "./profile.js";
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
       log,
     });
   } finally {
-    await lab.destroy().catch((e: unknown) => log(`lab teardown: ${errorMessage(e)}`));
+    await lab.destroy().catch((e: unknown) => log(`lab teardown: ${codedMessage(e)}`));
   }
 
   const run: BenchRun = {
@@ -93,7 +93,7 @@ main().then(
   },
   (e: unknown) => {
     const usage = e instanceof BenchError && e.code === "BENCH_USAGE";
-    process.stderr.write(`bench: ${errorMessage(e)}\n${usage ? `${USAGE}\n` : ""}`);
+    process.stderr.write(`bench: ${codedMessage(e)}\n${usage ? `${USAGE}\n` : ""}`);
     process.exitCode = usage ? 64 : 1;
   },
 );

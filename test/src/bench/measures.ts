@@ -3,8 +3,9 @@
  * on the idle path; then TCP; UDP overload last, so the queues it fills cannot disturb the rest.
  * Each step that fails is recorded and skipped, so one broken measurement costs one number.
  */
+
+import { codedMessage } from "../errors.js";
 import type { Lab } from "../lab/netns.js";
-import { errorMessage } from "./errors.js";
 import { type IperfTest, parseIperfTcp, parseIperfUdp, runIperf, type TcpResult, type UdpResult } from "./iperf.js";
 import { cpuSeconds, hostBusySeconds, peakRssKb } from "./procfs.js";
 import { measureRtt, type RttResult } from "./rtt.js";
@@ -60,7 +61,7 @@ export async function measureOnce(lab: Lab, system: RunningSystem, o: MeasureOpt
     try {
       return await fn();
     } catch (e) {
-      const msg = `${what}: ${errorMessage(e)}`;
+      const msg = `${what}: ${codedMessage(e)}`;
       errors.push(msg);
       o.log(`  failed: ${msg.split("\n")[0]}`);
       return undefined;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BenchError } from "./errors.js";
+import { BenchError } from "../errors.js";
 import { DEFAULT_UDP64_PPS, parseBenchArgs } from "./options.js";
 import { selectSystems } from "./systems/index.js";
 

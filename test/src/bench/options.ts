@@ -2,7 +2,7 @@
  * The bench's command line.
  */
 import { parseArgs } from "node:util";
-import { BenchError } from "./errors.js";
+import { BenchError } from "../errors.js";
 import { systemNames } from "./systems/index.js";
 
 export const USAGE = `Usage: npm run bench -- [options]        (root; builds a namespace lab)

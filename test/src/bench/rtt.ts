@@ -3,8 +3,9 @@
  * (for "how long until the overlay carries traffic"). The lab's ping helper only reads the summary
  * line; here every reply's time is needed.
  */
+
+import { BenchError } from "../errors.js";
 import type { Lab } from "../lab/netns.js";
-import { BenchError } from "./errors.js";
 import { mean, percentile } from "./stats.js";
 
 /** What a burst of pings measured. */

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codedMessage } from "../errors.js";
 import type { Lab } from "../lab/netns.js";
-import { errorMessage } from "./errors.js";
 import { type MeasureOptions, measureOnce } from "./measures.js";
 import type { SystemRun } from "./results.js";
 import type { BenchSystem, RunningSystem } from "./systems/system.js";
@@ -49,13 +49,13 @@ export async function runSystems(lab: Lab, systems: readonly BenchSystem[], o: R
           run.linkSetupFailures = link.failures;
         }
       } catch (e) {
-        run.errors.push(`rep ${rep}: ${errorMessage(e)}`);
-        o.log(`  failed: ${errorMessage(e).split("\n")[0]}`);
+        run.errors.push(`rep ${rep}: ${codedMessage(e)}`);
+        o.log(`  failed: ${codedMessage(e).split("\n")[0]}`);
       } finally {
         try {
           await running?.teardown();
         } catch (e) {
-          run.errors.push(`rep ${rep} teardown: ${errorMessage(e)}`);
+          run.errors.push(`rep ${rep} teardown: ${codedMessage(e)}`);
         }
         rmSync(workDir, { recursive: true, force: true });
       }

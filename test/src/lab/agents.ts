@@ -11,7 +11,7 @@
  * - `node node-agent/dist/cli.js route IP --json [--dev]` prints one {@link RouteResult}; it exits 1 when
  *   the trace is incomplete or nobody owns IP (still printing the JSON).
  */
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 import { launcherNodeFlags } from "./launcher.js";
 import type { Lab } from "./netns.js";
 import { AGENT_CLI, requireBuilt, SIGNAL_CLI } from "./paths.js";

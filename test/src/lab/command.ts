@@ -3,7 +3,7 @@
  * `ip netns exec`, for commands inside lab namespaces.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 
 /** Outcome of a finished command. `code` is null when it died from a signal (e.g. our timeout). */
 export interface CommandResult {

@@ -10,9 +10,9 @@
  * ```
  */
 
+import { LabError } from "../errors.js";
 import { registerLive, type SyncDestroyable, unregisterLive } from "./cleanup.js";
 import { type CommandResult, commandFailed, killGroup, type RunOptions, runChecked, runCommand } from "./command.js";
-import { LabError } from "./errors.js";
 import { DEFAULT_PREFIX, type LabNames, labNames } from "./names.js";
 import { LabProcess } from "./process.js";
 import { deleteNamespaceSync, findLeftovers, type Leftovers, sweepStaleLabs } from "./sweep.js";

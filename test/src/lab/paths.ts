@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 
 /** Root of the monorepo. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));

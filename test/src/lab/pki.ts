@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 import { AGENT_CLI, requireBuilt } from "./paths.js";
 
 const run = promisify(execFile);

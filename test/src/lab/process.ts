@@ -3,8 +3,8 @@
  * It leads its own process group, so killing it reaches everything it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { LabError } from "../errors.js";
 import { killGroup } from "./command.js";
-import { LabError } from "./errors.js";
 
 /** How a process ended. */
 export interface ExitInfo {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { after, before, describe, type TestContext, test } from "node:test";
+import { LabError } from "../errors.js";
 import {
   type Agent,
   agentRoute,
@@ -16,7 +17,6 @@ import {
   startOverlay,
   virtualIp,
 } from "./agents.js";
-import { LabError } from "./errors.js";
 import { tunDevices } from "./links.js";
 import { Lab } from "./netns.js";
 import { type PingPair, ping, pingPairs } from "./ping.js";

@@ -4,7 +4,7 @@
  */
 
 import type { AgentStatus } from "@ipop/agent";
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 
 export type { AgentStatus, PeerStatus } from "@ipop/agent";
 

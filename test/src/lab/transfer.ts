@@ -2,7 +2,7 @@
  * Data transfers between lab hosts over the overlay, using the helper scripts in ./tools, each run
  * with `ip netns exec <ns> node <script>` so the kernel of each namespace does the TCP/UDP.
  */
-import { LabError } from "./errors.js";
+import { LabError } from "../errors.js";
 import type { Lab } from "./netns.js";
 import { tool } from "./paths.js";
 

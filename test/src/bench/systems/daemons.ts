@@ -1,8 +1,9 @@
 /**
  * Helpers for systems made of one daemon per host.
  */
+
+import { BenchError } from "../../errors.js";
 import type { LabProcess } from "../../lab/process.js";
-import { BenchError } from "../errors.js";
 import { groupPids } from "../procfs.js";
 
 /** Every live process in the daemons' process groups (a daemon and anything it started). */

@@ -3,7 +3,7 @@
  * overlays, then IPOP's backends from fastest to slowest (werift last: it is the one most likely to
  * stall, and then it does not delay the others' numbers).
  */
-import { BenchError } from "../errors.js";
+import { BenchError } from "../../errors.js";
 import { ipopSystem } from "./ipop.js";
 import { nebulaSystem } from "./nebula.js";
 import type { BenchSystem } from "./system.js";

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { BenchError, codedMessage } from "../../errors.js";
 import {
   type AgentOptions,
   agentArgv,
@@ -17,7 +18,6 @@ import {
 import type { Lab } from "../../lab/netns.js";
 import { LabPki } from "../../lab/pki.js";
 import type { LabProcess } from "../../lab/process.js";
-import { BenchError, errorMessage } from "../errors.js";
 import { firstReplyAt } from "../rtt.js";
 import { daemonPids, stopDaemons } from "./daemons.js";
 import { type LinkUpEntry, linkUpBefore, linkUpEntries } from "./ipop-log.js";
@@ -157,8 +157,8 @@ export function ipopSystem(backend: WebRtcBackend): BenchSystem {
                 coreSetupMs: links.carrying?.setupMs,
               });
             } catch (e) {
-              failures.push(`restart ${i}/${samples}: ${errorMessage(e)}`);
-              ctx.log(`  restart ${i} failed: ${errorMessage(e).split("\n")[0]}`);
+              failures.push(`restart ${i}/${samples}: ${codedMessage(e)}`);
+              ctx.log(`  restart ${i} failed: ${codedMessage(e).split("\n")[0]}`);
             }
           }
           return { samples: out, failures };

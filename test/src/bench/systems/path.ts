@@ -1,9 +1,10 @@
 /**
  * Waiting for a freshly configured tunnel to carry traffic before it is measured.
  */
+
+import { BenchError } from "../../errors.js";
 import type { Lab } from "../../lab/netns.js";
 import { pingUntilClean } from "../../lab/ping.js";
-import { BenchError } from "../errors.js";
 
 /**
  * Resolves once a short ping burst from `from` to `dst` comes back complete (handshakes done).
