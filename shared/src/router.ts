@@ -289,7 +289,8 @@ export class Router {
       return;
     }
     if (ipv4Destination(payload) === ctx.subnet.address) {
-      this.events.conversation(now, sourceAddress, source);
+      // Our own ICMP answer to a packet of ours (we are closest to its address) is no conversation.
+      if (source !== ctx.ring) this.events.conversation(now, sourceAddress, source);
       ctx.actions.push({ type: "deliver", packet: payload });
       return;
     }
