@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { makeTestCa, makeTestNode } from "@ipop/shared/testing";
 import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
+import { afterAll, test } from "vitest";
 import { Agent } from "./agent.js";
 import { createFakeLinkFactory } from "./link/fake-link.js";
 import { FakeTun } from "./tun/fake-tun.js";
@@ -11,7 +11,7 @@ import { FakeTun } from "./tun/fake-tun.js";
 const links = createFakeLinkFactory();
 const agents: Agent[] = [];
 const fatals: string[] = [];
-after(async () => {
+afterAll(async () => {
   for (const agent of agents) await agent.stop();
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { CoreError } from "./errors.js";
 import { encodeDataFrame, FRAME_VERSION, FrameType } from "./frame.js";
 import { OverlayNode } from "./node.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { UsageError } from "../errors.js";
 import { formatDuration, MAX_DURATION_SECONDS, parseDuration } from "./duration.js";
 
