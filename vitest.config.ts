@@ -66,8 +66,8 @@ export default defineConfig({
           browser: {
             enabled: true,
             headless: true,
-            // Debian's chromium (the `chromium` package, same major as playwright 1.64's): playwright never
-            // downloads a browser here (see .npmrc).
+            // Debian's chromium (the `chromium` package, same major as pinned playwright 1.64.1's). No browser
+            // is ever downloaded: playwright has no install script and `playwright install` is never run.
             provider: playwright({
               launchOptions: {
                 executablePath: "/usr/bin/chromium",
