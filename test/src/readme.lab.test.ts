@@ -22,6 +22,9 @@ import { findCommand, readmeCommands } from "./readme/commands.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ipop-readme-"));
 const clone = join(dir, "ipop");
+// The commands run as in a user's shell, not inside the npm that started vitest: its npm_* variables
+// (npm_config_local_prefix above all) would point npx at this checkout instead of the clone.
+for (const name of Object.keys(process.env)) if (name.startsWith("npm_")) delete process.env[name];
 /** npm must not stop to look for a newer npm: the test runs offline from the registry's point of view. */
 const env = { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
 let commands: string[] = [];
@@ -94,8 +97,9 @@ describe("README commands from a fresh clone", () => {
     const signal = LabProcess.spawn("ipop-signal", shell(command), { env });
     started.push(signal);
     await signal.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:\d+$/, { timeoutMs: 30_000 });
-    const exit = await signal.stop("SIGTERM", 10_000);
-    assert.equal(exit.code, 0, signal.tail());
+    // npx itself dies of the signal (it does not catch it); the server under it must stop cleanly.
+    await signal.stop("SIGTERM", 10_000);
+    assert.match(signal.tail(), /"msg":"stopped"/);
 
     await runOk(readme(/^npx ipop token create .*> token$/));
     const token = readFileSync(join(clone, "token"), "utf8").trim();
@@ -122,6 +126,7 @@ describe("README commands from a fresh clone", () => {
         .replaceAll("h5", "h7")
         .replace("10.88.0.5", "10.88.0.7"),
     );
+    const agents = () => started.map((p) => `${p.label}: ${p.lines("stderr").slice(0, 3).join("\n")}`).join("\n");
     const inLab = (host: string, command: string, label: string) => {
       const proc = lab!.spawn(host, shell(command), { env, label });
       started.push(proc);
@@ -142,7 +147,7 @@ describe("README commands from a fresh clone", () => {
       const r = await lab.exec("h1", shell(statusJson), { env, timeoutMs: 30_000 });
       if (r.code === 0) peers = parseAgentStatus(r.stdout).peers.filter((p) => p.state === "up");
       if (peers.length === 2) break;
-      assert.ok(Date.now() < deadline, `h5 never had 2 peers up: ${JSON.stringify(peers)}\n${h5.tail()}`);
+      assert.ok(Date.now() < deadline, `h5 never had 2 peers up: ${JSON.stringify(peers)}\n${agents()}`);
     }
     const tokened = peers.find((p) => p.name !== "h7")!;
     assert.ok(tokened?.ip.startsWith("10.88.200."), `the tokened host has a pool address: ${JSON.stringify(peers)}`);
