@@ -97,8 +97,10 @@ describe("README commands from a fresh clone", () => {
     const signal = LabProcess.spawn("ipop-signal", shell(command), { env });
     started.push(signal);
     await signal.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:\d+$/, { timeoutMs: 30_000 });
-    // npx itself dies of the signal (it does not catch it); the server under it must stop cleanly.
-    await signal.stop("SIGTERM", 10_000);
+    // SIGTERM goes to the process group, as Ctrl-C would. npx itself dies of it at once; the server under
+    // it must still stop cleanly. `exited` waits for the output to close, so the server's last line is in.
+    signal.kill("SIGTERM");
+    await Promise.race([signal.exited, new Promise((r) => setTimeout(r, 10_000))]);
     assert.match(signal.tail(), /"msg":"stopped"/);
 
     await runOk(readme(/^npx ipop token create .*> token$/));
@@ -119,7 +121,7 @@ describe("README commands from a fresh clone", () => {
     timeout: 240_000,
   }, async () => {
     lab = await Lab.create({ hosts: 3 });
-    const signalAt = `${lab.underlayIp(lab.signalHost!)}:7000`;
+    const signalAt = lab.underlayIp(lab.signalHost!);
     // h7, for a second certified host, is the README's h5 with another name and address.
     await runOk(
       readme(/^npx ipop cert sign --name h5 /)
