@@ -17,7 +17,8 @@ const BROWSER = `${PACKAGES}/src/**/*.browser.test.ts`;
 // elsewhere a non-root run leaves them out and says so.
 const isRoot = process.getuid?.() === 0;
 const runLab = isRoot || Boolean(process.env.CI);
-if (!runLab && !process.argv.includes("--project=unit")) {
+const unitOnly = process.argv.join(" ").match(/--project[= ]unit(\s|$)/) !== null;
+if (!runLab && !unitOnly) {
   console.warn("vitest: not root, skipping the lab project (*.lab.test.ts); run as root to include it");
 }
 
