@@ -1,5 +1,7 @@
 // Installs the Debian packages the tests and the demo need when they are missing, so `npm test` and
 // `npm run demo` work on a fresh machine. Needs root to install; otherwise it says what is missing.
+//   node scripts/system-deps.mjs            what the agents, the lab and the demo need
+//   node scripts/system-deps.mjs --browser  and Chromium, for vitest's browser project (`npm test`)
 import { execFileSync, spawnSync } from "node:child_process";
 
 /** command on PATH -> Debian package that provides it */
@@ -7,6 +9,8 @@ const needed = {
   ip: "iproute2",
   ping: "iputils-ping",
 };
+// Debian's chromium, which playwright drives (it never downloads a browser here): only the tests need it.
+if (process.argv.includes("--browser")) needed.chromium = "chromium";
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 const missing = [

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ipv4HeaderChecksum } from "@ipop/shared";
 import { makeTestCa, makeTestNode } from "@ipop/shared/testing";
 import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
+import { afterAll, test } from "vitest";
 import { Agent } from "./agent.js";
 import { createFakeLinkFactory } from "./link/fake-link.js";
 import { FakeTun } from "./tun/fake-tun.js";
@@ -12,7 +12,7 @@ import { FakeTun } from "./tun/fake-tun.js";
 const links = createFakeLinkFactory();
 const agents: Agent[] = [];
 const fatals: string[] = [];
-after(async () => {
+afterAll(async () => {
   for (const agent of agents) await agent.stop();
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { parseCli } from "./cli-args.js";
 import { UsageError } from "./errors.js";
 

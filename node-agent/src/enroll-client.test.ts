@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import {
   createRevocationList,
   createToken,
@@ -10,6 +9,7 @@ import {
   selfSignCa,
 } from "@ipop/shared";
 import { startSignalServer } from "@ipop/signaling";
+import { test } from "vitest";
 import { WebSocketServer } from "ws";
 import { enroll, publishRevocations, renew } from "./enroll-client.js";
 import { CaServiceError } from "./errors.js";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { generateKeyPair, parseCertificate, signCertificate } from "@ipop/shared";
 import { makeTestCa } from "@ipop/shared/testing";
+import { test } from "vitest";
 import type { IssuedCertificate } from "./enroll-client.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { formatDuration, MAX_DURATION_SECONDS, parseDuration } from "./duration.js";
 
 test("durations in s, m, h, d and combinations", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import type { Action } from "./actions.js";
 import { decodePing, encodePing, FrameType, routedPayload } from "./frame.js";
 import type { OpenMode } from "./identity/envelope-guard.js";

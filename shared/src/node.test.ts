@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { CoreError } from "./errors.js";
 import { encodeBatch, encodeDataFrame, FRAME_VERSION } from "./frame.js";
 import { OverlayNode } from "./overlay-node.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import type { OverlayNode } from "./overlay-node.js";
 import { MiniNet, member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";

@@ -1,6 +1,6 @@
 /** The CA parts of the signaling protocol: join credentials, enroll, renew and revocation messages. */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { parseClientMessage, parseServerMessage } from "./signaling-protocol.js";
 
 const member = { nodeId: "n1", name: "host7", ip: "10.88.0.7" };

@@ -3,7 +3,7 @@
  * the network trust the agent uses, on a wall clock that follows the net's virtual time.
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { nodeIdFor } from "./identity/envelope-guard.js";
 import { NetworkTrust } from "./identity/network-trust.js";
 import { createRevocationList } from "./identity/revocation.js";

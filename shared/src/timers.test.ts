@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { type DueTimers, type TimerKind, Timers } from "./timers.js";
 
 /** The obviously-correct timers: a map per kind, scanned in full. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { MAX_MEMBER_LIST, MAX_OVERLAY_MESSAGE_BYTES } from "./overlay-message.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { member } from "./testing/mini-net.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import type { Action, NodeEvent } from "./actions.js";
 import { RoutedKind, routedDestination, routedKind, routedPayload, routedSource } from "./frame.js";
 import { parseIpv4Address } from "./ipv4.js";

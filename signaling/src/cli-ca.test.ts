@@ -5,9 +5,9 @@ import { once } from "node:events";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { formatPrivateKey } from "@ipop/shared";
+import { afterAll, beforeAll, test } from "vitest";
 import { loadAuthorityFiles } from "./authority-files.js";
 import { CaError, OptionError } from "./errors.js";
 import { silentLogger } from "./logger.js";
@@ -16,12 +16,13 @@ import { startSignalServer } from "./server.js";
 import { makeCa } from "./testing/ca-fixtures.js";
 import { TestClient } from "./testing/test-client.js";
 
-const CLI = fileURLToPath(new URL("./cli.js", import.meta.url));
+// The CLI runs as a child process from the build (`npm test` builds first): Node 20 cannot run .ts.
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 let dir: string;
 const ca = makeCa(Date.now());
 const other = makeCa(Date.now(), { label: "other" });
 
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ipop-signal-ca-"));
   await writeFile(join(dir, "ca.crt"), ca.text);
   await writeFile(join(dir, "ca.key"), formatPrivateKey(ca.keys.seed), { mode: 0o600 });
@@ -30,7 +31,7 @@ before(async () => {
   await writeFile(join(dir, "other.key"), formatPrivateKey(other.keys.seed), { mode: 0o600 });
   await writeFile(join(dir, "other.crl"), other.revocations(1, []));
 });
-after(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 test("the CA flags parse; each needs what it goes with", () => {
   const run = parseCliArgs(["--ca", "ca.crt", "--ca-key", "ca.key", "--lease", "2h", "--crl", "ca.crl"]);

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SignalCloseCode } from "@ipop/shared";
+import { test } from "vitest";
 import { startSignalServer } from "./server.js";
 import { httpGet, member, TestClient } from "./testing/test-client.js";
 
-const CLI = fileURLToPath(new URL("./cli.js", import.meta.url));
+// The CLI runs as a child process from the build (`npm test` builds first): Node 20 cannot run .ts.
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
 interface Finished {
   readonly code: number | null;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { SignalCloseCode } from "@ipop/shared";
 import fc from "fast-check";
+import { test } from "vitest";
 import { startSignalServer } from "./server.js";
 import { httpGet, member, TestClient, waitFor } from "./testing/test-client.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { formatIpv4Address, parseIpv4Prefix } from "@ipop/shared";
+import { test } from "vitest";
 import { type AddressUser, LeaseTable } from "./leases.js";
 
 const POOL = parseIpv4Prefix("10.88.200.0/29") as { address: number; prefixLength: number };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { NetworkRegistry } from "./network-registry.js";
 import { member } from "./testing/test-client.js";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { OptionError } from "./errors.js";
 import { DEFAULT_LIMITS, resolveLimits } from "./limits.js";
 import { DEFAULT_LISTEN, parseCliArgs, parseListen } from "./options.js";

@@ -1,7 +1,7 @@
 /** A server with a CA (`--ca`): who may join, and revocation lists. Real server, real WebSockets. */
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { parseRevocationList, SignalCloseCode } from "@ipop/shared";
+import { test } from "vitest";
 import type { AuthorityOptions } from "./authority.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { joinMessage, makeCa, makeNode, memberOf, type TestCa } from "./testing/ca-fixtures.js";

@@ -1,6 +1,5 @@
 /** A server with the CA key (`--ca-key`): certificates for join tokens, address leases, renewals. */
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import {
   type Certificate,
   formatCertificate,
@@ -10,6 +9,7 @@ import {
   signEnrollRequest,
   signRenewRequest,
 } from "@ipop/shared";
+import { test } from "vitest";
 import type { AuthorityOptions } from "./authority.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { joinMessage, keysFor, makeCa, makeNode, type TestCa } from "./testing/ca-fixtures.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { SignalCloseCode } from "@ipop/shared";
+import { test } from "vitest";
 import type { SignalServerLimits } from "./limits.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { member, TestClient, waitFor } from "./testing/test-client.js";

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
 import { MAX_SIGNAL_MESSAGE_BYTES } from "@ipop/shared";
+import { afterAll, beforeAll, test } from "vitest";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { httpGet, member, TestClient, waitFor } from "./testing/test-client.js";
 
 let server: SignalServer;
-before(async () => {
+beforeAll(async () => {
   server = await startSignalServer({ host: "127.0.0.1", port: 0 });
 });
-after(() => server.close());
+afterAll(() => server.close());
 
 test("the handle reports the real port and a ws:// url", () => {
   assert.notEqual(server.port, 0);

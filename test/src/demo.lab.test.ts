@@ -3,12 +3,13 @@
  * and leave no namespace behind.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { afterAll, describe, test } from "vitest";
 import { LabProcess } from "./lab/process.js";
 import { findLeftovers, sweepStaleLabs } from "./lab/sweep.js";
 
-const DEMO = fileURLToPath(new URL("./demo.js", import.meta.url));
+// From the build (`npm test` builds first): a child process of Node 20 cannot run .ts.
+const DEMO = fileURLToPath(new URL("../dist/demo.js", import.meta.url));
 const started: LabProcess[] = [];
 
 /** Starts the demo as a child of its own process group, like a user in a terminal. */
@@ -32,7 +33,7 @@ async function exitWithin(proc: LabProcess, ms: number) {
 }
 
 describe("npm run demo", () => {
-  after(async () => {
+  afterAll(async () => {
     // A demo that hung gets SIGTERM (its own orderly teardown) first; whatever a killed one left
     // behind is then stale and swept.
     await Promise.all(started.map((p) => p.stop("SIGTERM", 20_000)));

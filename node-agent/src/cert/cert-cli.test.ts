@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
 import fc from "fast-check";
+import { afterAll, beforeAll, test } from "vitest";
 import { parseCertificate } from "./identity.js";
 import type { CertIo } from "./io.js";
 import { runCertCommand } from "./run.js";
@@ -14,10 +14,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 let root: string;
-before(async () => {
+beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "ipop-cert-cli-"));
 });
-after(async () => {
+afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 

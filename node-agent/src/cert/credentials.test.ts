@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
 import { parseIpv4Interface } from "@ipop/shared";
+import { afterAll, beforeAll, test } from "vitest";
 import { CertFileError } from "../errors.js";
 import { type LoadCredentialsOptions, loadCredentials } from "./credentials.js";
 import { IdentityError } from "./identity.js";
@@ -34,7 +34,7 @@ async function cert(...argv: string[]) {
   assert.equal(await runCertCommand(argv, io), 0, err);
 }
 
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ipop-credentials-"));
   await mkdir(join(dir, "other"));
   await cert("ca", "--network", "lab");
@@ -45,7 +45,7 @@ before(async () => {
   await cert("sign", "--name", "pooled", "--pools", "10.88.200.0/24");
   await cert("sign", "--name", "alien", "--ip", "10.88.0.9/16", "--ca-crt", "other/ca.crt", "--ca-key", "other/ca.key");
 });
-after(async () => {
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 

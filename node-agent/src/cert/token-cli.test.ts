@@ -4,17 +4,17 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
 import { startSignalServer } from "@ipop/signaling";
+import { afterAll, beforeAll, test } from "vitest";
 import { parseCertificate, parseRevocationList, parseToken, verifyRevocationList, verifyToken } from "./identity.js";
 import type { CertIo } from "./io.js";
 import { runCertCommand, runTokenCommand } from "./run.js";
 
 let root: string;
-before(async () => {
+beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "ipop-token-cli-"));
 });
-after(() => rm(root, { recursive: true, force: true }));
+afterAll(() => rm(root, { recursive: true, force: true }));
 
 async function workspace(name: string) {
   const cwd = join(root, name);

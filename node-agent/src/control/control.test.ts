@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import { ControlError, NotRunningError } from "../errors.js";
 import { controlRequest } from "./control-client.js";
 import { ControlServer } from "./control-server.js";
@@ -20,14 +20,14 @@ function raw(request: string): Promise<string> {
   });
 }
 
-test("control socket answers requests, refuses bad ones, and reports a missing agent", async (t) => {
+test("control socket answers requests, refuses bad ones, and reports a missing agent", async ({ onTestFinished }) => {
   await assert.rejects(controlRequest(path, { op: "status" }), NotRunningError);
   const server = await ControlServer.listen(path, async (request) => {
     if (request.op === "status") return { hello: "world" };
     if (request.op === "echo") return request.text;
     throw new Error(`unknown op "${request.op}"`);
   });
-  t.after(() => server.close());
+  onTestFinished(() => server.close());
   assert.deepEqual(await controlRequest(path, { op: "status" }), { hello: "world" });
   assert.equal(await controlRequest(path, { op: "echo", text: "hi" }), "hi");
   await assert.rejects(

@@ -4,7 +4,7 @@
  * links (host candidates, no STUN). `IPOP_LINK_BACKENDS=ndc,fake` narrows the run.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { afterAll, describe, test } from "vitest";
 import { createLinkFactory, isRealBackendName } from "./backends.js";
 import { parseCandidate, sdpCandidates } from "./candidates.js";
 import { createFakeLinkFactory } from "./fake-link.js";
@@ -30,7 +30,7 @@ const REMOTE_CLOSE_TIMEOUT_MS = 30_000;
 const FAKE_ADDRESSES = ["192.0.2.10", "198.51.100.10"];
 
 const live = new Set<PeerLink>();
-after(() => {
+afterAll(() => {
   // A failed test must not leave connections that keep the process (and the test run) alive.
   for (const link of live) link.close();
 });
@@ -337,7 +337,7 @@ for (const name of BACKENDS) {
       assertNoViolations(offerer, answerer);
     });
 
-    test("close() on one side closes both, exactly once each, and silences the closed side", async (t) => {
+    test("close() on one side closes both, exactly once each, and silences the closed side", async () => {
       const pair = await openPair(factory);
       const { offerer, answerer } = pair;
       const closedAt = performance.now();
@@ -345,7 +345,7 @@ for (const name of BACKENDS) {
       // The remote has not noticed yet and keeps sending: none of it may reach the closed side.
       for (let i = 0; i < 20; i++) offerer.send("control", new Uint8Array(100));
       await waitFor(() => offerer.closeReasons.length > 0, REMOTE_CLOSE_TIMEOUT_MS, "remote onClose");
-      t.diagnostic(`${name}: remote close noticed after ${((offerer.closedAt ?? 0) - closedAt).toFixed(1)} ms`);
+      console.log(`${name}: remote close noticed after ${((offerer.closedAt ?? 0) - closedAt).toFixed(1)} ms`);
       await sleep(200);
       assert.deepEqual(answerer.closeReasons, ["local-close"]);
       assert.equal(offerer.closeReasons.length, 1, "onClose exactly once");

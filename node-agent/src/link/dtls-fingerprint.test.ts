@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
 
 test("fingerprints are read from every a=fingerprint line and compared without case", () => {

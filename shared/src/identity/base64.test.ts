@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "./base64.js";
 
 test("base64 and base64url match Node's encoders and round-trip", () => {

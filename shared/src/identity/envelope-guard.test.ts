@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import type { IdentityErrorCode, IdentityResult } from "../errors.js";
 import { makeTestCa, makeTestNode } from "../testing/identity.js";
 import { certKeyIdOf, EnvelopeGuard, nodeIdFor } from "./envelope-guard.js";

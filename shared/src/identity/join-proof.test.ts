@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { failsWith, ok } from "../testing/verdicts.js";
 import { signEnrollRequest, signRenewRequest, verifyEnrollRequest, verifyRenewRequest } from "./enrollment.js";
 import { type JoinProofVerifyOptions, signJoinProof, verifyJoinProof } from "./join-proof.js";

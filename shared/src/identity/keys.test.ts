@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { generateKeyPair, nodeIdOf, publicKeyOf, signMessage, verifyMessage } from "./keys.js";
 
 const hex = (text: string) => Uint8Array.from(Buffer.from(text, "hex"));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { failsWith, ok } from "../testing/verdicts.js";
 import { encodeBase64 } from "./base64.js";
 import { generateKeyPair, signMessage } from "./keys.js";

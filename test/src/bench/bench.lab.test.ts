@@ -8,17 +8,18 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { afterAll, test } from "vitest";
 import { LabProcess } from "../lab/process.js";
 import { findLeftovers } from "../lab/sweep.js";
 import type { BenchSummary } from "./summary.js";
 
-const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+// From the build (`npm test` builds first): a child process of Node 20 cannot run .ts.
+const MAIN = fileURLToPath(new URL("../../dist/bench/main.js", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "ipop-bench-test-"));
 let proc: LabProcess | undefined;
 
-after(async () => {
+afterAll(async () => {
   await proc?.stop("SIGTERM", 20_000);
   rmSync(out, { recursive: true, force: true });
 });

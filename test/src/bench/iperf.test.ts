@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { BenchError } from "../errors.js";
 import { iperfClientArgs, parseIperfTcp, parseIperfUdp, udpPayloadBytes } from "./iperf.js";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { BenchError } from "../errors.js";
 import { DEFAULT_UDP64_PPS, parseBenchArgs } from "./options.js";
 import { selectSystems } from "./systems/index.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { parseFirstReplyEpochMs, parsePingTimes } from "./rtt.js";
 
 const OUT = `PING 10.88.0.2 (10.88.0.2) 56(84) bytes of data.

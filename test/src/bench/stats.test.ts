@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import fc from "fast-check";
+import { test } from "vitest";
 import { mean, median, medianOf, percentile } from "./stats.js";
 
 test("median of odd and even counts, unsorted input left alone", () => {

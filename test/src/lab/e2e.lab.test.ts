@@ -4,7 +4,7 @@
  * killed agent, clean shutdown, and ping with each WebRTC backend.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import {
   type Agent,
   agentStatus,
@@ -71,11 +71,11 @@ describe("e2e: three agents over node-datachannel (default backend)", () => {
   let overlay: Overlay;
   const agent = (host: string): Agent => overlay.agents.find((a) => a.host === host)!;
 
-  before(async () => {
+  beforeAll(async () => {
     lab = await Lab.create({ hosts: 3 });
     overlay = await startOverlay(lab, { network: "e2e" });
   });
-  after(() => lab?.destroy());
+  afterAll(() => lab?.destroy());
 
   test("every agent reports signaling connected and both peers up over the underlay", { timeout: 90_000 }, async () => {
     const statuses = await waitForOverlayUp(lab, overlay, UP_TIMEOUT_MS);
@@ -206,11 +206,11 @@ for (const webrtc of ["werift", "wrtc"] as const satisfies readonly WebRtcBacken
   describe(`e2e: three agents over ${webrtc}`, () => {
     let lab: Lab;
     let overlay: Overlay;
-    before(async () => {
+    beforeAll(async () => {
       lab = await Lab.create({ hosts: 3 });
       overlay = await startOverlay(lab, { network: `e2e-${webrtc}`, webrtc });
     });
-    after(() => lab?.destroy());
+    afterAll(() => lab?.destroy());
 
     test("every ordered pair pings by virtual IP", { timeout: 150_000 }, async () => {
       await waitForOverlayUp(lab, overlay, UP_TIMEOUT_MS);

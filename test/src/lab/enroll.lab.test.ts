@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import {
   type Agent,
   agentStatus,
@@ -73,7 +73,7 @@ describe("join tokens, leases and revocation", () => {
   const peersUp = async (host: string): Promise<string[]> =>
     (await agentStatus(lab, host)).peers.filter((p) => p.state === "up").map((p) => p.name);
 
-  before(async () => {
+  beforeAll(async () => {
     lab = await Lab.create({ hosts: 4 });
     pki = await LabPki.create(NETWORK);
     const crl = join(pki.dir, "ca.crl");
@@ -82,7 +82,7 @@ describe("join tokens, leases and revocation", () => {
     tokenFile = join(pki.dir, "token");
     writeFileSync(tokenFile, token, { mode: 0o600 });
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([...members.values()].map((a) => a.proc.stop("SIGTERM", 10_000)));
     await Promise.all([...tokened.values()].map((p) => p.stop("SIGTERM", 10_000)));
     await signaling?.proc.stop("SIGTERM", 5_000);
@@ -157,7 +157,7 @@ describe("join tokens, leases and revocation", () => {
     }
   });
 
-  test("a revoked member is cut off everywhere within seconds and cannot rejoin", { timeout: 90_000 }, async (t) => {
+  test("a revoked member is cut off everywhere within seconds and cannot rejoin", { timeout: 90_000 }, async () => {
     const h2 = members.get("h2")!;
     const started = Date.now();
     await lab.execOk("h1", [
@@ -182,7 +182,7 @@ describe("join tokens, leases and revocation", () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    t.diagnostic(`revoke command to no link to h2 anywhere: ${Date.now() - started} ms`);
+    console.log(`revoke command to no link to h2 anywhere: ${Date.now() - started} ms`);
     const exit = await Promise.race([h2.proc.exited, new Promise((r) => setTimeout(r, 15_000))]);
     assert.ok(exit, "the revoked agent stops");
     assert.equal(h2.proc.exitInfo?.code, 1, h2.proc.tail());

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { shebangNodeFlags } from "./launcher.js";
 
 test("node flags come from an env -S shebang, and only from a node one", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { labNames, MAX_IFNAME, parseLabNamespace } from "./names.js";
 
 test("veth names fit IFNAMSIZ for the largest pid, serial and host count", () => {

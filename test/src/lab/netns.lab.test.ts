@@ -3,10 +3,10 @@
  * teardown (orderly, and the sweep of a crashed run's leftovers) removes everything.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { afterAll, describe, test } from "vitest";
 import { runChecked, runCommand } from "./command.js";
 import { Lab } from "./netns.js";
+import { tool } from "./paths.js";
 import { ping } from "./ping.js";
 import { LabProcess } from "./process.js";
 import { findLeftovers, listNamespaces, procStat, sweepStaleLabs } from "./sweep.js";
@@ -27,7 +27,7 @@ async function gone(pid: number, ms = 2_000): Promise<boolean> {
 
 describe("network-namespace lab", () => {
   let lab: Lab | undefined;
-  after(() => lab?.destroy());
+  afterAll(() => lab?.destroy());
 
   test("a 3-host lab has a working, isolated underlay and tears down without leftovers", async () => {
     const t0 = performance.now();
@@ -97,7 +97,7 @@ describe("network-namespace lab", () => {
     ["an uncaught exception", ["--crash"]],
   ] as const) {
     test(`a lab is removed when its process ends by ${how}`, async () => {
-      const fixture = fileURLToPath(new URL("./tools/hold-lab.js", import.meta.url));
+      const fixture = tool("hold-lab");
       const proc = LabProcess.spawn("hold-lab", [process.execPath, fixture, ...args]);
       try {
         const [, nsPrefix, pid] = await proc.waitForLine(/^ready (\S+) (\d+)$/, { timeoutMs: 10_000 });

@@ -1,6 +1,8 @@
 /**
- * Where the programs under test are, found from this compiled file (test/dist/lab/paths.js) rather
- * than the working directory, so tests and the demo run from anywhere.
+ * Where the programs under test are, found from this file rather than the working directory, so tests
+ * and the demo run from anywhere. The paths hold both from test/src/lab/paths.ts (vitest runs the tests
+ * from source) and from test/dist/lab/paths.js (the demo): programs always run from the build, since
+ * Node 20 cannot run .ts files.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -20,7 +22,7 @@ export const AGENT_CLI =
 
 /** Path of a compiled helper script in test/dist/lab/tools, e.g. `tool("tcp-transfer")`. */
 export function tool(name: string): string {
-  return fileURLToPath(new URL(`./tools/${name}.js`, import.meta.url));
+  return fileURLToPath(new URL(`../../dist/lab/tools/${name}.js`, import.meta.url));
 }
 
 /** Throws a LabError naming the fix when a program was not built. */

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
-import { after, before, describe, type TestContext, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import { LabError } from "../errors.js";
 import {
   type Agent,
@@ -235,13 +235,13 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
   const sockets = new Map<string, string>();
   const agent = (host: string): Agent => overlay.agents.find((a) => a.host === host)!;
 
-  before(async () => {
+  beforeAll(async () => {
     lab = await Lab.create({ hosts: HOSTS });
     overlay = await startOverlay(lab, { network: "ring" });
     live = [...overlay.agents];
     for (const host of lab.hosts) sockets.set(host, await controlSocketFile(lab, host));
   });
-  after(async () => {
+  afterAll(async () => {
     // A SIGKILLed agent cannot remove its control socket; the namespace inode in its name may be reused.
     for (const path of sockets.values()) rmSync(path, { force: true });
     await lab?.destroy();
@@ -249,7 +249,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
 
   test("the agents converge to a ring: each keeps its 4 ring neighbours and fewer links than a full mesh", {
     timeout: CONVERGE_TIMEOUT_MS + 30_000,
-  }, async (t: TestContext) => {
+  }, async () => {
     ({ statuses } = await waitForRing(lab, live, {
       what: "startup",
       signaling: true,
@@ -270,7 +270,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
       }
     }
     const counts = [...statuses].map(([h, s]) => `${h}=${upPeers(s).length}`);
-    t.diagnostic(`up links per agent (full mesh would be ${HOSTS - 1}): ${counts.join(" ")}`);
+    console.log(`up links per agent (full mesh would be ${HOSTS - 1}): ${counts.join(" ")}`);
   });
 
   test("every ordered pair pings by virtual IP", { timeout: 90_000 }, async () => {
@@ -279,7 +279,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
 
   test("without the signaling server, a pair without a direct link gets an on-demand link and keeps working", {
     timeout: 90_000,
-  }, async (t: TestContext) => {
+  }, async () => {
     overlay.signaling.proc.kill("SIGKILL");
     await overlay.signaling.proc.exited;
 
@@ -311,7 +311,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
     }
 
     const viaOverlay = await agentRoute(lab, a, ipB);
-    t.diagnostic(`${a} -> ${b} before: ${viaOverlay.path.map((m) => m.name).join(" -> ")}`);
+    console.log(`${a} -> ${b} before: ${viaOverlay.path.map((m) => m.name).join(" -> ")}`);
     assert.ok(viaOverlay.complete && viaOverlay.owner, `route ${a} -> ${b}: ${JSON.stringify(viaOverlay)}`);
     assert.equal(viaOverlay.path[0]?.ip, ipA, `route starts at ${a}: ${JSON.stringify(viaOverlay)}`);
     assert.equal(viaOverlay.path.at(-1)?.ip, ipB, `route ends at ${b}: ${JSON.stringify(viaOverlay)}`);
@@ -322,7 +322,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
 
     // 30 echo requests at 5/s: the pair crosses the on-demand threshold within the first seconds.
     const talk = await ping(lab, a, ipB, { count: 30, intervalS: 0.2, waitS: 2 });
-    t.diagnostic(`${a} -> ${b} while the link forms: ${talk.summary}`);
+    console.log(`${a} -> ${b} while the link forms: ${talk.summary}`);
     assert.equal(talk.transmitted, 30, talk.summary);
     assert.ok(talk.lost <= 1, `${a} -> ${b} lost ${talk.lost} of 30 while its on-demand link formed: ${talk.summary}`);
 
@@ -338,7 +338,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
       assert.ok(Date.now() < deadline, `no on-demand link ${a} <-> ${b} within ${ON_DEMAND_TIMEOUT_MS} ms: ${seen}`);
       await sleep(500);
     }
-    t.diagnostic(seen);
+    console.log(seen);
 
     const oneHop = await agentRoute(lab, a, ipB);
     assert.deepEqual(
@@ -354,7 +354,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
 
   test("three agents are killed: the other nine repair the ring without signaling and every pair pings", {
     timeout: REPAIR_SETTLE_MS + 60_000,
-  }, async (t: TestContext) => {
+  }, async () => {
     assert.ok(pair, "the on-demand test picked a pair");
     // The hardest case for the near sets: three ring neighbours in a row, none of them a or b. The
     // survivors next to the gap lose both near links on that side and must re-link through the overlay.
@@ -365,7 +365,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
       const run = [0, 1, 2].map((d) => order[(i + d) % n]!);
       if (!run.includes(pair.a) && !run.includes(pair.b)) victims = run;
     }
-    t.diagnostic(`killing ${victims.join(", ")} (adjacent on the ring); ${pair.a} and ${pair.b} stay`);
+    console.log(`killing ${victims.join(", ")} (adjacent on the ring); ${pair.a} and ${pair.b} stay`);
     const killedAt = Date.now();
     await Promise.all(victims.map((h) => agent(h).proc.stop("SIGKILL", 5_000)));
     for (const h of victims) rmSync(sockets.get(h)!, { force: true });
@@ -373,7 +373,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
     const survivors = live.map((a) => a.host);
 
     const routable = await waitForAllPairsPing(lab, survivors, killedAt, REPAIR_TIMEOUT_MS);
-    t.diagnostic(`every pair of the nine pings again ${routable} ms after the kill`);
+    console.log(`every pair of the nine pings again ${routable} ms after the kill`);
     const ring = await waitForRing(lab, live, {
       what: "repair",
       signaling: false,
@@ -383,7 +383,7 @@ describe("ring: twelve agents form a structured overlay, route, link on demand a
       stableWithinMs: REPAIR_SETTLE_MS,
     });
     statuses = ring.statuses;
-    t.diagnostic(`ring correct ${ring.correctAfterMs} ms, settled ${ring.stableAfterMs} ms after the kill`);
+    console.log(`ring correct ${ring.correctAfterMs} ms, settled ${ring.stableAfterMs} ms after the kill`);
     for (const [host, s] of statuses) {
       assert.notEqual(s.signaling.state, "connected", `${host}: the signaling server is still down`);
       assert.equal(nearIps(s).length, 2 * NEAR_PER_SIDE, `${host}: near links ${nearIps(s).join(", ")}`);

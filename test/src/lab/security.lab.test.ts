@@ -7,7 +7,7 @@
  * - A member sending packets with a source address that is not its own gets them dropped.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import {
   type Agent,
   agentStatus,
@@ -58,7 +58,7 @@ describe("security: signed link setup, CA membership and source addresses", () =
     await Promise.all(agents.splice(0).map((a) => a.proc.stop("SIGTERM", 10_000)));
   };
 
-  before(async () => {
+  beforeAll(async () => {
     lab = await Lab.create({ hosts: 3 });
     pki = await LabPki.create(NETWORK);
     otherPki = await LabPki.create(NETWORK, "ipop-lab-other-pki-");
@@ -79,7 +79,7 @@ describe("security: signed link setup, CA membership and source addresses", () =
     await rogue.waitForLine(/listening on/, { timeoutMs: 20_000 });
     rogueUrl = `ws://${lab.underlayIp(host)}:${ROGUE_PORT}`;
   });
-  after(async () => {
+  afterAll(async () => {
     await stopAll();
     await rogue?.stop("SIGTERM", 5_000);
     await signaling?.proc.stop("SIGTERM", 5_000);

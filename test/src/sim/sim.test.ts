@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { test } from "vitest";
 import { runScenario } from "./scenario.js";
 
 test("1,000 nodes converge to routability 1 with O(log N) hops and bounded links", () => {
@@ -30,7 +30,8 @@ test("a run is a function of its seed", () => {
 });
 
 test("the CLI refuses bad arguments with a usage message and prints one JSON object", () => {
-  const main = fileURLToPath(new URL("./main.js", import.meta.url));
+  // From the build (`npm test` builds first): a child process of Node 20 cannot run .ts.
+  const main = fileURLToPath(new URL("../../dist/sim/main.js", import.meta.url));
   for (const args of [[], ["--nodes", "x"], ["--nodes", "10", "--churn", "1.5"], ["--nodes", "10", "--bogus"]]) {
     const r = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" });
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { summarize } from "../summary.js";
 import { fixtureRun } from "./fixture.js";
 import { markdownTable, renderMarkdown } from "./markdown.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { test } from "vitest";
 import { linkUpBefore, linkUpEntries } from "./ipop-log.js";
 
 const up = (time: number, ip: string, setupMs: number, linkId: number) =>
