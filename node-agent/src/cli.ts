@@ -19,6 +19,9 @@ import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 import { startingCredentials } from "./up-credentials.js";
 
+/** Signals closer together than this are one operator action delivered twice, not a second request. */
+const REPEATED_SIGNAL_MS = 1_000;
+
 async function main(argv: readonly string[]): Promise<number> {
   // `ipop token ...` parses its own arguments, like `ipop cert ...`.
   if (argv[0] === "token") return runTokenCommand(argv.slice(1), processCertIo());
@@ -120,10 +123,15 @@ async function up(options: UpOptions): Promise<number> {
       process.once("SIGTERM", resolve);
     });
     logger.info({ signal }, "shutting down");
-    // A second signal while shutting down means "now": the TUN device goes with the process.
-    const force = () => process.exit(130);
-    process.once("SIGINT", force);
-    process.once("SIGTERM", force);
+    // A second signal while shutting down means "now": the TUN device goes with the process. One
+    // within a second of the first is the same Ctrl-C delivered twice (the terminal signals the
+    // process group, and npx passes it on): peers would not be told.
+    const firstAt = Date.now();
+    const force = () => {
+      if (Date.now() - firstAt >= REPEATED_SIGNAL_MS) process.exit(130);
+    };
+    process.on("SIGINT", force);
+    process.on("SIGTERM", force);
     lease?.stop();
     await agent.stop();
     await control.close();

@@ -14,6 +14,8 @@ import { startSignalServer } from "./server.js";
 // If clients keep a shutdown from finishing (the server already terminates them after a grace period),
 // exit anyway rather than hang a service manager.
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/** Signals closer together than this are one operator action delivered twice, not a second request. */
+const REPEATED_SIGNAL_MS = 1_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   let command: ReturnType<typeof parseCliArgs>;
@@ -69,10 +71,14 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.error({}, "shutdown took too long, exiting");
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS).unref();
-  // A second signal means the operator does not want to wait.
-  const forceExit = (): never => process.exit(1);
-  process.once("SIGINT", forceExit);
-  process.once("SIGTERM", forceExit);
+  // A second signal means the operator does not want to wait; one within a second of the first is
+  // the same Ctrl-C delivered twice (the terminal signals the process group, and npx passes it on).
+  const firstAt = Date.now();
+  const forceExit = () => {
+    if (Date.now() - firstAt >= REPEATED_SIGNAL_MS) process.exit(1);
+  };
+  process.on("SIGINT", forceExit);
+  process.on("SIGTERM", forceExit);
   await server.close();
   return 0;
 }
