@@ -1,8 +1,10 @@
 import { internetChecksum, ipv4HeaderChecksum } from "./ipv4.js";
 
-/** ICMP destination unreachable, code 1: host unreachable (RFC 792). */
+/** ICMP destination unreachable (RFC 792) and the codes the overlay sends. */
 const ICMP_DEST_UNREACHABLE = 3;
 const ICMP_HOST_UNREACHABLE = 1;
+/** Fragmentation needed and DF set, with the next-hop MTU (RFC 1191). */
+const ICMP_FRAGMENTATION_NEEDED = 4;
 
 /**
  * An ICMP host-unreachable from `from` (the node that found no owner for the address) to the
@@ -11,6 +13,20 @@ const ICMP_HOST_UNREACHABLE = 1;
  * the first: RFC 1122 3.2.2).
  */
 export function hostUnreachable(original: Uint8Array, from: number): Uint8Array | null {
+  return unreachable(original, from, ICMP_HOST_UNREACHABLE, 0);
+}
+
+/**
+ * An ICMP fragmentation-needed (type 3 code 4) from `from` to the sender of `original`, naming
+ * `mtu` as the next-hop MTU (RFC 1191), so the sender's kernel lowers its path MTU instead of
+ * sending into a black hole. Null where RFC 1122 forbids an ICMP error, as for `hostUnreachable`.
+ */
+export function fragmentationNeeded(original: Uint8Array, from: number, mtu: number): Uint8Array | null {
+  return unreachable(original, from, ICMP_FRAGMENTATION_NEEDED, mtu);
+}
+
+/** A destination-unreachable; `nextHopMtu` fills the low half of the second word (zero if unused). */
+function unreachable(original: Uint8Array, from: number, code: number, nextHopMtu: number): Uint8Array | null {
   const headerLength = (original[0]! & 0x0f) * 4;
   const fragmentOffset = ((original[6]! & 0x1f) << 8) | original[7]!;
   if (fragmentOffset !== 0) return null;
@@ -19,7 +35,8 @@ export function hostUnreachable(original: Uint8Array, from: number): Uint8Array 
     // Never answer an error with an error; echo requests and replies are fine.
     if (icmpType !== 0 && icmpType !== 8) return null;
   }
-  const quoted = Math.min(original.length, headerLength + 8);
+  const totalLength = (original[2]! << 8) | original[3]!;
+  const quoted = Math.min(original.length, totalLength, headerLength + 8);
   const packet = new Uint8Array(20 + 8 + quoted);
   packet[0] = 0x45;
   packet[2] = packet.length >> 8;
@@ -35,7 +52,9 @@ export function hostUnreachable(original: Uint8Array, from: number): Uint8Array 
   packet[10] = ipSum >> 8;
   packet[11] = ipSum & 0xff;
   packet[20] = ICMP_DEST_UNREACHABLE;
-  packet[21] = ICMP_HOST_UNREACHABLE;
+  packet[21] = code;
+  packet[26] = nextHopMtu >> 8;
+  packet[27] = nextHopMtu & 0xff;
   packet.set(original.subarray(0, quoted), 28);
   const icmpSum = internetChecksum(packet, 20, packet.length);
   packet[22] = icmpSum >> 8;
