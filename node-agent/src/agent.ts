@@ -98,7 +98,7 @@ export class Agent {
       prefixLength: address.prefixLength,
       // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
       random: Math.random,
-      limits: { maxLinks: options.maxLinks },
+      limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu },
       trust: this.trust,
     });
     const credential = () =>
@@ -414,6 +414,7 @@ export class Agent {
       },
       peers,
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
+      adjusted: core.adjusted,
     };
   }
 }

@@ -53,6 +53,11 @@ export interface AgentStatus {
   readonly peers: readonly PeerStatus[];
   /** Packets and messages dropped by this node, by reason (see docs/status.md). */
   readonly drops: Record<string, number>;
+  /**
+   * Packets this node changed to fit the overlay MTU, by what it did (see docs/status.md). Absent
+   * in the status of agents older than MTU handling.
+   */
+  readonly adjusted?: Record<string, number>;
 }
 
 export interface PeerStatus {

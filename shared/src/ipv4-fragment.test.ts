@@ -108,7 +108,7 @@ test("random sizes, MTUs and fragments of fragments: valid fragments within the 
         assert.ok(fragments !== null);
         let expectedOffset = baseUnits * 8;
         for (const [i, f] of fragments.entries()) {
-          const last = i === fragments.length - 1;
+          const last: boolean = i === fragments.length - 1;
           const { total, offsetBytes, more: mf, headerLength } = fields(f);
           assert.equal(checkIpv4Packet(f), null);
           assert.ok(f.length <= Math.max(mtu, packet.length <= mtu ? packet.length : 0));

@@ -1,8 +1,9 @@
 import { CoreError } from "./errors.js";
+import { MAX_DATA_PAYLOAD_BYTES } from "./frame.js";
 import type { LinkStatus } from "./link-record.js";
 import type { NodeTrust } from "./node-trust.js";
 import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
-import type { OverlayLimits, Timing } from "./timing.js";
+import { MIN_OVERLAY_MTU, type OverlayLimits, type Timing } from "./timing.js";
 
 export interface NodeConfig {
   /** This node's identity and virtual address. */
@@ -31,6 +32,8 @@ export interface NodeStatus {
   readonly networkSizeEstimate: number;
   readonly links: readonly LinkStatus[];
   readonly drops: Record<string, number>;
+  /** Packets the node changed to fit the overlay MTU, by what it did (`mss-clamped-*`, `fragmented`). */
+  readonly adjusted: Record<string, number>;
 }
 
 /** Checks a node's configuration; throws CoreError saying what to fix. */
@@ -45,6 +48,13 @@ export function validSelf(config: NodeConfig): MemberInfo {
   }
   if (!Number.isInteger(config.prefixLength) || config.prefixLength < 1 || config.prefixLength > 30) {
     throw new CoreError("IPOP_BAD_CONFIG", "prefix length must be an integer from 1 to 30");
+  }
+  const mtu = config.limits?.mtu;
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < MIN_OVERLAY_MTU || mtu > MAX_DATA_PAYLOAD_BYTES)) {
+    throw new CoreError(
+      "IPOP_BAD_CONFIG",
+      `MTU ${mtu} must be an integer from ${MIN_OVERLAY_MTU} to ${MAX_DATA_PAYLOAD_BYTES}`,
+    );
   }
   return self;
 }

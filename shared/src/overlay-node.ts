@@ -278,6 +278,7 @@ export class OverlayNode {
       networkSizeEstimate: this.neighbourhood.networkSizeEstimate(),
       links: [...this.ctx.links.byId.values()].map((link) => linkStatus(link, now)),
       drops: this.drops.toJSON(),
+      adjusted: this.router.adjusted.toJSON(),
     };
   }
 

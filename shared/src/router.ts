@@ -1,3 +1,4 @@
+import { Counters } from "./counters.js";
 import {
   BATCH_LENGTH_BYTES,
   batchedFrameEnd,
@@ -18,12 +19,21 @@ import {
   writeDataHeader,
   writeRoutedHeader,
 } from "./frame.js";
-import { hostUnreachable } from "./icmp.js";
-import { checkIpv4Packet, inSubnet, ipv4Destination, ipv4Source, isBroadcastOrMulticast } from "./ipv4.js";
+import { fragmentationNeeded, hostUnreachable } from "./icmp.js";
+import {
+  checkIpv4Packet,
+  inSubnet,
+  ipv4Destination,
+  ipv4Source,
+  ipv4TotalLength,
+  isBroadcastOrMulticast,
+} from "./ipv4.js";
+import { fragmentIpv4 } from "./ipv4-fragment.js";
 import type { LinkRecord } from "./link-record.js";
 import type { NodeContext } from "./node-context.js";
 import { decodeOverlayMessage, encodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
 import { RouteCache } from "./route-cache.js";
+import { clampTcpMss, mssForMtu } from "./tcp-mss.js";
 import { appendTraceHop } from "./trace-path.js";
 
 /** What the router hands to the other parts of the node. */
@@ -52,6 +62,8 @@ export interface RouterEvents {
  */
 export class Router {
   private readonly routeCache = new RouteCache();
+  /** Packets changed to fit the overlay MTU: `mss-clamped-out`, `mss-clamped-in`, `fragmented`. */
+  readonly adjusted = new Counters();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -86,6 +98,41 @@ export class Router {
       ctx.drops.add("off-network");
       return;
     }
+    // A SYN leaving this host announces an MSS that fits the overlay, whatever its interface's MTU.
+    if (clampTcpMss(packet, mssForMtu(ctx.limits.mtu))) this.adjusted.add("mss-clamped-out");
+    if (ipv4TotalLength(packet) > ctx.limits.mtu) {
+      this.sendTooBig(now, packet, destination);
+      return;
+    }
+    this.sendHostPacket(now, packet, destination);
+  }
+
+  /**
+   * A host packet over the overlay MTU. The host's TUN has that MTU, so only a host that raised its
+   * device or route MTU, forwards from a wider interface, or writes raw packets gets here.
+   * DF set: the sender does path MTU discovery, so it gets ICMP fragmentation-needed with the MTU
+   * and its kernel sends smaller packets from then on. DF clear: the sender allowed routers to
+   * fragment, and a router would; dropping with an ICMP instead would lose every first packet of a
+   * datagram protocol that does not retry (the kernel only lowers the path MTU for the next one).
+   */
+  private sendTooBig(now: number, packet: Uint8Array, destination: number): void {
+    const { ctx } = this;
+    const fragments = fragmentIpv4(packet, ctx.limits.mtu, PACKET_HEADROOM);
+    if (fragments === null) {
+      ctx.drops.add("host-too-big");
+      // From the destination's address: the host's kernel drops an ICMP from its own address as
+      // martian, and the destination is the one address certain to route back over the TUN.
+      const icmp = fragmentationNeeded(packet, destination, ctx.limits.mtu);
+      if (icmp !== null) ctx.actions.push({ type: "deliver", packet: icmp });
+      return;
+    }
+    this.adjusted.add("fragmented");
+    for (const fragment of fragments) this.sendHostPacket(now, fragment, destination);
+  }
+
+  /** A checked host packet within the MTU, with `PACKET_HEADROOM` scratch bytes in front of it. */
+  private sendHostPacket(now: number, packet: Uint8Array, destination: number): void {
+    const { ctx } = this;
     const direct = ctx.links.byAddress.get(destination);
     if (direct !== undefined) {
       const traffic = direct.traffic;
@@ -188,6 +235,15 @@ export class Router {
     traffic.rx.bytes += packet.length;
     traffic.rx.packets++;
     traffic.lastDataAt = now;
+    this.deliverToHost(packet);
+  }
+
+  /**
+   * Hands a packet from a peer to the host, clamping the MSS of a SYN or SYN-ACK first: the
+   * sending node clamps too, but this side's host must not rely on the other side to get it right.
+   */
+  private deliverToHost(packet: Uint8Array): void {
+    if (clampTcpMss(packet, mssForMtu(this.ctx.limits.mtu))) this.adjusted.add("mss-clamped-in");
     this.ctx.actions.push({ type: "deliver", packet });
   }
 
@@ -291,7 +347,7 @@ export class Router {
     if (ipv4Destination(payload) === ctx.subnet.address) {
       // Our own ICMP answer to a packet of ours (we are closest to its address) is no conversation.
       if (source !== ctx.ring) this.events.conversation(now, sourceAddress, source);
-      ctx.actions.push({ type: "deliver", packet: payload });
+      this.deliverToHost(payload);
       return;
     }
     // Nobody owns the address: tell the sender, as a router would, instead of dropping silently.

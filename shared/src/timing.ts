@@ -67,6 +67,12 @@ export interface OverlayLimits {
   readonly onDemandWindowMs: number;
   /** Hops a routed frame may take before it is dropped. */
   readonly maxHops: number;
+  /**
+   * The overlay MTU: the largest IP packet the node sends into the overlay. Larger host packets
+   * are fragmented (DF clear) or answered with ICMP fragmentation-needed (DF set), and TCP SYNs in
+   * both directions get their MSS clamped to fit. The agent passes its TUN device's MTU.
+   */
+  readonly mtu: number;
 }
 
 export const DEFAULT_LIMITS: OverlayLimits = {
@@ -76,4 +82,8 @@ export const DEFAULT_LIMITS: OverlayLimits = {
   onDemandPackets: 10,
   onDemandWindowMs: 5_000,
   maxHops: 32,
+  mtu: 1400,
 };
+
+/** Smallest overlay MTU: the datagram every IPv4 host must accept (RFC 791). */
+export const MIN_OVERLAY_MTU = 576;

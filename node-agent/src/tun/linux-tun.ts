@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { errorMessage, PACKET_HEADROOM } from "@ipop/shared";
+import { errorMessage, MAX_DATA_PAYLOAD_BYTES, PACKET_HEADROOM } from "@ipop/shared";
 import { TunError } from "../errors.js";
 import type { TunDevice } from "./tun-device.js";
 
@@ -49,8 +49,12 @@ export class LinuxTun implements TunDevice {
   }
 
   start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void, onBatchEnd: () => void): void {
-    // The kernel never hands us more than MTU bytes; the slot leaves room for the frame header too.
-    const slotSize = this.headroom + this.mtu;
+    // The kernel hands us packets up to the device's MTU, but root can raise that MTU (or set a
+    // larger one on a route) under the agent. A packet longer than its slot would be cut short and
+    // dropped as malformed, a silent black hole; read up to the largest packet a data frame carries,
+    // so the core can fragment it or answer with ICMP fragmentation-needed. The slot also leaves
+    // room for the frame header in front.
+    const slotSize = this.headroom + Math.max(this.mtu, MAX_DATA_PAYLOAD_BYTES);
     const slab = new Uint8Array(this.headroom + slotSize * BATCH);
     const lens = new Int32Array(BATCH);
     addon.start(this.handle, slab.subarray(this.headroom), slotSize, lens, (count) => {
