@@ -30,7 +30,7 @@ export const USAGE = `Usage:
       to this host's name
       --dev DEV            TUN device name (default: ipop0)
       --webrtc BACKEND     ndc (default) | werift | wrtc
-      --mtu BYTES          TUN MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
+      --mtu BYTES          TUN and overlay MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
