@@ -1,7 +1,8 @@
 /**
  * `ipop up --config FILE`: reading the file and saying what is wrong with it. The settings
  * themselves, and what each may be, are in cli-args.ts: one schema checks the file and the flags
- * alike, so the two can never disagree on what is valid.
+ * alike, so the two can never disagree on what is valid. (signaling/src/config-file.ts is
+ * ipop-signal's twin, with its errors; the two programs share no Node-side package.)
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -47,7 +48,7 @@ export function readConfigFile(path: string): ConfigFile {
  * the file it may quote: a key pasted into a broken file must not end up in a log.
  */
 function describeJsonError(error: unknown, json: string): string {
-  const message = errorMessage(error).replace(/, "[\s\S]*" is not valid JSON$/, "");
+  const message = errorMessage(error).replace(/, "[\s\S]*"(\.\.\.)? is not valid JSON$/, "");
   const at = / in JSON at position (\d+)/.exec(message);
   if (at === null) return message;
   const before = json.slice(0, Number(at[1])).split("\n");
