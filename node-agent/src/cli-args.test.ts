@@ -67,7 +67,7 @@ test("bad arguments are refused with a message naming the problem", () => {
     [["up", "--signal", "ws://x:1", "--ca", "ca.crt", "--cert", "h.crt"], /missing --key.*ipop cert sign/],
     [[...base, "--token-file", "t.txt"], /either --ca\/--cert\/--key or a join token/],
     [["up", "--signal", "http://x:1", ...creds], /ws:\/\//],
-    [["up", "--signal", "not a url", ...creds], /not a URL/],
+    [["up", "--signal", "not a url", ...creds], /--signal must be a ws:\/\/ or wss:\/\/ URL.*got "not a url"/],
     [[...base.slice(0, 10), "bad name!", "--ip", "10.88.0.5/16"], /--network/],
     [[...base.slice(0, 12), "10.88.0.5"], /prefix length/],
     [[...base.slice(0, 12), "10.88.0.0/16"], /network address/],

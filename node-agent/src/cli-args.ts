@@ -10,7 +10,16 @@ import {
   parseIpv4Address,
   parseIpv4Interface,
 } from "@ipop/shared";
-import { UsageError } from "./errors.js";
+import * as v from "valibot";
+import {
+  describeIssues,
+  filePathSchema,
+  integerSchema,
+  pathInConfig,
+  readConfigFile,
+  textSchema,
+} from "./config-file.js";
+import { ConfigError, UsageError } from "./errors.js";
 import type { WebRtcBackendName } from "./link/peer-link.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
@@ -34,6 +43,7 @@ export const USAGE = `Usage:
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
+      --config FILE        every option above from a JSON file (docs/config.md); flags override it
   ipop status [--json] [--dev DEV]
   ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
   ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
@@ -127,88 +137,171 @@ function parse(args: readonly string[], options: NonNullable<Parameters<typeof p
   }
 }
 
-function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
-  const v = parse(args, {
-    signal: { type: "string" },
-    ca: { type: "string" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    crl: { type: "string" },
-    "token-file": { type: "string" },
-    network: { type: "string" },
-    ip: { type: "string" },
-    name: { type: "string" },
-    dev: { type: "string", default: "ipop0" },
-    webrtc: { type: "string", default: "ndc" },
-    mtu: { type: "string", default: String(DEFAULT_MTU) },
-    "ice-server": { type: "string", multiple: true, default: [] },
-    "log-level": { type: "string", default: "info" },
-    "max-links": { type: "string", default: String(DEFAULT_LIMITS.maxLinks) },
-  }) as Record<string, string | string[] | undefined>;
-  const signal = required(v.signal, "--signal ws://HOST:PORT");
-  let url: URL;
+/**
+ * The config file's keys and the flags they stand for. A flag on the command line wins over its
+ * key in the file; `--ice-server`, repeatable, replaces the file's whole `iceServers` list.
+ */
+const UP_FLAGS = {
+  signal: "signal",
+  ca: "ca",
+  cert: "cert",
+  key: "key",
+  tokenFile: "token-file",
+  crl: "crl",
+  network: "network",
+  ip: "ip",
+  name: "name",
+  dev: "dev",
+  webrtc: "webrtc",
+  mtu: "mtu",
+  iceServers: "ice-server",
+  maxLinks: "max-links",
+  logLevel: "log-level",
+} as const;
+type UpKey = keyof typeof UP_FLAGS;
+const UP_KEYS = Object.keys(UP_FLAGS) as UpKey[];
+/** Settings that name files: relative paths in a config file are relative to the file's directory. */
+const PATH_KEYS = ["ca", "cert", "key", "tokenFile", "crl"] as const;
+const NUMERIC_KEYS: ReadonlySet<UpKey> = new Set(["mtu", "maxLinks"]);
+/** Values never repeated in a message: a secret pasted where its path belongs. */
+const QUIET_KEYS: ReadonlySet<string> = new Set(["key", "tokenFile"]);
+const ICE_SERVER = /^(stun|turn|turns):[^\s]+$/;
+
+/**
+ * What every `up` setting may be: the one rule for the config file and the flags. The file is
+ * checked against it as it is; flags are first put in the same shape (numbers for numeric flags).
+ */
+const UP_SETTINGS = v.strictObject({
+  signal: v.optional(textSchema("a ws:// or wss:// URL, e.g. ws://HOST:7000", isSignalUrl)),
+  ca: v.optional(filePathSchema()),
+  cert: v.optional(filePathSchema()),
+  key: v.optional(filePathSchema()),
+  tokenFile: v.optional(filePathSchema()),
+  crl: v.optional(filePathSchema()),
+  network: v.optional(textSchema("1-64 characters of [A-Za-z0-9._-], starting alphanumeric", isNetworkName)),
+  ip: v.optional(
+    v.pipe(
+      v.string("a host address with its prefix length, like 10.88.0.5/16"),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const address = parseIpv4Interface(dataset.value);
+        if (typeof address !== "string") return address;
+        addIssue({ message: `a host address with its prefix length, like 10.88.0.5/16 (${address})` });
+        return NEVER;
+      }),
+    ),
+  ),
+  name: v.optional(textSchema("1-63 characters of [A-Za-z0-9._-], starting alphanumeric", isMemberName)),
+  dev: v.optional(textSchema("1-15 characters of [A-Za-z0-9_.-]", (dev) => DEVICE_NAME.test(dev))),
+  webrtc: v.optional(v.picklist(BACKENDS, `one of ${BACKENDS.join(", ")}`)),
+  mtu: v.optional(integerSchema(MIN_MTU, MAX_MTU)),
+  iceServers: v.optional(
+    v.array(
+      textSchema("a stun:, turn: or turns: URL", (url) => ICE_SERVER.test(url)),
+      "a list of stun:, turn: or turns: URLs",
+    ),
+  ),
+  maxLinks: v.optional(integerSchema(8, 1000)),
+  logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
+});
+type UpSettings = v.InferOutput<typeof UP_SETTINGS>;
+
+function isSignalUrl(text: string): boolean {
   try {
-    url = new URL(signal);
+    const { protocol } = new URL(text);
+    return protocol === "ws:" || protocol === "wss:";
   } catch {
-    throw new UsageError(`--signal "${signal}" is not a URL; use ws://HOST:PORT or wss://HOST:PORT`);
+    return false;
   }
-  if (url.protocol !== "ws:" && url.protocol !== "wss:")
-    throw new UsageError(`--signal must be a ws:// or wss:// URL, not ${url.protocol}`);
-  const auth = parseAuth(v, env);
-  const network = v.network as string | undefined;
-  if (network !== undefined && !isNetworkName(network))
-    throw new UsageError(`--network "${network}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
-  const address = v.ip === undefined ? undefined : parseIpv4Interface(v.ip as string);
-  if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
-  const name = v.name as string | undefined;
-  if (name !== undefined && !isMemberName(name))
-    throw new UsageError(`--name "${name}" must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric`);
-  const dev = v.dev as string;
-  if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
-  const webrtc = v.webrtc as string;
-  if (!(BACKENDS as readonly string[]).includes(webrtc))
-    throw new UsageError(`--webrtc must be one of ${BACKENDS.join(", ")}`);
-  const mtu = /^\d{1,5}$/.test(v.mtu as string) ? Number(v.mtu) : Number.NaN;
-  if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
-    throw new UsageError(`--mtu must be an integer from ${MIN_MTU} to ${MAX_MTU}`);
+}
+
+function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
+  const flags: NonNullable<Parameters<typeof parseArgs>[0]>["options"] = { config: { type: "string" } };
+  for (const key of UP_KEYS)
+    flags[UP_FLAGS[key]] = { type: "string", ...(key === "iceServers" ? { multiple: true } : {}) };
+  const values = parse(args, flags) as Record<string, string | string[] | undefined>;
+  const fromFlags: Record<string, unknown> = {};
+  for (const key of UP_KEYS) {
+    const value = values[UP_FLAGS[key]];
+    // A numeric flag's text becomes a number only when it is plainly one; anything else is
+    // checked as the text it is, and refused with it.
+    if (value !== undefined) fromFlags[key] = NUMERIC_KEYS.has(key) && isDigits(value) ? Number(value) : value;
   }
-  const iceServers = v["ice-server"] as string[];
-  for (const server of iceServers) {
-    if (!/^(stun|turn|turns):[^\s]+$/.test(server))
-      throw new UsageError(`--ice-server "${server}" must be a stun:, turn: or turns: URL`);
+  const flagged = check(fromFlags, undefined);
+  const config = typeof values.config === "string" ? configSettings(values.config) : {};
+  const s: UpSettings = { ...config, ...flagged };
+  if (s.signal === undefined) {
+    const orInFile = typeof values.config === "string" ? ` (or "signal" in ${values.config})` : "";
+    throw new UsageError(`missing --signal ws://HOST:PORT${orInFile}`);
   }
-  const maxLinks = /^\d{1,4}$/.test(v["max-links"] as string) ? Number(v["max-links"]) : Number.NaN;
-  if (!(maxLinks >= 8 && maxLinks <= 1000)) throw new UsageError("--max-links must be an integer from 8 to 1000");
-  const logLevel = v["log-level"] as string;
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   return {
     command: "up",
-    signal,
-    auth,
-    ...(typeof v.crl === "string" ? { crl: v.crl } : {}),
-    ...(network === undefined ? {} : { network }),
-    ...(address === undefined ? {} : { address }),
-    ...(name === undefined ? {} : { name }),
-    dev,
-    webrtc: webrtc as UpOptions["webrtc"],
-    mtu,
-    iceServers,
-    logLevel: logLevel as UpOptions["logLevel"],
-    maxLinks,
+    signal: s.signal,
+    auth: parseAuth(s, env),
+    ...(s.crl === undefined ? {} : { crl: s.crl }),
+    ...(s.network === undefined ? {} : { network: s.network }),
+    ...(s.ip === undefined ? {} : { address: s.ip }),
+    ...(s.name === undefined ? {} : { name: s.name }),
+    dev: s.dev ?? "ipop0",
+    webrtc: s.webrtc ?? "ndc",
+    mtu: s.mtu ?? DEFAULT_MTU,
+    iceServers: s.iceServers ?? [],
+    logLevel: s.logLevel ?? "info",
+    maxLinks: s.maxLinks ?? DEFAULT_LIMITS.maxLinks,
   };
 }
 
-function parseAuth(v: Record<string, unknown>, env: NodeJS.ProcessEnv): UpOptions["auth"] {
-  const given = ["ca", "cert", "key"].filter((flag) => typeof v[flag] === "string" && v[flag] !== "");
-  const tokenFile = v["token-file"] as string | undefined;
-  const tokenInEnv = env.IPOP_TOKEN !== undefined && env.IPOP_TOKEN !== "";
-  if (tokenFile !== undefined || (tokenInEnv && given.length === 0)) {
-    if (given.length > 0) throw new UsageError("use either --ca/--cert/--key or a join token, not both");
-    return { kind: "token", file: tokenFile };
+function isDigits(value: string | string[]): value is string {
+  return typeof value === "string" && /^\d{1,9}$/.test(value);
+}
+
+/** The settings of the config file at `path`, checked, with its relative paths made absolute. */
+function configSettings(path: string): UpSettings {
+  const file = readConfigFile(path);
+  const settings = check(file.settings, file.path);
+  for (const key of PATH_KEYS) {
+    const value = settings[key];
+    if (value !== undefined) settings[key] = pathInConfig(file, value);
   }
-  const missing = ["ca", "cert", "key"].filter((flag) => !given.includes(flag));
-  if (missing.length > 0) {
+  return settings;
+}
+
+/**
+ * Checks settings against {@link UP_SETTINGS}: the config file's (`file` is its path; a problem is
+ * a ConfigError) or the flags' (a UsageError).
+ */
+function check(input: unknown, file: string | undefined): UpSettings {
+  const result = v.safeParse(UP_SETTINGS, input);
+  if (result.success) return result.output;
+  const message = describeIssues(result.issues, {
+    ...(file === undefined ? {} : { file }),
+    flagOf: (key) => UP_FLAGS[key as UpKey] ?? key,
+    quiet: QUIET_KEYS,
+    known: UP_KEYS,
+    unknownKeyHint,
+  });
+  throw file === undefined ? new UsageError(message) : new ConfigError(message);
+}
+
+function unknownKeyHint(key: string): string | undefined {
+  if (key === "token") {
+    return (
+      "a join token is a secret and never goes in the config file: put it in a file of its own " +
+      "(readable by root only) and give that file's path as tokenFile, or set IPOP_TOKEN"
+    );
+  }
+  const camel = UP_KEYS.find((known) => UP_FLAGS[known] === key || `${UP_FLAGS[known]}s` === key);
+  return camel === undefined ? undefined : `unknown setting; the config file spells it ${camel}`;
+}
+
+function parseAuth(s: UpSettings, env: NodeJS.ProcessEnv): UpOptions["auth"] {
+  const given = (["ca", "cert", "key"] as const).filter((key) => s[key] !== undefined);
+  const tokenInEnv = env.IPOP_TOKEN !== undefined && env.IPOP_TOKEN !== "";
+  if (s.tokenFile !== undefined || (tokenInEnv && given.length === 0)) {
+    if (given.length > 0) throw new UsageError("use either --ca/--cert/--key or a join token, not both");
+    return { kind: "token", file: s.tokenFile };
+  }
+  const missing = ["ca", "cert", "key"].filter((flag) => !(given as string[]).includes(flag));
+  if (missing.length > 0 || s.ca === undefined || s.cert === undefined || s.key === undefined) {
     throw new UsageError(
       `missing ${missing.map((f) => `--${f}`).join(", ")}: a node joins only with a certificate. ` +
         "On the machine with the network's CA: `ipop cert sign --name NAME --ip A.B.C.D/N`, then copy " +
@@ -216,7 +309,7 @@ function parseAuth(v: Record<string, unknown>, env: NodeJS.ProcessEnv): UpOption
         "or join with a token: --token-file FILE (`ipop token create`)",
     );
   }
-  return { kind: "files", ca: v.ca as string, cert: v.cert as string, key: v.key as string };
+  return { kind: "files", ca: s.ca, cert: s.cert, key: s.key };
 }
 
 function parseStatus(args: readonly string[]): StatusOptions {
@@ -236,11 +329,6 @@ function parseRoute(args: readonly string[]): RouteOptions {
   if (parseIpv4Address(ip) === null) throw new UsageError(`"${ip}" is not an IPv4 address`);
   const status = parseStatus(rest);
   return { command: "route", ip, json: status.json, dev: status.dev };
-}
-
-function required(value: unknown, what: string): string {
-  if (typeof value !== "string" || value === "") throw new UsageError(`missing ${what}`);
-  return value;
 }
 
 /** This host's name, cut to a valid member name: the default name of a token-enrolled node. */

@@ -11,7 +11,7 @@ import { type CliCommand, parseCli, type RouteOptions, type StatusOptions, type 
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
-import { AgentError, ControlError, UsageError } from "./errors.js";
+import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
@@ -31,6 +31,11 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`ipop: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    // The message names the file and the setting; the usage would bury it.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ipop: ${error.message}\n`);
       return 2;
     }
     throw error;

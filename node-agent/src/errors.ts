@@ -9,6 +9,8 @@
 export type AgentErrorCode =
   /** Bad command-line arguments; the CLI prints the message and the usage, and exits with status 2. */
   | "IPOP_USAGE"
+  /** The config file (`ipop up --config`) cannot be read, is not JSON, or holds a bad or unknown setting. */
+  | "IPOP_CONFIG"
   /** The TUN device cannot be created or configured, or does not fit the core. */
   | "IPOP_TUN"
   /** The control socket: cannot listen on it, no answer, or an answer that is a refusal. */
@@ -41,6 +43,16 @@ export class AgentError extends Error {
 export class UsageError extends AgentError {
   constructor(message: string) {
     super("IPOP_USAGE", message);
+  }
+}
+
+/**
+ * The config file cannot be used; the message names the file and, for a bad setting, its key, what
+ * was expected and what was found. The CLI prints it and exits with status 2, like a bad flag.
+ */
+export class ConfigError extends AgentError {
+  constructor(message: string) {
+    super("IPOP_CONFIG", message);
   }
 }
 

@@ -47,8 +47,11 @@ test("the CA flags parse; each needs what it goes with", () => {
     [["--crl", "x"], /--crl needs --ca/],
     [["--ca", "ca.crt", "--lease", "1h"], /--lease needs --ca-key/],
     [["--ca", "ca.crt", "--ca-key", "k", "--lease", "soon"], /not a duration/],
-    [["--ca", "ca.crt", "--ca-key", "k", "--lease", "10s"], /--lease must be from/],
-    [["--ca", ""], /--ca needs a value/],
+    [
+      ["--ca", "ca.crt", "--ca-key", "k", "--lease", "10s"],
+      /--lease must be a duration from 1m to 30d, like 1h, got "10s"/,
+    ],
+    [["--ca", ""], /--ca must be the path of a file/],
   ];
   for (const [args, pattern] of cases) {
     assert.throws(

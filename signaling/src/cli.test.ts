@@ -1,14 +1,27 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignalCloseCode } from "@ipop/shared";
-import { test } from "vitest";
+import { afterAll, test } from "vitest";
 import { startSignalServer } from "./server.js";
 import { httpGet, member, TestClient } from "./testing/test-client.js";
 
 // The CLI runs as a child process from the build (`npm test` builds first): Node 20 cannot run .ts.
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+const dir = mkdtempSync(join(tmpdir(), "ipop-signal-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A config file in the test directory with `settings`. */
+function configFile(name: string, settings: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(settings));
+  return path;
+}
 
 interface Finished {
   readonly code: number | null;
@@ -45,8 +58,13 @@ test("bad arguments exit 2 with a one-line reason and no stack trace", async () 
   const cases: [string[], RegExp][] = [
     [["--bogus"], /unknown option --bogus/],
     [["--listen", "nonsense"], /--listen must be HOST:PORT/],
-    [["--listen", "127.0.0.1:99999"], /port must be 0 to 65535/],
-    [["--max-members", "zero"], /--max-members must be a whole number/],
+    [["--listen", "127.0.0.1:99999"], /port from 0 to 65535/],
+    [["--max-members", "zero"], /--max-members must be an integer from 1 to 1000000, got "zero"/],
+    [
+      ["--config", configFile("bad.json", { maxMembers: "zero" })],
+      /^ipop-signal: \/.*bad\.json: maxMembers: expected an integer from 1 to 1000000, got "zero"\n/,
+    ],
+    [["--config", join(dir, "missing.json")], /cannot read the config file .*missing\.json: no such file/],
     [["--rate", "0"], /--rate must be a number from 0.1/],
     [["--max-message-bytes", "10"], /--max-message-bytes must be an integer from 512/],
     [["--log-level", "chatty"], /--log-level must be one of/],
@@ -88,7 +106,9 @@ test("a port in use exits 1 with an actionable message", async () => {
 });
 
 test("runs on port 0, announces its address, logs without bodies, shuts down cleanly on SIGTERM", async () => {
-  const { child, output } = startCli(["--listen", "127.0.0.1:0", "--log-level", "trace", "--rate", "100"]);
+  // Settings from a config file and from flags, the flags winning (the file's log level is overridden).
+  const config = configFile("signal.json", { listen: "127.0.0.1:0", logLevel: "error", maxMembers: 8 });
+  const { child, output } = startCli(["--config", config, "--log-level", "trace", "--rate", "100"]);
   try {
     const deadline = Date.now() + 10_000;
     let match: RegExpExecArray | null = null;

@@ -8,6 +8,8 @@ import { errorCode, errorMessage } from "@ipop/shared";
 export type SignalServerErrorCode =
   /** A command-line argument or option is invalid ({@link OptionError}). */
   | "ERR_SIGNAL_OPTION"
+  /** The config file (`--config`) cannot be read, is not JSON, or holds a bad or unknown setting ({@link ConfigError}). */
+  | "ERR_SIGNAL_CONFIG"
   /** The listening socket could not be bound ({@link ListenError}). */
   | "ERR_SIGNAL_LISTEN"
   /** The CA files or settings cannot be used ({@link CaError}). */
@@ -32,6 +34,16 @@ export class SignalServerError extends Error {
 export class OptionError extends SignalServerError {
   constructor(message: string) {
     super("ERR_SIGNAL_OPTION", message);
+  }
+}
+
+/**
+ * The config file cannot be used; the message names the file and, for a bad setting, its key, what
+ * was expected and what was found. The CLI prints it and exits with status 2, like a bad flag.
+ */
+export class ConfigError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_CONFIG", message);
   }
 }
 

@@ -98,17 +98,27 @@ export function resolveLimits(overrides: Partial<SignalServerLimits> = {}): Sign
 
 /** @throws {@link OptionError} when `value` is outside the range allowed for `key`. */
 export function checkLimit(key: keyof SignalServerLimits, value: number): void {
+  if (!isLimitValue(key, value)) {
+    throw new OptionError(`limit ${key} must be ${limitExpectation(key)}, got ${String(value)}`);
+  }
+}
+
+/** Whether `value` is in the range allowed for `key`. */
+export function isLimitValue(key: keyof SignalServerLimits, value: unknown): value is number {
   const range = RANGES[key];
-  const ok =
+  return (
     typeof value === "number" &&
     Number.isFinite(value) &&
     value >= range.min &&
     value <= range.max &&
-    (!range.integer || Number.isInteger(value));
-  if (!ok) {
-    const kind = range.integer ? "an integer" : "a number";
-    throw new OptionError(`limit ${key} must be ${kind} from ${range.min} to ${range.max}, got ${String(value)}`);
-  }
+    (!range.integer || Number.isInteger(value))
+  );
+}
+
+/** What `key` may be, for messages: `an integer from 1 to 1000000`. */
+export function limitExpectation(key: keyof SignalServerLimits): string {
+  const range = RANGES[key];
+  return `${range.integer ? "an integer" : "a number"} from ${range.min} to ${range.max}`;
 }
 
 /** The part of the limits that nodes learn in `welcome`. */

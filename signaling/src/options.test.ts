@@ -61,11 +61,13 @@ test("bad arguments throw OptionError with a message naming the flag", () => {
     [["stray"], /unexpected argument "stray"/],
     [["--listen"], /--listen/],
     [["--max-members", "0"], /--max-members must be an integer from 1/],
-    [["--max-members", "ten"], /--max-members must be a whole number, got "ten"/],
-    [["--max-members", "1.5"], /--max-members must be a whole number/],
+    [["--max-members", "ten"], /--max-members must be an integer from 1 to 1000000, got "ten"/],
+    [["--max-members", "1.5"], /--max-members must be an integer from 1 to 1000000, got 1.5/],
     [["--rate", "-1"], /--rate/], // parseArgs reads "-1" as an option: "argument is ambiguous"
     [["--rate", "0"], /--rate must be a number from 0.1/],
     [["--max-message-bytes", "100000"], /--max-message-bytes must be an integer from 512 to 65536/],
+    [["--listen", "host:70000"], /--listen must be HOST:PORT with a port from 0 to 65535, got "host:70000"/],
+    [["--join-timeout-ms", "1e3"], /--join-timeout-ms must be an integer from 1 to 3600000, got "1e3"/],
     [["--log-level", "loud"], /--log-level must be one of/],
     [["--help=yes"], /help/],
   ];

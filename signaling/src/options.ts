@@ -7,10 +7,18 @@ import {
   MIN_LEASE_SECONDS,
   parseDuration,
 } from "@ipop/shared";
+import * as v from "valibot";
 import type { AuthorityPaths } from "./authority-files.js";
-import { OptionError } from "./errors.js";
-import { checkLimit, DEFAULT_LIMITS, MIN_MESSAGE_BYTES, type SignalServerLimits } from "./limits.js";
-import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.js";
+import { describeIssues, filePathSchema, pathInConfig, readConfigFile } from "./config-file.js";
+import { ConfigError, OptionError } from "./errors.js";
+import {
+  DEFAULT_LIMITS,
+  isLimitValue,
+  limitExpectation,
+  MIN_MESSAGE_BYTES,
+  type SignalServerLimits,
+} from "./limits.js";
+import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
 /** Where `ipop-signal` listens when `--listen` is not given: loopback only, so nothing is exposed by accident. */
 export const DEFAULT_LISTEN = "127.0.0.1:7700";
@@ -55,82 +63,181 @@ Certificates (see docs/certificates.md):
   --crl PATH                 with --ca: the revocation list file, read at start and rewritten when a newer
                              list is published (default: kept in memory only)
   Address leases are kept in memory: after a restart, nodes that rejoin or renew take theirs up again.
+  --config FILE              every option above from a JSON file (docs/config.md); flags override it
   -h, --help                 show this help
 
 Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server cannot start, 2 for bad arguments.
 `;
 
 /**
- * Parses `ipop-signal`'s arguments (without the node and script paths).
- * @throws {@link OptionError} with a message fit to show the user as is.
+ * The config file's keys and the flags they stand for. A flag on the command line wins over its
+ * key in the file.
+ */
+const FLAGS = {
+  listen: "listen",
+  maxMembers: "max-members",
+  maxConnections: "max-connections",
+  rate: "rate",
+  maxMessageBytes: "max-message-bytes",
+  joinTimeoutMs: "join-timeout-ms",
+  logLevel: "log-level",
+  ca: "ca",
+  caKey: "ca-key",
+  lease: "lease",
+  crl: "crl",
+} as const;
+type SettingKey = keyof typeof FLAGS;
+const KEYS = Object.keys(FLAGS) as SettingKey[];
+/** Settings that name files: relative paths in a config file are relative to the file's directory. */
+const PATH_KEYS = ["ca", "caKey", "crl"] as const;
+const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
+  "maxMembers",
+  "maxConnections",
+  "rate",
+  "maxMessageBytes",
+  "joinTimeoutMs",
+]);
+/** Values never repeated in a message: the CA key pasted where its path belongs. */
+const QUIET_KEYS: ReadonlySet<string> = new Set(["caKey"]);
+
+function limitSchema(key: keyof SignalServerLimits) {
+  const expected = limitExpectation(key);
+  return v.pipe(
+    v.number(expected),
+    v.check((value) => isLimitValue(key, value), expected),
+  );
+}
+
+/** A schema for text that `read` turns into a value, or refuses by saying what was expected. */
+function readSchema<T>(expected: string, read: (text: string) => T | Refusal) {
+  return v.pipe(
+    v.string(expected),
+    v.rawTransform<string, T>(({ dataset, addIssue, NEVER }) => {
+      const value = read(dataset.value);
+      if (!(value instanceof Refusal)) return value;
+      addIssue({ message: value.expected });
+      return NEVER;
+    }),
+  );
+}
+
+/** What a value should have been, from a reader that refused it. */
+class Refusal {
+  constructor(readonly expected: string) {}
+}
+
+const LEASE_EXPECTED = `a duration from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, like 1h`;
+
+const LISTEN_EXPECTED = "HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7700";
+
+/**
+ * What every `ipop-signal` setting may be: the one rule for the config file and the flags. The file
+ * is checked against it as it is; flags are first put in the same shape (numbers for numeric flags).
+ */
+const SETTINGS = v.strictObject({
+  listen: v.optional(readSchema(LISTEN_EXPECTED, readListen)),
+  maxMembers: v.optional(limitSchema("maxMembers")),
+  maxConnections: v.optional(limitSchema("maxConnections")),
+  rate: v.optional(limitSchema("messagesPerSecond")),
+  maxMessageBytes: v.optional(limitSchema("maxMessageBytes")),
+  joinTimeoutMs: v.optional(limitSchema("joinTimeoutMs")),
+  logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
+  ca: v.optional(filePathSchema()),
+  caKey: v.optional(filePathSchema()),
+  lease: v.optional(readSchema(LEASE_EXPECTED, readLease)),
+  crl: v.optional(filePathSchema()),
+});
+type Settings = v.InferOutput<typeof SETTINGS>;
+
+/**
+ * Parses `ipop-signal`'s arguments (without the node and script paths), and the config file that
+ * `--config` names.
+ * @throws {@link OptionError} with a message fit to show the user as is; {@link ConfigError} for
+ * the config file.
  */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   let values: Record<string, string | boolean | undefined>;
+  const options: NonNullable<Parameters<typeof parseArgs>[0]>["options"] = {
+    config: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  };
+  for (const key of KEYS) options[FLAGS[key]] = { type: "string" };
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        listen: { type: "string" },
-        "max-members": { type: "string" },
-        "max-connections": { type: "string" },
-        rate: { type: "string" },
-        "max-message-bytes": { type: "string" },
-        "join-timeout-ms": { type: "string" },
-        "log-level": { type: "string" },
-        ca: { type: "string" },
-        "ca-key": { type: "string" },
-        lease: { type: "string" },
-        crl: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    values = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values as typeof values;
   } catch (err) {
     throw new OptionError(describeParseArgsError(err));
   }
   if (values.help === true) return { kind: "help" };
 
-  const { host, port } = parseListen(stringValue(values.listen) ?? DEFAULT_LISTEN);
-  const limits: { -readonly [K in keyof SignalServerLimits]?: number } = {};
-  const rate = stringValue(values.rate);
-  if (rate !== undefined) {
-    limits.messagesPerSecond = parseNumber("--rate", rate, "messagesPerSecond", false);
-    // The bucket holds two seconds' worth, so a node may answer a burst of offers at once.
-    limits.burstMessages = Math.max(1, Math.ceil(limits.messagesPerSecond * 2));
+  const fromFlags: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const value = stringValue(values[FLAGS[key]]);
+    // A numeric flag's text becomes a number only when it is plainly one; anything else is
+    // checked as the text it is, and refused with it.
+    if (value !== undefined)
+      fromFlags[key] = NUMERIC_KEYS.has(key) && /^\d{1,15}(\.\d{1,15})?$/.test(value) ? Number(value) : value;
   }
-  const integerFlags = [
-    ["max-members", "maxMembers"],
-    ["max-connections", "maxConnections"],
-    ["max-message-bytes", "maxMessageBytes"],
-    ["join-timeout-ms", "joinTimeoutMs"],
-  ] as const;
-  for (const [flag, key] of integerFlags) {
-    const text = stringValue(values[flag]);
-    if (text !== undefined) limits[key] = parseNumber(`--${flag}`, text, key, true);
-  }
+  const flagged = check(fromFlags, undefined);
+  const configPath = stringValue(values.config);
+  const s: Settings = { ...(configPath === undefined ? {} : configSettings(configPath)), ...flagged };
 
-  const level = stringValue(values["log-level"]) ?? "info";
-  if (!isLogLevel(level)) {
-    throw new OptionError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
+  const { host, port } = s.listen ?? parseListen(DEFAULT_LISTEN);
+  const limits: { -readonly [K in keyof SignalServerLimits]?: number } = {};
+  if (s.rate !== undefined) {
+    limits.messagesPerSecond = s.rate;
+    // The bucket holds two seconds' worth, so a node may answer a burst of offers at once.
+    limits.burstMessages = Math.max(1, Math.ceil(s.rate * 2));
   }
-  const authority = parseAuthority(values);
-  return { kind: "run", host, port, limits, logLevel: level, ...(authority === undefined ? {} : { authority }) };
+  for (const key of ["maxMembers", "maxConnections", "maxMessageBytes", "joinTimeoutMs"] as const) {
+    const value = s[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  const authority = parseAuthority(s);
+  return {
+    kind: "run",
+    host,
+    port,
+    limits,
+    logLevel: s.logLevel ?? "info",
+    ...(authority === undefined ? {} : { authority }),
+  };
 }
 
-function parseAuthority(values: Record<string, string | boolean | undefined>): AuthorityPaths | undefined {
-  const caPath = stringValue(values.ca);
-  const caKeyPath = stringValue(values["ca-key"]);
-  const lease = stringValue(values.lease);
-  const crlPath = stringValue(values.crl);
-  for (const [flag, value] of [
-    ["--ca", caPath],
-    ["--ca-key", caKeyPath],
-    ["--lease", lease],
-    ["--crl", crlPath],
-  ] as const) {
-    if (value === "") throw new OptionError(`${flag} needs a value`);
+/** The settings of the config file at `path`, checked, with its relative paths made absolute. */
+function configSettings(path: string): Settings {
+  const file = readConfigFile(path);
+  const settings = check(file.settings, file.path);
+  for (const key of PATH_KEYS) {
+    const value = settings[key];
+    if (value !== undefined) settings[key] = pathInConfig(file, value);
   }
+  return settings;
+}
+
+/**
+ * Checks settings against {@link SETTINGS}: the config file's (`file` is its path; a problem is a
+ * ConfigError) or the flags' (an OptionError).
+ */
+function check(input: unknown, file: string | undefined): Settings {
+  const result = v.safeParse(SETTINGS, input);
+  if (result.success) return result.output;
+  const message = describeIssues(result.issues, {
+    ...(file === undefined ? {} : { file }),
+    flagOf: (key) => FLAGS[key as SettingKey] ?? key,
+    quiet: QUIET_KEYS,
+    known: KEYS,
+    unknownKeyHint,
+  });
+  throw file === undefined ? new OptionError(message) : new ConfigError(message);
+}
+
+function unknownKeyHint(key: string): string | undefined {
+  const camel = KEYS.find((known) => FLAGS[known] === key);
+  return camel === undefined ? undefined : `unknown setting; the config file spells it ${camel}`;
+}
+
+function parseAuthority(s: Settings): AuthorityPaths | undefined {
+  const { ca: caPath, caKey: caKeyPath, lease, crl: crlPath } = s;
   if (caPath === undefined) {
     const orphan =
       caKeyPath !== undefined ? "--ca-key" : lease !== undefined ? "--lease" : crlPath ? "--crl" : undefined;
@@ -144,7 +251,7 @@ function parseAuthority(values: Record<string, string | boolean | undefined>): A
     caPath,
     ...(caKeyPath === undefined ? {} : { caKeyPath }),
     ...(crlPath === undefined ? {} : { crlPath }),
-    ...(lease === undefined ? {} : { leaseSeconds: parseLease(lease) }),
+    ...(lease === undefined ? {} : { leaseSeconds: lease }),
   };
 }
 
@@ -153,45 +260,28 @@ function parseAuthority(values: Record<string, string | boolean | undefined>): A
  * @throws {@link OptionError} when the host is empty or the port is not 0-65535.
  */
 export function parseListen(text: string): { host: string; port: number } {
+  const listen = readListen(text);
+  if (listen instanceof Refusal)
+    throw new OptionError(`--listen must be ${listen.expected}, got ${JSON.stringify(text)}`);
+  return listen;
+}
+
+function readListen(text: string): { host: string; port: number } | Refusal {
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
   const plain = /^([^:[\]]*):(\d+)$/.exec(text);
   const match = bracketed ?? plain;
   const host = match?.[1];
   const portText = match?.[2];
-  if (host === undefined || portText === undefined || host.length === 0) {
-    throw new OptionError(
-      `--listen must be HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7700; got ${JSON.stringify(text)}`,
-    );
-  }
+  if (host === undefined || portText === undefined || host.length === 0) return new Refusal(LISTEN_EXPECTED);
   const port = Number(portText);
-  if (port > 65535) throw new OptionError(`--listen port must be 0 to 65535, got ${portText}`);
+  if (port > 65535) return new Refusal("HOST:PORT with a port from 0 to 65535");
   return { host, port };
 }
 
-function parseNumber(flag: string, text: string, key: keyof SignalServerLimits, integer: boolean): number {
-  const pattern = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
-  if (!pattern.test(text)) {
-    throw new OptionError(`${flag} must be ${integer ? "a whole number" : "a number"}, got ${JSON.stringify(text)}`);
-  }
-  const value = Number(text);
-  try {
-    checkLimit(key, value);
-  } catch (err) {
-    // Restate the range in terms of the flag the user typed, not the internal limit name.
-    const detail = errorMessage(err).replace(`limit ${key}`, flag);
-    throw new OptionError(detail);
-  }
-  return value;
-}
-
-function parseLease(text: string): number {
+function readLease(text: string): number | Refusal {
   const seconds = parseDuration(text);
-  if (typeof seconds === "string") throw new OptionError(`--lease ${seconds}`);
-  if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
-    throw new OptionError(
-      `--lease must be from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, got ${text}`,
-    );
-  }
+  if (typeof seconds === "string") return new Refusal(`${LEASE_EXPECTED} (${seconds})`);
+  if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) return new Refusal(LEASE_EXPECTED);
   return seconds;
 }
 
