@@ -1,4 +1,5 @@
 export * from "./actions.js";
+export * from "./config-file.js";
 export * from "./counters.js";
 export * from "./duration.js";
 export * from "./errors.js";

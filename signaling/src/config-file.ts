@@ -1,91 +1,49 @@
 /**
- * `ipop-signal --config FILE`: reading the file and saying what is wrong with it. The settings
- * themselves, and what each may be, are in options.ts: one schema checks the file and the flags
- * alike, so the two can never disagree on what is valid. (node-agent/src/config-file.ts is the
- * agent's twin, with the agent's errors; the two programs share no Node-side package.)
+ * `ipop-signal --config FILE`: reading the file. What a config file may hold and how problems are told
+ * is the same for both programs (@ipop/shared's config-file.ts); the settings themselves are in
+ * options.ts.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { errorCode, errorMessage } from "@ipop/shared";
-import * as v from "valibot";
+import { type ConfigFile, MAX_CONFIG_BYTES, parseConfigFile, unreadableConfig } from "@ipop/shared";
 import { ConfigError } from "./errors.js";
 
-/**
- * Largest config file read. A complete one is well under 1 KiB; a file near this size is not a
- * config file (a log, a device), and reading stops here instead of filling memory.
- */
-export const MAX_CONFIG_BYTES = 64 * 1024;
-
-/** A config file's settings as parsed JSON, not yet checked against a schema. */
-export interface ConfigFile {
-  readonly path: string;
-  readonly settings: Readonly<Record<string, unknown>>;
-}
+export {
+  type ConfigFile,
+  describeIssues,
+  filePathSchema,
+  type IssueSource,
+  integerSchema,
+  MAX_CONFIG_BYTES,
+  textSchema,
+} from "@ipop/shared";
 
 /**
  * Reads `path` as a JSON object of settings.
  * @throws {@link ConfigError} when the file is missing, unreadable, too large, not JSON, or not an object.
  */
 export function readConfigFile(path: string): ConfigFile {
-  const text = readBoundedSync(path);
-  const json = text.replace(/^\uFEFF/, "");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (error) {
-    throw new ConfigError(
-      `${path}: not valid JSON (${describeJsonError(error, json)}); the format is in docs/config.md`,
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`${path}: expected a JSON object of settings, e.g. {"signal": "ws://HOST:7000"}`);
-  }
-  return { path, settings: parsed as Record<string, unknown> };
-}
-
-/**
- * JSON.parse's complaint with a line and column in place of an offset, and without the piece of
- * the file it may quote: a key pasted into a broken file must not end up in a log.
- */
-function describeJsonError(error: unknown, json: string): string {
-  const message = errorMessage(error).replace(/, "[\s\S]*"(\.\.\.)? is not valid JSON$/, "");
-  const at = / in JSON at position (\d+)/.exec(message);
-  if (at === null) return message;
-  const before = json.slice(0, Number(at[1])).split("\n");
-  const where = ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-  return message.slice(0, at.index) + where;
-}
-
-function readBoundedSync(path: string): string {
+  let bytes: Uint8Array;
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    // One byte past the limit is enough to tell a file that is too large; a device never ends.
+    const buffer = new Uint8Array(MAX_CONFIG_BYTES + 1);
     let length = 0;
-    while (length < buffer.length) {
+    for (;;) {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
       length += n;
+      if (n === 0 || length === buffer.length) break;
     }
-    if (length > MAX_CONFIG_BYTES) {
-      throw new ConfigError(`${path}: larger than ${MAX_CONFIG_BYTES / 1024} KiB; is this the config file?`);
-    }
-    return buffer.toString("utf8", 0, length);
+    bytes = buffer.subarray(0, length);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = errorCode(error);
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES" || code === "EPERM"
-          ? "permission denied; run as a user who may read it, or fix its permissions"
-          : code === "EISDIR"
-            ? "it is a directory; give the path of the file"
-            : errorMessage(error);
-    throw new ConfigError(`cannot read the config file ${path}: ${why}`);
+    throw new ConfigError(unreadableConfig(path, error));
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  const parsed = parseConfigFile(path, bytes);
+  if (typeof parsed === "string") throw new ConfigError(parsed);
+  return parsed;
 }
 
 /**
@@ -94,69 +52,4 @@ function readBoundedSync(path: string): string {
  */
 export function pathInConfig(file: ConfigFile, path: string): string {
   return resolve(dirname(resolve(file.path)), path);
-}
-
-/**
- * A schema for a setting that names a file. It must look like a path, not like what a file holds
- * (an armored key): secrets go in files of their own, and the config only names them.
- */
-export function filePathSchema() {
-  const expected = "the path of a file, not its contents";
-  return v.pipe(
-    v.string(expected),
-    v.check((path) => path !== "" && !/[\n\r]/.test(path) && !/^-----BEGIN |^ipop-token-/.test(path), expected),
-  );
-}
-
-/** A schema for an integer setting from `min` to `max`, with one message for every way to miss. */
-export function integerSchema(min: number, max: number) {
-  const expected = `an integer from ${min} to ${max}`;
-  return v.pipe(v.number(expected), v.integer(expected), v.minValue(min, expected), v.maxValue(max, expected));
-}
-
-/** A schema for a string setting that `valid` accepts. */
-export function textSchema(expected: string, valid: (text: string) => boolean) {
-  return v.pipe(v.string(expected), v.check(valid, expected));
-}
-
-/** How to name a setting in a message: by its config key, or by the flag it came from. */
-export interface IssueSource {
-  /** The config file, or undefined for the command line. */
-  readonly file?: string;
-  /** The flag for a config key (`maxMembers` -> `max-members`), for issues about flags. */
-  readonly flagOf?: (key: string) => string;
-  /** Keys whose values never appear in a message (paths that might be a pasted secret). */
-  readonly quiet: ReadonlySet<string>;
-  /** Every key the schema knows, listed when an unknown one is found. */
-  readonly known: readonly string[];
-  /** A message of its own for an unknown key that people are likely to try (e.g. an inline token). */
-  readonly unknownKeyHint?: (key: string) => string | undefined;
-}
-
-/**
- * One line per problem: `FILE: maxMembers: expected an integer from 1 to 1000000, got "x"` for
- * the file, `--max-members must be an integer from 1 to 1000000, got "x"` for flags.
- */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[], source: IssueSource): string {
-  return issues.map((issue) => describeIssue(issue, source)).join("\n");
-}
-
-function describeIssue(issue: v.BaseIssue<unknown>, source: IssueSource): string {
-  const path = issue.path ?? [];
-  const key = String(path[0]?.key ?? "");
-  if (issue.type === "strict_object" && path.length === 1) {
-    const hint = source.unknownKeyHint?.(key) ?? `unknown setting; the settings are ${source.known.join(", ")}`;
-    return source.file === undefined ? `${key}: ${hint}` : `${source.file}: ${key}: ${hint}`;
-  }
-  const got = source.quiet.has(key) ? "" : `, got ${shorten(JSON.stringify(issue.input) ?? String(issue.input))}`;
-  if (source.file === undefined) {
-    const flag = source.flagOf?.(key) ?? key;
-    return `--${flag} must be ${issue.message}${got}`;
-  }
-  const where = path.map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`));
-  return `${source.file}: ${where.join("").slice(1)}: expected ${issue.message}${got}`;
-}
-
-function shorten(text: string): string {
-  return text.length <= 80 ? text : `${text.slice(0, 77)}...`;
 }
