@@ -74,6 +74,8 @@ export class Agent {
   /** See instant(). */
   private turn: Instant | null = null;
   private stopped = false;
+  /** Set by stop(): links the core closes stay open a moment so its close envelopes get through. */
+  private shuttingDown = false;
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
   private readonly pings = new Map<number, { ip: string; name: string | null; resolve: (reply: PingReply) => void }>();
 
@@ -142,13 +144,17 @@ export class Agent {
   /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    // The core queues a close envelope on each link's control channel and asks for the link to be
+    // closed; closing the channel at once can overtake the envelope (the peer then sees only the
+    // channel go), so the links stay open while the envelopes leave.
+    this.shuttingDown = true;
     this.step((at) => this.node.shutdown(at));
     this.stopped = true;
     clearTimeout(this.timer);
+    // Give the close envelopes a moment to leave before the socket and the links go.
+    await Promise.all([this.signaling.close(), new Promise((resolve) => setTimeout(resolve, LINK_CLOSE_GRACE_MS))]);
     for (const link of this.links.values()) link.close();
     this.links.clear();
-    // Give the close envelopes a moment to leave before the socket goes.
-    await this.signaling.close();
     this.options.tun.close();
   }
 
@@ -210,6 +216,7 @@ export class Agent {
         return;
       }
       case "close-link":
+        if (this.shuttingDown) return; // stop() closes them once the close envelopes are out
         this.links.get(action.linkId)?.close();
         this.links.delete(action.linkId);
         this.linkSendDrops.delete(action.linkId);
@@ -497,6 +504,9 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
   for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
   return "host";
 }
+
+/** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
+const LINK_CLOSE_GRACE_MS = 200;
 
 /** Drop reasons of link envelopes that normal operation produces (races, restarts); not worth a warning. */
 const ROUTINE_SIGNAL_DROPS = new Set(["glare", "stale-session", "duplicate-open", "session-mismatch"]);
