@@ -6,6 +6,7 @@ import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
 import { afterAll, test } from "vitest";
 import { Agent } from "./agent.js";
+import { AgentError } from "./errors.js";
 import { createFakeLinkFactory } from "./link/fake-link.js";
 import { FakeTun } from "./tun/fake-tun.js";
 
@@ -120,6 +121,52 @@ test("a second node claiming an address in use is refused with a message naming 
     startAgent(7, server.url, "second");
     await until("refusal", () => fatals.length > 0);
     assert.match(fatals[0]!, /10\.88\.0\.7 is already used by first \(node [0-9a-f-]+\) in network unit/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("agents ping each other by name or IP, say the ping went direct, and resolve names for status and route", async () => {
+  const server = await startSignalServer({ port: 0 });
+  try {
+    const a = startAgent(21, server.url);
+    const b = startAgent(22, server.url);
+    await until("a and b linked", async () => (await peersUp(a.agent)) === 1 && (await peersUp(b.agent)) === 1);
+    const byName = await a.agent.ping("h22");
+    assert.deepEqual(
+      { ...byName, rttMs: typeof byName.rttMs },
+      {
+        ip: "10.88.0.22",
+        name: "h22",
+        answered: true,
+        owner: true,
+        direct: true,
+        rttMs: "number",
+        path: [
+          { name: "h21", ip: "10.88.0.21" },
+          { name: "h22", ip: "10.88.0.22" },
+        ],
+      },
+    );
+    const byIp = await b.agent.ping("10.88.0.21");
+    assert.ok(byIp.answered && byIp.direct && byIp.name === "h21");
+    const route = await a.agent.route("h22");
+    assert.deepEqual(route.path.at(-1), { name: "h22", ip: "10.88.0.22" });
+    assert.deepEqual(
+      (await a.agent.status("h22")).peers.map((p) => p.name),
+      ["h22"],
+    );
+    assert.deepEqual((await a.agent.status("10.88.0.99")).peers, []);
+    await assert.rejects(
+      a.agent.ping("nobody"),
+      (e: unknown) => e instanceof AgentError && e.code === "IPOP_UNKNOWN_NODE",
+    );
+    await assert.rejects(a.agent.route("nobody"), /no node named "nobody"/);
+    await assert.rejects(a.agent.status("nobody"), /no node named "nobody"/);
+    await assert.rejects(
+      a.agent.ping("10.99.0.1"),
+      (e: unknown) => e instanceof AgentError && e.code === "IPOP_ADDRESS_OUTSIDE_NETWORK",
+    );
   } finally {
     await server.close();
   }

@@ -12,6 +12,7 @@ import {
   type Instant,
   type Ipv4Interface,
   inSubnet,
+  isMemberName,
   type MemberInfo,
   NetworkTrust,
   type NodeEvent,
@@ -26,6 +27,7 @@ import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
+import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
@@ -72,7 +74,10 @@ export class Agent {
   /** See instant(). */
   private turn: Instant | null = null;
   private stopped = false;
+  /** Set by stop(): links the core closes stay open a moment so its close envelopes get through. */
+  private shuttingDown = false;
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
+  private readonly pings = new Map<number, { ip: string; name: string | null; resolve: (reply: PingReply) => void }>();
 
   constructor(private readonly options: AgentOptions) {
     const { cert, ca, keySeed, network, address } = options.credentials;
@@ -139,13 +144,17 @@ export class Agent {
   /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    // The core queues a close envelope on each link's control channel and asks for the link to be
+    // closed; closing the channel at once can overtake the envelope (the peer then sees only the
+    // channel go), so the links stay open while the envelopes leave.
+    this.shuttingDown = true;
     this.step((at) => this.node.shutdown(at));
     this.stopped = true;
     clearTimeout(this.timer);
+    // Give the close envelopes a moment to leave before the socket and the links go.
+    await Promise.all([this.signaling.close(), new Promise((resolve) => setTimeout(resolve, LINK_CLOSE_GRACE_MS))]);
     for (const link of this.links.values()) link.close();
     this.links.clear();
-    // Give the close envelopes a moment to leave before the socket goes.
-    await this.signaling.close();
     this.options.tun.close();
   }
 
@@ -207,6 +216,7 @@ export class Agent {
         return;
       }
       case "close-link":
+        if (this.shuttingDown) return; // stop() closes them once the close envelopes are out
         this.links.get(action.linkId)?.close();
         this.links.delete(action.linkId);
         this.linkSendDrops.delete(action.linkId);
@@ -217,6 +227,7 @@ export class Agent {
         return;
       case "event":
         if (action.event.kind === "trace-result") this.finishTrace(action.event);
+        else if (action.event.kind === "ping-result") this.finishPing(action.event);
         else this.log(action.event);
         return;
     }
@@ -324,19 +335,80 @@ export class Agent {
     this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
   }
 
-  /** Traces the overlay path a packet to `ip` takes (`ipop route`). */
-  route(ip: string): Promise<RouteResult> {
-    const address = parseIpv4Address(ip);
-    if (address === null || !inSubnet(address, this.options.credentials.address)) {
-      return Promise.reject(
-        new AgentError("IPOP_ADDRESS_OUTSIDE_NETWORK", `${ip} is not an address of this virtual network`),
+  /**
+   * The virtual address of a node given by address or by name. Names are the certificates' names
+   * of the nodes the core knows of (peers, the signaling server's members, gossip); a name two
+   * nodes claim with different addresses resolves to the one linked to this node, if any.
+   */
+  resolve(target: string): { readonly ip: string; readonly address: number; readonly name: string | null } {
+    const members = this.node.knownMembers();
+    const address = parseIpv4Address(target);
+    if (address !== null) {
+      if (!inSubnet(address, this.options.credentials.address))
+        throw new AgentError("IPOP_ADDRESS_OUTSIDE_NETWORK", `${target} is not an address of this virtual network`);
+      return { ip: target, address, name: members.find((m) => m.ip === target)?.name ?? null };
+    }
+    if (!isMemberName(target))
+      throw new AgentError("IPOP_UNKNOWN_NODE", `"${target}" is neither a virtual IP nor a node name`);
+    const named = members.filter((m) => m.name === target);
+    const linked = new Set(this.node.status(this.now()).links.map((l) => l.peer.nodeId));
+    const chosen = named.find((m) => linked.has(m.nodeId)) ?? named[0];
+    if (chosen === undefined) {
+      throw new AgentError(
+        "IPOP_UNKNOWN_NODE",
+        `no node named "${target}" is known here (${members.length - 1} other nodes known); ` +
+          "use its virtual IP, or see `ipop status` for the peers",
       );
     }
-    if (this.stopped) return Promise.reject(new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping"));
-    const id = this.node.traceRoute(this.instant(), address);
-    const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
-    this.drain();
-    return result;
+    return { ip: chosen.ip, address: parseIpv4Address(chosen.ip)!, name: chosen.name };
+  }
+
+  /** Traces the overlay path a packet to a node (virtual IP or name) takes (`ipop route`). */
+  route(target: string): Promise<RouteResult> {
+    try {
+      const { ip, address } = this.resolve(target);
+      if (this.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
+      const id = this.node.traceRoute(this.instant(), address);
+      const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
+      this.drain();
+      return result;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends one overlay ping to a node (virtual IP or name) and resolves with its answer, or as lost
+   * after the core's ping timeout (`ipop ping`).
+   */
+  ping(target: string): Promise<PingReply> {
+    try {
+      const { ip, address, name } = this.resolve(target);
+      if (this.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
+      const id = this.node.ping(this.instant(), address);
+      const result = new Promise<PingReply>((resolve) => this.pings.set(id, { ip, name, resolve }));
+      this.drain();
+      return result;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private finishPing(event: NodeEvent & { kind: "ping-result" }): void {
+    const ping = this.pings.get(event.id);
+    if (ping === undefined) return;
+    this.pings.delete(event.id);
+    const last = event.path.at(-1);
+    ping.resolve({
+      ip: ping.ip,
+      // The owner's own word for its name beats what we had heard of it.
+      name: event.owner && last !== undefined ? last.name : ping.name,
+      answered: event.complete,
+      owner: event.owner,
+      direct: event.direct,
+      rttMs: event.rttMs === null ? null : Math.round(event.rttMs * 1000) / 1000,
+      path: event.path.map((m) => ({ name: m.name, ip: m.ip })),
+    });
   }
 
   private finishTrace(event: NodeEvent & { kind: "trace-result" }): void {
@@ -347,15 +419,19 @@ export class Agent {
     trace.resolve({ ip: trace.ip, path, owner: event.owner, complete: event.complete });
   }
 
-  /** A snapshot for `ipop status`. */
-  async status(): Promise<AgentStatus> {
+  /**
+   * A snapshot for `ipop status`; with `target` (a virtual IP or name) its peers are only the link
+   * to that node, if there is one.
+   */
+  async status(target?: string): Promise<AgentStatus> {
+    const only = target === undefined ? undefined : this.resolve(target).ip;
     const now = this.now();
     const { cert } = this;
     const { ca } = this.options.credentials;
     const core = this.node.status(now);
     const peers: PeerStatus[] = await Promise.all(
       core.links
-        .filter((l) => l.state !== "closed")
+        .filter((l) => l.state !== "closed" && (only === undefined || l.peer.ip === only))
         .map(async (l): Promise<PeerStatus> => {
           const transport = await this.links
             .get(l.linkId)
@@ -429,6 +505,9 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
   for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
   return "host";
 }
+
+/** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
+const LINK_CLOSE_GRACE_MS = 200;
 
 /** Drop reasons of link envelopes that normal operation produces (races, restarts); not worth a warning. */
 const ROUTINE_SIGNAL_DROPS = new Set(["glare", "stale-session", "duplicate-open", "session-mismatch"]);

@@ -98,3 +98,53 @@ test("help, version and status parse", () => {
   assert.deepEqual(parseCli(["--version"]), { command: "version" });
   assert.deepEqual(parseCli(["status", "--json"]), { command: "status", json: true, dev: "ipop0" });
 });
+
+test("ping, down, and nodes by name or IP for status and route", () => {
+  assert.deepEqual(parseCli(["ping", "h7"]), {
+    command: "ping",
+    target: "h7",
+    count: 4,
+    untilDirect: false,
+    intervalMs: 1_000,
+    json: false,
+    dev: "ipop0",
+  });
+  assert.deepEqual(parseCli(["ping", "10.88.0.7", "--until-direct", "--json", "--dev", "ov1"]), {
+    command: "ping",
+    target: "10.88.0.7",
+    count: 50,
+    untilDirect: true,
+    intervalMs: 200,
+    json: true,
+    dev: "ov1",
+  });
+  const counted = parseCli(["ping", "h7", "--count", "2", "--until-direct"]);
+  assert.ok(counted.command === "ping" && counted.count === 2 && counted.untilDirect);
+  assert.deepEqual(parseCli(["down"]), { command: "down", dev: "ipop0" });
+  assert.deepEqual(parseCli(["down", "--dev", "ov1"]), { command: "down", dev: "ov1" });
+  assert.deepEqual(parseCli(["status", "h7", "--json"]), { command: "status", target: "h7", json: true, dev: "ipop0" });
+  assert.deepEqual(parseCli(["route", "h7"]), { command: "route", target: "h7", json: false, dev: "ipop0" });
+  assert.deepEqual(parseCli(["route", "10.88.0.7", "--json"]), {
+    command: "route",
+    target: "10.88.0.7",
+    json: true,
+    dev: "ipop0",
+  });
+  const cases: Array<[string[], RegExp]> = [
+    [["ping"], /needs a node's virtual IP or name/],
+    [["ping", "--count", "3"], /needs a node's virtual IP or name/],
+    [["ping", "bad name!"], /neither an IPv4 address nor a node name/],
+    [["ping", "h7", "--count", "0"], /--count/],
+    [["ping", "h7", "--count", "x"], /--count/],
+    [["route"], /needs a node's virtual IP or name/],
+    [["status", "h 7"], /neither an IPv4 address nor a node name/],
+    [["down", "now"], /positional/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(
+      () => parseCli(argv),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      argv.join(" "),
+    );
+  }
+});

@@ -21,6 +21,7 @@ import {
 } from "./config-file.js";
 import { ConfigError, UsageError } from "./errors.js";
 import type { WebRtcBackendName } from "./link/peer-link.js";
+import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
 const MIN_MTU = 576;
@@ -44,8 +45,13 @@ export const USAGE = `Usage:
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
       --config FILE        every option above from a JSON file (docs/config.md); flags override it
-  ipop status [--json] [--dev DEV]
-  ipop route IP [--json] [--dev DEV]      the overlay path a packet to IP takes
+  ipop status [IP|NAME] [--json] [--dev DEV]   this agent; with a node, only the link to it
+  ipop route IP|NAME [--json] [--dev DEV]      the overlay path a packet to a node takes
+  ipop ping IP|NAME [--count N] [--until-direct] [--json] [--dev DEV]
+      overlay pings: the path each reply took (direct link or through which nodes) and its RTT;
+      ${DEFAULT_PING_COUNT} pings a second apart by default; --until-direct pings 5 a second (at most --count,
+      default ${UNTIL_DIRECT_COUNT}) until one goes over a direct link, which that traffic makes the overlay set up
+  ipop down [--dev DEV]                   stop the running agent as SIGTERM does (peers told, TUN removed)
   ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
   ipop token create|print ...             join tokens for nodes without a certificate (ipop token --help)
   ipop --help | --version`;
@@ -82,14 +88,32 @@ export interface UpOptions {
 
 export interface StatusOptions {
   readonly command: "status";
+  /** Only the link to this node (a virtual IP or a name), if given. */
+  readonly target?: string;
   readonly json: boolean;
   readonly dev: string;
 }
 
 export interface RouteOptions {
   readonly command: "route";
-  readonly ip: string;
+  /** A virtual IP or a node name; the agent resolves names. */
+  readonly target: string;
   readonly json: boolean;
+  readonly dev: string;
+}
+
+export interface PingOptions {
+  readonly command: "ping";
+  readonly target: string;
+  readonly count: number;
+  readonly untilDirect: boolean;
+  readonly intervalMs: number;
+  readonly json: boolean;
+  readonly dev: string;
+}
+
+export interface DownOptions {
+  readonly command: "down";
   readonly dev: string;
 }
 
@@ -98,6 +122,8 @@ export type CliCommand =
   | UpOptions
   | StatusOptions
   | RouteOptions
+  | PingOptions
+  | DownOptions
   | { readonly command: "help" }
   | { readonly command: "version" };
 
@@ -122,6 +148,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       return parseStatus(rest);
     case "route":
       return parseRoute(rest);
+    case "ping":
+      return parsePing(rest);
+    case "down":
+      return parseDown(rest);
     case "cert":
       return { command: "cert", argv: rest };
     default:
@@ -313,22 +343,69 @@ function parseAuth(s: UpSettings, env: NodeJS.ProcessEnv): UpOptions["auth"] {
 }
 
 function parseStatus(args: readonly string[]): StatusOptions {
-  const v = parse(args, {
+  const [first, ...rest] = args;
+  const target = first !== undefined && !first.startsWith("-") ? nodeTarget(first) : undefined;
+  const v = parse(target === undefined ? args : rest, {
     json: { type: "boolean", default: false },
     dev: { type: "string", default: "ipop0" },
   }) as Record<string, string | boolean | undefined>;
-  const dev = v.dev as string;
+  return { command: "status", ...(target === undefined ? {} : { target }), json: v.json === true, dev: device(v.dev) };
+}
+
+function device(value: unknown): string {
+  const dev = value as string;
   if (!DEVICE_NAME.test(dev)) throw new UsageError(`--dev "${dev}" must be 1-15 characters of [A-Za-z0-9_.-]`);
-  return { command: "status", json: v.json === true, dev };
+  return dev;
+}
+
+/** A node as the user names it: a virtual IP, or a certificate name that the agent resolves. */
+function nodeTarget(value: string): string {
+  if (parseIpv4Address(value) !== null || isMemberName(value)) return value;
+  throw new UsageError(`"${value}" is neither an IPv4 address nor a node name`);
+}
+
+/** The node argument a command needs first. */
+function requiredTarget(args: readonly string[], command: string, example: string): string {
+  const [target] = args;
+  if (target === undefined || target.startsWith("-"))
+    throw new UsageError(`ipop ${command} needs a node's virtual IP or name, e.g. ipop ${command} ${example}`);
+  return nodeTarget(target);
 }
 
 function parseRoute(args: readonly string[]): RouteOptions {
-  const [ip, ...rest] = args;
-  if (ip === undefined || ip.startsWith("-"))
-    throw new UsageError("ipop route needs the virtual IP to trace, e.g. ipop route 10.88.0.7");
-  if (parseIpv4Address(ip) === null) throw new UsageError(`"${ip}" is not an IPv4 address`);
-  const status = parseStatus(rest);
-  return { command: "route", ip, json: status.json, dev: status.dev };
+  const target = requiredTarget(args, "route", "10.88.0.7");
+  const status = parseStatus(args.slice(1));
+  return { command: "route", target, json: status.json, dev: status.dev };
+}
+
+function parsePing(args: readonly string[]): PingOptions {
+  const target = requiredTarget(args, "ping", "h7");
+  const v = parse(args.slice(1), {
+    count: { type: "string" },
+    "until-direct": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    dev: { type: "string", default: "ipop0" },
+  }) as Record<string, string | boolean | undefined>;
+  const untilDirect = v["until-direct"] === true;
+  let count = untilDirect ? UNTIL_DIRECT_COUNT : DEFAULT_PING_COUNT;
+  if (v.count !== undefined) {
+    count = /^\d{1,5}$/.test(v.count as string) ? Number(v.count) : Number.NaN;
+    if (!(count >= 1 && count <= 10_000)) throw new UsageError("--count must be an integer from 1 to 10000");
+  }
+  return {
+    command: "ping",
+    target,
+    count,
+    untilDirect,
+    intervalMs: untilDirect ? UNTIL_DIRECT_INTERVAL_MS : DEFAULT_PING_INTERVAL_MS,
+    json: v.json === true,
+    dev: device(v.dev),
+  };
+}
+
+function parseDown(args: readonly string[]): DownOptions {
+  const v = parse(args, { dev: { type: "string", default: "ipop0" } }) as Record<string, string | undefined>;
+  return { command: "down", dev: device(v.dev) };
 }
 
 /** This host's name, cut to a valid member name: the default name of a token-enrolled node. */

@@ -19,6 +19,8 @@ export type AgentErrorCode =
   | "IPOP_NOT_RUNNING"
   /** `ipop route` asked about an address outside this node's virtual network. */
   | "IPOP_ADDRESS_OUTSIDE_NETWORK"
+  /** `ipop ping`, `route` or `status` named a node this agent has not heard of. */
+  | "IPOP_UNKNOWN_NODE"
   /** A request reached the agent while it was shutting down. */
   | "IPOP_AGENT_STOPPING"
   /** The CA renewed the certificate with another key, name or address; the agent keeps the old one. */

@@ -83,15 +83,18 @@ export interface PeerStatus {
   readonly drops: Record<string, number>;
 }
 
-/** Human-readable status, as `ipop status` prints it. */
-export function formatStatus(s: AgentStatus): string {
+/**
+ * Human-readable status, as `ipop status` prints it; `target` is the node the user asked about
+ * (`ipop status h7`), whose link alone the agent listed.
+ */
+export function formatStatus(s: AgentStatus, target?: string): string {
   const lines = [
     `${s.node.name} ${s.node.ip}/${s.node.prefix} on ${s.node.dev} (mtu ${s.node.mtu}), network ${s.node.network}, node ${s.node.id}`,
     `ring ${s.overlay.ring}; ${s.peers.length} links, ${s.overlay.known} nodes known, about ${s.overlay.sizeEstimate} in the network`,
     `certificate ${s.identity.keyId} from CA ${s.identity.ca.name}, expires ${s.identity.notAfter}; revocation list ${s.identity.revocationSerial ?? "none"}`,
     `webrtc ${s.node.webrtc}; signaling ${s.signaling.url}: ${s.signaling.state} (${s.signaling.members} other members, ${s.signaling.reconnects} reconnects); up ${formatUptime(s.node.uptimeMs)}`,
   ];
-  if (s.peers.length === 0) lines.push("no peers");
+  if (s.peers.length === 0) lines.push(target === undefined ? "no peers" : `no link to ${target}`);
   else {
     const rows = s.peers.map((p) => [
       p.name,

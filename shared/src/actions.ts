@@ -41,4 +41,18 @@ export type NodeEvent =
       /** The last node owns the traced address (false: nobody does, or the trace timed out). */
       readonly owner: boolean;
       readonly complete: boolean;
+    }
+  /** The answer to `ping`, or its absence after `pingTimeoutMs` (`complete` false, nothing else known). */
+  | {
+      readonly kind: "ping-result";
+      readonly id: number;
+      readonly complete: boolean;
+      /** Milliseconds from sending to the answer; null when there was none. */
+      readonly rttMs: number | null;
+      /** The nodes the ping passed, from this node to the one that answered; empty without an answer. */
+      readonly path: readonly MemberInfo[];
+      /** The answering node owns the pinged address (false: nobody does, or no answer). */
+      readonly owner: boolean;
+      /** The ping reached it over a direct link from this node, not through other nodes. */
+      readonly direct: boolean;
     };

@@ -5,9 +5,10 @@
  *   ping     [1][0x02][seq u32][sentAt f64]           keepalive (reliable channel)
  *   pong     [1][0x03][seq u32][echoed sentAt f64]
  *   routed   [1][0x04][ttl][kind][src ring 6][dst ring 6][payload]
- *            a packet (kind 0, unreliable channel), an overlay message (kind 1, reliable channel) or
- *            a trace (kind 2, reliable; trace-path.ts) travelling over several hops towards the
- *            node closest to `dst` on the ring; transit hops read only this header
+ *            a packet (kind 0, unreliable channel), an overlay message (kind 1, reliable channel),
+ *            a trace (kind 2, reliable; trace-path.ts) or an overlay ping (kind 3, reliable; a trace
+ *            payload, pings.ts) travelling over several hops towards the node closest to `dst` on
+ *            the ring; transit hops read only this header
  *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
  *   batch    [1][0x06]([length u16][frame])+           several data-channel frames (data or routed
  *            packets) in one message, packed by frame-batcher.ts with `writeBatch`. Never nested.
@@ -69,7 +70,7 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
       return frame.length === PING_BYTES ? type : "bad-frame-length";
     case FrameType.routed:
       if (frame.length <= ROUTED_HEADER_BYTES) return "short-frame";
-      return frame[3]! <= RoutedKind.trace ? type : "unknown-frame-type";
+      return frame[3]! <= RoutedKind.ping ? type : "unknown-frame-type";
     case FrameType.message:
       return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
     case FrameType.batch:
@@ -181,6 +182,8 @@ export const RoutedKind = {
   packet: 0,
   message: 1,
   trace: 2,
+  /** `ipop ping`: a trace payload whose end answers with a `ping-reply` (pings.ts). */
+  ping: 3,
 } as const;
 export type RoutedKind = (typeof RoutedKind)[keyof typeof RoutedKind];
 

@@ -51,6 +51,11 @@ export class Neighbourhood implements LinkPolicy {
     return this.known.size;
   }
 
+  /** The link candidates' member records. */
+  *knownMembers(): Iterable<MemberInfo> {
+    for (const node of this.known.values()) yield node.info;
+  }
+
   // ---- knowledge of other nodes --------------------------------------------------------------
 
   /** Adds or refreshes a link candidate. The newest claim to an address wins (a restarted agent). */

@@ -14,6 +14,8 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  *   is closed.
  * - `trace-reply`: the path a trace took (trace-path.ts: traces travel as routed frames of their own
  *   kind, so transit hops add themselves without decoding JSON), for `ipop route`.
+ * - `ping-reply`: the answer to an overlay ping (`ipop ping`; pings travel like traces): the path it
+ *   took and whether it came in over a direct link from its origin.
  * - `revocations`: the network's CA-signed revocation list, flooded over links when a node adopts a
  *   newer one, so revocation reaches every node even without the signaling server.
  */
@@ -30,6 +32,16 @@ export type OverlayMessage =
     }
   | { readonly t: "kinds"; readonly kinds: readonly LinkKind[] }
   | { readonly t: "trace-reply"; readonly id: number; readonly path: readonly MemberInfo[]; readonly owner: boolean }
+  | {
+      readonly t: "ping-reply";
+      readonly id: number;
+      /** The nodes the ping passed, from its origin to the node answering. */
+      readonly path: readonly MemberInfo[];
+      /** The answering node owns the pinged address (false: it is only the closest to it). */
+      readonly owner: boolean;
+      /** The ping came in over a direct link from its origin. */
+      readonly direct: boolean;
+    }
   | { readonly t: "revocations"; readonly list: string };
 
 /** Why a node keeps a link. A link can serve several purposes at once. */
@@ -84,6 +96,11 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
       const path = memberList(m.path);
       if (path === null || !Number.isSafeInteger(m.id)) return "bad-trace";
       return { t: "trace-reply", id: m.id as number, path, owner: m.owner === true };
+    }
+    case "ping-reply": {
+      const path = memberList(m.path);
+      if (path === null || !Number.isSafeInteger(m.id)) return "bad-ping";
+      return { t: "ping-reply", id: m.id as number, path, owner: m.owner === true, direct: m.direct === true };
     }
     case "revocations":
       // Checked by the node's trust (signature, network, serial); here only its shape.

@@ -12,6 +12,7 @@ import { type NodeConfig, type NodeStatus, validSelf } from "./node-config.js";
 import { EventClock, type NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { OverlayMessage } from "./overlay-message.js";
+import { Pings } from "./pings.js";
 import { Revocations } from "./revocations.js";
 import { ringAddress } from "./ring.js";
 import { RingAddresses } from "./ring-addresses.js";
@@ -46,6 +47,7 @@ export class OverlayNode {
   private readonly lifecycle: LinkLifecycle;
   private readonly neighbourhood: Neighbourhood;
   private readonly traces: Traces;
+  private readonly pings: Pings;
   private readonly revocations: Revocations;
 
   constructor(config: NodeConfig) {
@@ -77,6 +79,7 @@ export class OverlayNode {
         linkMessage: (now, link, message) => this.linkMessage(now, link, message),
         routedMessage: (now, message, source, exact) => this.routedMessage(now, message, source, exact),
         traceArrived: (now, payload, source, exact) => this.traces.arrived(now, payload, source, exact),
+        pingArrived: (now, payload, source, exact) => this.pings.arrived(now, payload, source, exact),
         keepalive: (now, link, frame, type) => this.lifecycle.handleKeepalive(now, link, frame, type),
         conversation: (now, address, ring) => this.neighbourhood.countConversation(now, address, ring),
       },
@@ -92,6 +95,9 @@ export class OverlayNode {
     );
     this.lifecycle = new LinkLifecycle(ctx, this.trust, this.membership, this.router, this.neighbourhood);
     this.traces = new Traces(ctx, this.router, selfHop);
+    this.pings = new Pings(ctx, this.router, selfHop, (now, address, ring) =>
+      this.neighbourhood.countConversation(now, address, ring),
+    );
     this.revocations = new Revocations(ctx, this.trust, {
       lifecycle: this.lifecycle,
       router: this.router,
@@ -230,6 +236,9 @@ export class OverlayNode {
       case "trace-reply":
         if (!exact) return this.drops.add("message-misdelivered");
         return this.traces.handleReply(message.id, message.path, message.owner);
+      case "ping-reply":
+        if (!exact) return this.drops.add("message-misdelivered");
+        return this.pings.handleReply(now, message.id, message.path, message.owner, message.direct);
       default:
         this.drops.add("message-unexpected");
     }
@@ -248,6 +257,7 @@ export class OverlayNode {
     const due = this.ctx.timers.takeDue(now);
     for (const linkId of due.link) this.lifecycle.handleTimer(now, linkId);
     for (const traceId of due.trace) this.traces.handleTimer(traceId);
+    for (const pingId of due.ping) this.pings.handleTimer(pingId);
     if (due.maintenance) this.neighbourhood.maintain(now);
   }
 
@@ -259,6 +269,30 @@ export class OverlayNode {
    */
   traceRoute(at: Instant, ip: number): number {
     return this.traces.start(this.enter(at), ip);
+  }
+
+  /**
+   * Pings `ip` over the overlay; the answer arrives as a `ping-result` event with the returned id:
+   * its round trip, the path it took and whether it went over a direct link (lost after
+   * `pingTimeoutMs`). Pings without a direct link count towards an on-demand link.
+   */
+  ping(at: Instant, ip: number): number {
+    return this.pings.start(this.enter(at), ip);
+  }
+
+  /**
+   * Every node this node knows of, itself first: its peers, the signaling server's members and the
+   * link candidates it heard of (gossip, finds); one entry per node id. Names are the ones
+   * certificates bound (the trust checks them on every link); hosts resolve `ipop` names with it.
+   */
+  knownMembers(): MemberInfo[] {
+    const members = new Map<string, MemberInfo>([[this.self.nodeId, this.self]]);
+    for (const link of this.ctx.links.byId.values()) members.set(link.peer.nodeId, link.peer);
+    for (const member of this.membership.members.values())
+      if (!members.has(member.nodeId)) members.set(member.nodeId, member);
+    for (const member of this.neighbourhood.knownMembers())
+      if (!members.has(member.nodeId)) members.set(member.nodeId, member);
+    return [...members.values()];
   }
 
   /** The ring address of a virtual IP in this network. */

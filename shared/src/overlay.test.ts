@@ -109,3 +109,49 @@ test("after a fifth of the nodes crash at once, the ring repairs itself and ever
     assert.ok(linksOf(node, net).every((l) => !crashed.includes(Number(l.peer.ip.split(".")[3]))));
   }
 });
+
+test("overlay pings say whether they went direct, and pinging fast enough earns a direct link", () => {
+  const net = ringOf();
+  net.setSignaling(false);
+  const a = net.nodes.get(member(1).nodeId)!;
+  const address = (n: number) => (10 << 24) | (88 << 16) | n;
+  const pingResult = (id: number) => {
+    const found = net.events.find((e) => e.event.kind === "ping-result" && e.event.id === id)?.event;
+    assert.ok(found && found.kind === "ping-result", `no result for ping ${id}`);
+    return found;
+  };
+  const neighbour = Number(linksOf(a, net)[0]!.peer.ip.split(".")[3]);
+  const pinged = a.ping(net.at(), address(neighbour));
+  net.settle();
+  const toNeighbour = pingResult(pinged);
+  assert.deepEqual(
+    [toNeighbour.complete, toNeighbour.owner, toNeighbour.direct, toNeighbour.path.map((m) => m.ip)],
+    [true, true, true, ["10.88.0.1", `10.88.0.${neighbour}`]],
+  );
+  let far = 2;
+  while (linksOf(a, net).some((l) => l.peer.ip === `10.88.0.${far}`)) far++;
+  const first = a.ping(net.at(), address(far));
+  net.settle();
+  const relayed = pingResult(first);
+  assert.ok(relayed.complete && relayed.owner && !relayed.direct, JSON.stringify(relayed));
+  assert.ok(relayed.path.length >= 3, "through at least one other node");
+  assert.equal(relayed.path.at(-1)!.ip, `10.88.0.${far}`);
+  // Five a second: ten within the on-demand window ask for a direct link.
+  let last = relayed;
+  for (let k = 0; k < 30 && !last.direct; k++) {
+    net.advance(200);
+    const id = a.ping(net.at(), address(far));
+    net.settle();
+    last = pingResult(id);
+  }
+  assert.ok(last.direct, "the pings ended up on a direct link");
+  assert.deepEqual(
+    last.path.map((m) => m.ip),
+    ["10.88.0.1", `10.88.0.${far}`],
+  );
+  assert.ok(linksOf(a, net).some((l) => l.peer.ip === `10.88.0.${far}` && l.kinds.includes("on-demand")));
+  const nobody = a.ping(net.at(), address(200));
+  net.settle();
+  const miss = pingResult(nobody);
+  assert.ok(miss.complete && !miss.owner && !miss.direct);
+});

@@ -44,6 +44,8 @@ export interface RouterEvents {
   routedMessage(now: number, message: OverlayMessage, source: number, exact: boolean): void;
   /** A trace ended here (its payload, trace-path.ts). */
   traceArrived(now: number, payload: Uint8Array, source: number, exact: boolean): void;
+  /** An overlay ping ended here (a trace payload, pings.ts). */
+  pingArrived(now: number, payload: Uint8Array, source: number, exact: boolean): void;
   /** A keepalive ping or pong from `link`. */
   keepalive(
     now: number,
@@ -283,8 +285,9 @@ export class Router {
       case RoutedKind.message:
         this.ctx.actions.sendFrame(next.id, "control", frame);
         return;
-      case RoutedKind.trace: {
-        // Each hop adds itself to the trace's path on its way through (only transit routes traces here).
+      case RoutedKind.trace:
+      case RoutedKind.ping: {
+        // Each hop adds itself to the path on its way through (only transit routes traces and pings here).
         const traced = appendTraceHop(frame, this.selfTraceHop);
         if (traced === null) this.ctx.drops.add("message-oversized");
         else this.ctx.actions.sendFrame(next.id, "control", traced);
@@ -332,6 +335,9 @@ export class Router {
       case RoutedKind.trace:
         this.events.traceArrived(now, payload, source, exact);
         return;
+      case RoutedKind.ping:
+        this.events.pingArrived(now, payload, source, exact);
+        return;
     }
     const bad = checkIpv4Packet(payload);
     if (bad !== null) {
@@ -378,14 +384,23 @@ export class Router {
     this.sendRoutedBytes(next, RoutedKind.message, destination, encodeOverlayMessage(message));
   }
 
-  /** Sends a trace (trace-path.ts) towards `destination`, or ends it here if this node is closest. */
-  sendTrace(now: number, destination: number, payload: Uint8Array): void {
+  /**
+   * Sends a trace (trace-path.ts), or an overlay ping with `kind` ping, towards `destination`, or
+   * ends it here if this node is closest.
+   */
+  sendTrace(
+    now: number,
+    destination: number,
+    payload: Uint8Array,
+    kind: typeof RoutedKind.trace | typeof RoutedKind.ping = RoutedKind.trace,
+  ): void {
     const next = this.firstHop(now, destination, true);
     if (next === undefined) {
-      this.events.traceArrived(now, payload, this.ctx.ring, destination === this.ctx.ring);
+      const arrived = kind === RoutedKind.ping ? this.events.pingArrived : this.events.traceArrived;
+      arrived.call(this.events, now, payload, this.ctx.ring, destination === this.ctx.ring);
       return;
     }
-    this.sendRoutedBytes(next, RoutedKind.trace, destination, payload);
+    this.sendRoutedBytes(next, kind, destination, payload);
   }
 
   /**

@@ -5,7 +5,11 @@ import { type DueTimers, type TimerKind, Timers } from "./timers.js";
 
 /** The obviously-correct timers: a map per kind, scanned in full. */
 class ReferenceTimers {
-  private readonly deadlines: Record<TimerKind, Map<number, number>> = { link: new Map(), trace: new Map() };
+  private readonly deadlines: Record<TimerKind, Map<number, number>> = {
+    link: new Map(),
+    trace: new Map(),
+    ping: new Map(),
+  };
   private maintenanceAt = Number.POSITIVE_INFINITY;
 
   set(kind: TimerKind, id: number, at: number): void {
@@ -26,7 +30,7 @@ class ReferenceTimers {
 
   next(maintaining: boolean): number {
     let first = maintaining ? this.maintenanceAt : Number.POSITIVE_INFINITY;
-    for (const kind of ["link", "trace"] as const)
+    for (const kind of ["link", "trace", "ping"] as const)
       for (const at of this.deadlines[kind].values()) first = Math.min(first, at);
     return first;
   }
@@ -37,7 +41,7 @@ class ReferenceTimers {
       for (const id of ids) this.deadlines[kind].delete(id);
       return ids.sort((a, b) => a - b);
     };
-    return { link: take("link"), trace: take("trace"), maintenance: now >= this.maintenanceAt };
+    return { link: take("link"), trace: take("trace"), ping: take("ping"), maintenance: now >= this.maintenanceAt };
   }
 }
 
@@ -50,7 +54,7 @@ type Op =
   | { op: "next"; maintaining: boolean };
 
 // Few ids and a narrow time range, so replacements, clears of pending deadlines and ties are common.
-const kind = fc.constantFrom<TimerKind>("link", "trace");
+const kind = fc.constantFrom<TimerKind>("link", "trace", "ping");
 const id = fc.integer({ min: 0, max: 40 });
 const time = fc.integer({ min: 0, max: 200 });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -115,9 +119,9 @@ test("a deadline set again many times fires once, at its last time, after the he
   for (let i = 0; i < 500; i++) timers.set("link", 7, 1_000 - i);
   timers.set("trace", 1, 900);
   assert.equal(timers.next(false), 501);
-  assert.deepEqual(timers.takeDue(600), { link: [7], trace: [], maintenance: false });
+  assert.deepEqual(timers.takeDue(600), { link: [7], trace: [], ping: [], maintenance: false });
   assert.equal(timers.next(false), 900);
-  assert.deepEqual(timers.takeDue(10_000), { link: [], trace: [1], maintenance: false });
+  assert.deepEqual(timers.takeDue(10_000), { link: [], trace: [1], ping: [], maintenance: false });
   assert.equal(timers.next(false), Number.POSITIVE_INFINITY);
 });
 
@@ -145,5 +149,5 @@ test("the same id of the two kinds are separate deadlines", () => {
   timers.set("trace", 3, 20);
   timers.clear("link", 3);
   assert.equal(timers.next(false), 20);
-  assert.deepEqual(timers.takeDue(20), { link: [], trace: [3], maintenance: false });
+  assert.deepEqual(timers.takeDue(20), { link: [], trace: [3], ping: [], maintenance: false });
 });

@@ -1,5 +1,5 @@
-/** What a deadline is for: a link's setup, keepalive or liveness check, or a trace's answer. */
-export type TimerKind = "link" | "trace";
+/** What a deadline is for: a link's setup, keepalive or liveness check, a trace's or a ping's answer. */
+export type TimerKind = "link" | "trace" | "ping";
 
 interface Deadline {
   readonly at: number;
@@ -13,6 +13,7 @@ interface Deadline {
 export interface DueTimers {
   readonly link: number[];
   readonly trace: number[];
+  readonly ping: number[];
   readonly maintenance: boolean;
 }
 
@@ -23,7 +24,11 @@ export interface DueTimers {
  */
 export class Timers {
   private heap: Deadline[] = [];
-  private readonly current: Record<TimerKind, Map<number, Deadline>> = { link: new Map(), trace: new Map() };
+  private readonly current: Record<TimerKind, Map<number, Deadline>> = {
+    link: new Map(),
+    trace: new Map(),
+    ping: new Map(),
+  };
   private maintenanceAt = Number.POSITIVE_INFINITY;
 
   set(kind: TimerKind, id: number, at: number): void {
@@ -33,9 +38,13 @@ export class Timers {
     this.heap.push(deadline);
     this.siftUp(this.heap.length - 1);
     // Replaced deadlines linger until they surface; rebuild before they outnumber the live ones.
-    if (this.heap.length > 64 && this.heap.length > 2 * (this.current.link.size + this.current.trace.size)) {
+    if (this.heap.length > 64 && this.heap.length > 2 * this.liveCount()) {
       this.rebuild();
     }
+  }
+
+  private liveCount(): number {
+    return this.current.link.size + this.current.trace.size + this.current.ping.size;
   }
 
   clear(kind: TimerKind, id: number): void {
@@ -63,7 +72,7 @@ export class Timers {
 
   /** Removes and returns every deadline due at `now`. */
   takeDue(now: number): DueTimers {
-    const due: DueTimers = { link: [], trace: [], maintenance: now >= this.maintenanceAt };
+    const due: DueTimers = { link: [], trace: [], ping: [], maintenance: now >= this.maintenanceAt };
     for (let top = this.top(); top !== undefined && top.at <= now; top = this.top()) {
       this.pop();
       this.current[top.kind].delete(top.id);
@@ -71,6 +80,7 @@ export class Timers {
     }
     due.link.sort((a, b) => a - b);
     due.trace.sort((a, b) => a - b);
+    due.ping.sort((a, b) => a - b);
     return due;
   }
 

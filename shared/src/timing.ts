@@ -31,6 +31,8 @@ export interface Timing {
   readonly onDemandIdleMs: number;
   /** A traced route that has not answered by then is reported as incomplete. */
   readonly traceTimeoutMs: number;
+  /** An overlay ping (`ipop ping`) without an answer by then is reported as lost. */
+  readonly pingTimeoutMs: number;
   /** Pause in the search for shortcuts after a node refused one for having enough. */
   readonly shortcutBackoffMs: number;
 }
@@ -48,6 +50,7 @@ export const DEFAULT_TIMING: Timing = {
   bootstrapHoldMs: 30_000,
   onDemandIdleMs: 60_000,
   traceTimeoutMs: 5_000,
+  pingTimeoutMs: 5_000,
   shortcutBackoffMs: 15_000,
 };
 

@@ -3,8 +3,8 @@
  * SIGNAL filled in, and smaller numbers for the simulator) from a fresh clone after `npm ci`, the way
  * a new user would. Certificates, both CLIs' help, `status` with no agent, the signaling server on
  * loopback, a join token and the simulator run on the host; `ipop up` runs in network namespaces
- * (root): two certified hosts and a tokened one link, `status` and `route` answer, pings cross the
- * overlay, and `cert revoke` cuts one host off. Only loopback and lab namespace addresses are used.
+ * (root): two certified hosts and a tokened one link, `status`, `route` and `ipop ping` answer, pings
+ * cross the overlay, `cert revoke` cuts one host off and `ipop down` stops another. Only loopback and lab namespace addresses are used.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -118,7 +118,7 @@ describe("README commands from a fresh clone", () => {
     assert.equal(result.routability, 1);
   });
 
-  test("ipop up as written: hosts link and ping over the overlay, status and route answer, revoke cuts h5 off", {
+  test("ipop up as written: hosts link and ping over the overlay, status, route and ping answer, revoke cuts h5 off, down stops h7", {
     timeout: 240_000,
   }, async () => {
     lab = await Lab.create({ hosts: 3 });
@@ -140,7 +140,7 @@ describe("README commands from a fresh clone", () => {
     await signal.waitForLine(/^listening on /, { timeoutMs: 30_000 });
     const up = readme(/^npx ipop up --signal ws:\/\/SIGNAL:7000 --ca ca\.crt --cert h5\.crt /, signalAt);
     const h5 = inLab("h1", up, "h5 agent");
-    inLab("h2", up.replaceAll("h5", "h7"), "h7 agent");
+    const h7 = inLab("h2", up.replaceAll("h5", "h7"), "h7 agent");
     inLab("h3", readme(/^npx ipop up .*--token-file token$/, signalAt), "tokened agent");
 
     // status --json, as written, in h1 (h5): both others up.
@@ -161,6 +161,11 @@ describe("README commands from a fresh clone", () => {
     const route = await lab.exec("h1", shell(readme(/^npx ipop route 10\.88\.0\.7$/)), { env, timeoutMs: 30_000 });
     assert.equal(route.code, 0, describeResult("route", route));
     assert.match(route.stdout, /h7/);
+    for (const shape of [/^npx ipop ping h7$/, /^npx ipop ping h7 --until-direct$/]) {
+      const overlayPing = await lab.exec("h1", shell(readme(shape)), { env, timeoutMs: 30_000 });
+      assert.equal(overlayPing.code, 0, describeResult("ipop ping", overlayPing));
+      assert.match(overlayPing.stdout, /^reply from h7 \(10\.88\.0\.7\) direct: [\d.]+ ms$/m);
+    }
     for (const ip of ["10.88.0.7", tokened.ip]) {
       const ping = await pingUntilClean(lab, "h1", ip, 5);
       assert.ok(ping.received > 0, `h5 -> ${ip}: ${ping.summary}`);
@@ -175,5 +180,11 @@ describe("README commands from a fresh clone", () => {
     const exit = await Promise.race([h5.exited, new Promise((r) => setTimeout(r, 20_000))]);
     assert.ok(exit, `the revoked agent stops:\n${h5.tail()}`);
     assert.match(h5.tail(40), /revoked/);
+
+    // `ipop down` in h2 stops h7's agent the way SIGTERM does.
+    const down = await lab.exec("h2", shell(readme(/^npx ipop down$/)), { env, timeoutMs: 30_000 });
+    assert.equal(down.code, 0, describeResult("ipop down", down));
+    const h7Exit = await Promise.race([h7.exited, new Promise((r) => setTimeout(r, 20_000))]);
+    assert.deepEqual(h7Exit, { code: 0, signal: null }, `h7's agent stops with exit 0:\n${h7.tail()}`);
   });
 });

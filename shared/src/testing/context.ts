@@ -13,7 +13,7 @@ import { Timers } from "../timers.js";
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type OverlayLimits, type Timing } from "../timing.js";
 
 /**
- * Helpers for testing one part of a node alone (Router, LinkLifecycle, Neighbourhood, Traces), without
+ * Helpers for testing one part of a node alone (Router, LinkLifecycle, Neighbourhood, Traces, Pings), without
  * `OverlayNode`: a context built as the node builds it, and a recording `RouterEvents`.
  */
 
@@ -89,6 +89,10 @@ export function recordRouterEvents(forward: Partial<RouterEvents> = {}): {
     traceArrived: (...args) => {
       calls.push({ name: "traceArrived", args });
       forward.traceArrived?.(...args);
+    },
+    pingArrived: (...args) => {
+      calls.push({ name: "pingArrived", args });
+      forward.pingArrived?.(...args);
     },
     keepalive: (...args) => {
       calls.push({ name: "keepalive", args });
