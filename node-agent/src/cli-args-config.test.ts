@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MAX_CONFIG_BYTES } from "@ipop/shared";
 import { afterAll, test } from "vitest";
 import { parseCli, type UpOptions } from "./cli-args.js";
-import { MAX_CONFIG_BYTES } from "./config-file.js";
 import { ConfigError, UsageError } from "./errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ipop-config-"));

@@ -1,25 +1,23 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import {
+  checkSettings,
   DEFAULT_LIMITS,
   errorMessage,
+  filePathSchema,
   type Ipv4Interface,
+  integerSchema,
   isMemberName,
   isNetworkName,
   MAX_DATA_PAYLOAD_BYTES,
   parseIpv4Address,
   parseIpv4Interface,
+  type SettingsSpec,
+  textSchema,
 } from "@ipop/shared";
 import * as v from "valibot";
-import {
-  describeIssues,
-  filePathSchema,
-  integerSchema,
-  pathInConfig,
-  readConfigFile,
-  textSchema,
-} from "./config-file.js";
-import { ConfigError, UsageError } from "./errors.js";
+import { configSettings } from "./config-file.js";
+import { UsageError } from "./errors.js";
 import type { WebRtcBackendName } from "./link/peer-link.js";
 import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
@@ -234,6 +232,13 @@ const UP_SETTINGS = v.strictObject({
   logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
 });
 type UpSettings = v.InferOutput<typeof UP_SETTINGS>;
+const UP_SPEC: SettingsSpec<UpSettings> = {
+  schema: UP_SETTINGS,
+  flags: UP_FLAGS,
+  pathKeys: PATH_KEYS,
+  quiet: QUIET_KEYS,
+  unknownKeyHint,
+};
 
 function isSignalUrl(text: string): boolean {
   try {
@@ -256,8 +261,8 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     // checked as the text it is, and refused with it.
     if (value !== undefined) fromFlags[key] = NUMERIC_KEYS.has(key) && isDigits(value) ? Number(value) : value;
   }
-  const flagged = check(fromFlags, undefined);
-  const config = typeof values.config === "string" ? configSettings(values.config) : {};
+  const flagged = check(fromFlags);
+  const config = typeof values.config === "string" ? configSettings(UP_SPEC, values.config) : {};
   const s: UpSettings = { ...config, ...flagged };
   if (s.signal === undefined) {
     const orInFile = typeof values.config === "string" ? ` (or "signal" in ${values.config})` : "";
@@ -284,32 +289,11 @@ function isDigits(value: string | string[]): value is string {
   return typeof value === "string" && /^\d{1,9}$/.test(value);
 }
 
-/** The settings of the config file at `path`, checked, with its relative paths made absolute. */
-function configSettings(path: string): UpSettings {
-  const file = readConfigFile(path);
-  const settings = check(file.settings, file.path);
-  for (const key of PATH_KEYS) {
-    const value = settings[key];
-    if (value !== undefined) settings[key] = pathInConfig(file, value);
-  }
-  return settings;
-}
-
-/**
- * Checks settings against {@link UP_SETTINGS}: the config file's (`file` is its path; a problem is
- * a ConfigError) or the flags' (a UsageError).
- */
-function check(input: unknown, file: string | undefined): UpSettings {
-  const result = v.safeParse(UP_SETTINGS, input);
-  if (result.success) return result.output;
-  const message = describeIssues(result.issues, {
-    ...(file === undefined ? {} : { file }),
-    flagOf: (key) => UP_FLAGS[key as UpKey] ?? key,
-    quiet: QUIET_KEYS,
-    known: UP_KEYS,
-    unknownKeyHint,
-  });
-  throw file === undefined ? new UsageError(message) : new ConfigError(message);
+/** Checks the flags' settings against {@link UP_SETTINGS}; a problem is a UsageError. */
+function check(input: unknown): UpSettings {
+  const result = checkSettings(UP_SPEC, input);
+  if (!result.ok) throw new UsageError(result.message);
+  return result.value;
 }
 
 function unknownKeyHint(key: string): string | undefined {

@@ -1,55 +1,39 @@
 /**
- * `ipop up --config FILE`: reading the file. What a config file may hold and how problems are told
- * is the same for both programs (@ipop/shared's config-file.ts); the settings themselves are in
+ * `ipop up --config FILE`: reading the file. What a config file may hold and how problems are told is
+ * the same for both programs (@ipop/shared's config-file.ts); the settings themselves are in
  * cli-args.ts.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type ConfigFile, MAX_CONFIG_BYTES, parseConfigFile, unreadableConfig } from "@ipop/shared";
+import { configFileSettings, loadConfigFile, type SettingsSpec } from "@ipop/shared";
 import { ConfigError } from "./errors.js";
 
-export {
-  type ConfigFile,
-  describeIssues,
-  filePathSchema,
-  type IssueSource,
-  integerSchema,
-  MAX_CONFIG_BYTES,
-  textSchema,
-} from "@ipop/shared";
-
 /**
- * Reads `path` as a JSON object of settings.
- * @throws {@link ConfigError} when the file is missing, unreadable, too large, not JSON, or not an object.
+ * The settings of the config file at `path`, checked against `spec`. A relative path in it is
+ * relative to the file's directory, so `"ca": "ca.crt"` in /etc/ipop/ipop.json is /etc/ipop/ca.crt
+ * whatever directory `ipop up` starts in.
+ * @throws {@link ConfigError} when the file cannot be read, is not a JSON object, or breaks `spec`.
  */
-export function readConfigFile(path: string): ConfigFile {
-  let bytes: Uint8Array;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    // One byte past the limit is enough to tell a file that is too large; a device never ends.
-    const buffer = new Uint8Array(MAX_CONFIG_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      length += n;
-      if (n === 0 || length === buffer.length) break;
-    }
-    bytes = buffer.subarray(0, length);
-  } catch (error) {
-    throw new ConfigError(unreadableConfig(path, error));
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  const parsed = parseConfigFile(path, bytes);
-  if (typeof parsed === "string") throw new ConfigError(parsed);
-  return parsed;
+export function configSettings<T>(spec: SettingsSpec<T>, path: string): T {
+  const file = loadConfigFile(path, readStart);
+  if (typeof file === "string") throw new ConfigError(file);
+  const settings = configFileSettings(spec, file, (relative) => resolve(dirname(resolve(path)), relative));
+  if (!settings.ok) throw new ConfigError(settings.message);
+  return settings.value;
 }
 
-/**
- * A relative path in a config file is relative to the file's directory, so `"ca": "ca.crt"` in
- * /etc/ipop/ipop.json is /etc/ipop/ca.crt whatever directory `ipop up` starts in.
- */
-export function pathInConfig(file: ConfigFile, path: string): string {
-  return resolve(dirname(resolve(file.path)), path);
+/** The first `length` bytes of a file: a device that never ends is not read past them. */
+function readStart(path: string, length: number): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const bytes = new Uint8Array(length);
+    let read = 0;
+    for (;;) {
+      const n = readSync(fd, bytes, read, length - read, null);
+      read += n;
+      if (n === 0 || read === length) return bytes.subarray(0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

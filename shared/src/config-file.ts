@@ -47,6 +47,23 @@ export function parseConfigFile(path: string, bytes: Uint8Array): ConfigFile | s
   return { path, settings: parsed as Record<string, unknown> };
 }
 
+/**
+ * Reads and parses the config file at `path` with the host's `readStart`, which returns at most
+ * `length` bytes from the start of a file (and throws as the host's file API does).
+ */
+export function loadConfigFile(
+  path: string,
+  readStart: (path: string, length: number) => Uint8Array,
+): ConfigFile | string {
+  let bytes: Uint8Array;
+  try {
+    bytes = readStart(path, MAX_CONFIG_BYTES + 1);
+  } catch (error) {
+    return unreadableConfig(path, error);
+  }
+  return parseConfigFile(path, bytes);
+}
+
 /** What to tell the user when the config file at `path` could not be read (`error` as thrown). */
 export function unreadableConfig(path: string, error: unknown): string {
   const code = errorCode(error);
@@ -95,6 +112,57 @@ export function integerSchema(min: number, max: number) {
 /** A schema for a string setting that `valid` accepts. */
 export function textSchema(expected: string, valid: (text: string) => boolean) {
   return v.pipe(v.string(expected), v.check(valid, expected));
+}
+
+/** A program's settings: one schema for flags and config file alike, and how to talk about them. */
+export interface SettingsSpec<T> {
+  readonly schema: v.GenericSchema<unknown, T>;
+  /** The command-line flag of each key (`maxLinks` -> `max-links`); every key has one. */
+  readonly flags: Readonly<Record<string, string>>;
+  /** Keys naming files: a relative path in a config file is taken from the file's directory. */
+  readonly pathKeys: readonly string[];
+  /** Keys whose values never appear in a message (paths that might be a pasted secret). */
+  readonly quiet: ReadonlySet<string>;
+  /** A message of its own for an unknown key that people are likely to try. */
+  readonly unknownKeyHint?: (key: string) => string | undefined;
+}
+
+/** Checked settings, or one line per problem. */
+export type SettingsResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly message: string };
+
+/** Checks settings against `spec`: a config file's (`file` is its path) or, without `file`, the flags'. */
+export function checkSettings<T>(spec: SettingsSpec<T>, input: unknown, file?: string): SettingsResult<T> {
+  const result = v.safeParse(spec.schema, input);
+  if (result.success) return { ok: true, value: result.output };
+  const source: IssueSource = {
+    ...(file === undefined ? {} : { file }),
+    flagOf: (key) => spec.flags[key] ?? key,
+    quiet: spec.quiet,
+    known: Object.keys(spec.flags),
+    ...(spec.unknownKeyHint === undefined ? {} : { unknownKeyHint: spec.unknownKeyHint }),
+  };
+  return { ok: false, message: describeIssues(result.issues, source) };
+}
+
+/**
+ * A config file's settings checked against `spec`, its relative paths made absolute by `resolvePath`
+ * (the host's path rules, from the file's directory).
+ */
+export function configFileSettings<T>(
+  spec: SettingsSpec<T>,
+  file: ConfigFile,
+  resolvePath: (path: string) => string,
+): SettingsResult<T> {
+  const checked = checkSettings(spec, file.settings, file.path);
+  if (!checked.ok) return checked;
+  const settings = { ...(checked.value as Record<string, unknown>) };
+  for (const key of spec.pathKeys) {
+    const value = settings[key];
+    if (typeof value === "string") settings[key] = resolvePath(value);
+  }
+  return { ok: true, value: settings as T };
 }
 
 /** How to name a setting in a message: by its config key, or by the flag it came from. */

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MAX_CONFIG_BYTES } from "@ipop/shared";
 import { afterAll, test } from "vitest";
-import { MAX_CONFIG_BYTES } from "./config-file.js";
 import { ConfigError, OptionError } from "./errors.js";
 import { parseCliArgs } from "./options.js";
 

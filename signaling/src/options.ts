@@ -1,16 +1,19 @@
 import { parseArgs } from "node:util";
 import {
+  checkSettings,
   errorCode,
   errorMessage,
+  filePathSchema,
   MAX_LEASE_SECONDS,
   MAX_SIGNAL_MESSAGE_BYTES,
   MIN_LEASE_SECONDS,
   parseDuration,
+  type SettingsSpec,
 } from "@ipop/shared";
 import * as v from "valibot";
 import type { AuthorityPaths } from "./authority-files.js";
-import { describeIssues, filePathSchema, pathInConfig, readConfigFile } from "./config-file.js";
-import { ConfigError, OptionError } from "./errors.js";
+import { configSettings } from "./config-file.js";
+import { OptionError } from "./errors.js";
 import {
   DEFAULT_LIMITS,
   isLimitValue,
@@ -148,6 +151,13 @@ const SETTINGS = v.strictObject({
   crl: v.optional(filePathSchema()),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
+const SPEC: SettingsSpec<Settings> = {
+  schema: SETTINGS,
+  flags: FLAGS,
+  pathKeys: PATH_KEYS,
+  quiet: QUIET_KEYS,
+  unknownKeyHint,
+};
 
 /**
  * Parses `ipop-signal`'s arguments (without the node and script paths), and the config file that
@@ -177,9 +187,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     if (value !== undefined)
       fromFlags[key] = NUMERIC_KEYS.has(key) && /^\d{1,15}(\.\d{1,15})?$/.test(value) ? Number(value) : value;
   }
-  const flagged = check(fromFlags, undefined);
+  const flagged = check(fromFlags);
   const configPath = stringValue(values.config);
-  const s: Settings = { ...(configPath === undefined ? {} : configSettings(configPath)), ...flagged };
+  const s: Settings = { ...(configPath === undefined ? {} : configSettings(SPEC, configPath)), ...flagged };
 
   const { host, port } = s.listen ?? parseListen(DEFAULT_LISTEN);
   const limits: { -readonly [K in keyof SignalServerLimits]?: number } = {};
@@ -203,32 +213,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   };
 }
 
-/** The settings of the config file at `path`, checked, with its relative paths made absolute. */
-function configSettings(path: string): Settings {
-  const file = readConfigFile(path);
-  const settings = check(file.settings, file.path);
-  for (const key of PATH_KEYS) {
-    const value = settings[key];
-    if (value !== undefined) settings[key] = pathInConfig(file, value);
-  }
-  return settings;
-}
-
-/**
- * Checks settings against {@link SETTINGS}: the config file's (`file` is its path; a problem is a
- * ConfigError) or the flags' (an OptionError).
- */
-function check(input: unknown, file: string | undefined): Settings {
-  const result = v.safeParse(SETTINGS, input);
-  if (result.success) return result.output;
-  const message = describeIssues(result.issues, {
-    ...(file === undefined ? {} : { file }),
-    flagOf: (key) => FLAGS[key as SettingKey] ?? key,
-    quiet: QUIET_KEYS,
-    known: KEYS,
-    unknownKeyHint,
-  });
-  throw file === undefined ? new OptionError(message) : new ConfigError(message);
+/** Checks the flags' settings against {@link SETTINGS}; a problem is an OptionError. */
+function check(input: unknown): Settings {
+  const result = checkSettings(SPEC, input);
+  if (!result.ok) throw new OptionError(result.message);
+  return result.value;
 }
 
 function unknownKeyHint(key: string): string | undefined {
