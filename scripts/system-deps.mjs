@@ -1,7 +1,7 @@
 // Installs the Debian packages the tests and the demo need when they are missing, so `npm test` and
 // `npm run demo` work on a fresh machine. Needs root to install; otherwise it says what is missing.
 //   node scripts/system-deps.mjs            what the agents, the lab and the demo need
-//   node scripts/system-deps.mjs --browser  and Chromium, for vitest's browser project (`npm test`)
+//   node scripts/system-deps.mjs --browser  and what only the tests need: Chromium, systemd-analyze (`npm test`)
 import { execFileSync, spawnSync } from "node:child_process";
 
 /** command on PATH -> Debian package that provides it */
@@ -9,8 +9,13 @@ const needed = {
   ip: "iproute2",
   ping: "iputils-ping",
 };
-// Debian's chromium, which playwright drives (it never downloads a browser here): only the tests need it.
-if (process.argv.includes("--browser")) needed.chromium = "chromium";
+// Only the tests need these: Debian's chromium, which playwright drives (it never downloads a browser
+// here), and systemd-analyze, which checks the units in deploy/systemd (installing the package starts
+// no systemd; the check needs none running).
+if (process.argv.includes("--browser")) {
+  needed.chromium = "chromium";
+  needed["systemd-analyze"] = "systemd";
+}
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 const missing = [

@@ -3,6 +3,7 @@
  * that drive `ipop` programmatically.
  */
 export { Agent, type AgentOptions } from "./agent.js";
+export { CONTROL_DIR } from "./control/socket-path.js";
 export { AgentError, type AgentErrorCode } from "./errors.js";
 export type { CandidateType, LinkSignal, PeerLink, PeerLinkFactory, WebRtcBackendName } from "./link/peer-link.js";
 export type { SignalingState } from "./signaling-client.js";
