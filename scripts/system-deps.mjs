@@ -8,6 +8,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 const needed = {
   ip: "iproute2",
   ping: "iputils-ping",
+  // The TLS tests make their certificates with it.
+  openssl: "openssl",
 };
 // Debian's chromium, which playwright drives (it never downloads a browser here): only the tests need it.
 if (process.argv.includes("--browser")) needed.chromium = "chromium";
