@@ -8,6 +8,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 const needed = {
   ip: "iproute2",
   ping: "iputils-ping",
+  // The TLS tests make their certificates with it.
+  openssl: "openssl",
 };
 // Only the tests need these: Debian's chromium, which playwright drives (it never downloads a browser
 // here), and systemd-analyze, which checks the units in deploy/systemd (installing the package starts

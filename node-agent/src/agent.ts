@@ -34,6 +34,8 @@ import type { TunDevice } from "./tun/tun-device.js";
 
 export interface AgentOptions {
   readonly signalUrl: string;
+  /** For a `wss://` signaling server with a private CA: that CA (PEM); default, Node's store. */
+  readonly signalCa?: string;
   /** The checked CA, certificate and key (`loadCredentials`); the network, name and address are theirs. */
   readonly credentials: Credentials & { readonly address: Ipv4Interface };
   /** A revocation list to start with (armored text), checked like one from a peer. */
@@ -109,7 +111,14 @@ export class Agent {
     const credential = () =>
       signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, this.certText, keySeed);
     this.signaling = new SignalingClient(
-      { url: options.signalUrl, network, self, credential, logger: options.logger },
+      {
+        url: options.signalUrl,
+        ...(options.signalCa === undefined ? {} : { ca: options.signalCa }),
+        network,
+        self,
+        credential,
+        logger: options.logger,
+      },
       {
         onWelcome: (members) => this.step((at) => this.node.handleSignalingUp(at, members)),
         onMemberJoined: (member) => this.step((at) => this.node.handleMemberJoined(at, member)),

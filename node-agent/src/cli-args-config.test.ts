@@ -44,6 +44,7 @@ function refused(argv: readonly string[], message: RegExp | string): ConfigError
 
 const FULL = {
   signal: "wss://signal.example:7000",
+  signalCa: "/etc/ipop/signal-ca.pem",
   ca: "/etc/ipop/ca.crt",
   cert: "/etc/ipop/h5.crt",
   key: "/etc/ipop/h5.key",
@@ -64,6 +65,7 @@ test("a full config file gives every up option", () => {
   assert.deepEqual(options, {
     command: "up",
     signal: "wss://signal.example:7000",
+    signalCa: "/etc/ipop/signal-ca.pem",
     auth: { kind: "files", ca: "/etc/ipop/ca.crt", cert: "/etc/ipop/h5.crt", key: "/etc/ipop/h5.key" },
     crl: "/etc/ipop/ca.crl",
     network: "lab",
@@ -80,7 +82,20 @@ test("a full config file gives every up option", () => {
 
 test("ipop up --config FILE reaches the same options as the equivalent flags", () => {
   const flags = [
-    ...["--signal", FULL.signal, "--ca", FULL.ca, "--cert", FULL.cert, "--key", FULL.key, "--crl", FULL.crl],
+    ...[
+      "--signal",
+      FULL.signal,
+      "--signal-ca",
+      FULL.signalCa,
+      "--ca",
+      FULL.ca,
+      "--cert",
+      FULL.cert,
+      "--key",
+      FULL.key,
+      "--crl",
+      FULL.crl,
+    ],
     ...["--network", FULL.network, "--ip", FULL.ip, "--name", FULL.name, "--dev", FULL.dev],
     ...["--webrtc", FULL.webrtc, "--mtu", String(FULL.mtu), "--max-links", String(FULL.maxLinks)],
     ...FULL.iceServers.flatMap((url) => ["--ice-server", url]),
@@ -175,7 +190,7 @@ test("unknown keys are refused by name, with a hint for flag spellings", () => {
   const path = configFile({ signal: "ws://x:1", bogus: true });
   refused(
     ["--config", path],
-    new RegExp(`^${escapeRegExp(path)}: bogus: unknown setting; the settings are signal, ca, `),
+    new RegExp(`^${escapeRegExp(path)}: bogus: unknown setting; the settings are signal, signalCa, ca, `),
   );
   refused(
     ["--config", configFile({ "max-links": 40 })],
@@ -230,3 +245,23 @@ test("a missing, unreadable, oversized or non-JSON file is refused with a clear 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+test("signalCa: a path relative to the file, only with a wss:// server", () => {
+  const token = { tokenFile: "/t" };
+  const options = up(["--config", configFile({ ...token, signal: "wss://s.example:7000", signalCa: "signal-ca.pem" })]);
+  assert.equal(options.signalCa, join(dir, "signal-ca.pem"));
+  assert.equal(up(["--signal", "wss://s:1", "--signal-ca", "ca.pem", "--token-file", "t"]).signalCa, "ca.pem");
+  assert.equal(up(["--signal", "wss://s:1", "--token-file", "t"]).signalCa, undefined);
+  assert.throws(() => up(["--signal", "ws://s:1", "--signal-ca", "ca.pem", "--token-file", "t"]), {
+    code: "IPOP_USAGE",
+    message: /--signal-ca is for a wss:\/\/ server, but --signal is ws:\/\/s:1/,
+  });
+  refused(
+    ["--config", configFile({ ...token, signal: "wss://s:1", signalCa: 5 })],
+    /signalCa: expected the path of a file/,
+  );
+  refused(
+    ["--config", configFile({ ...token, "signal-ca": "x" })],
+    /signal-ca: unknown setting; the config file spells it signalCa/,
+  );
+});

@@ -27,6 +27,9 @@ const MAX_MTU = MAX_DATA_PAYLOAD_BYTES;
 
 export const USAGE = `Usage:
   ipop up --signal ws://HOST:PORT --ca ca.crt --cert NAME.crt --key NAME.key [options]   (root)
+      --signal URL         ws://HOST:PORT, or wss://HOST:PORT for a server with TLS (ipop-signal --tls-cert)
+      --signal-ca FILE     with wss://: the PEM CA certificate the server's TLS certificate must come from
+                           (default: the system's CAs, as for any https:// site)
       --network NAME       the network to join (default: the certificate's; must match it)
       --ip A.B.C.D/N       the virtual address (default: the certificate's; must match it)
       --name NAME          must be the certificate's name, if given
@@ -62,6 +65,8 @@ const DEVICE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 export interface UpOptions {
   readonly command: "up";
   readonly signal: string;
+  /** The PEM CA file for a `wss://` server with a private CA (`--signal-ca`). */
+  readonly signalCa?: string;
   /**
    * How the node proves it is a member: certificate files (checked when the agent starts,
    * `loadCredentials`), or a join token exchanged for a certificate at the signaling server
@@ -171,6 +176,7 @@ function parse(args: readonly string[], options: NonNullable<Parameters<typeof p
  */
 const UP_FLAGS = {
   signal: "signal",
+  signalCa: "signal-ca",
   ca: "ca",
   cert: "cert",
   key: "key",
@@ -189,7 +195,7 @@ const UP_FLAGS = {
 type UpKey = keyof typeof UP_FLAGS;
 const UP_KEYS = Object.keys(UP_FLAGS) as UpKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["ca", "cert", "key", "tokenFile", "crl"] as const;
+const PATH_KEYS = ["signalCa", "ca", "cert", "key", "tokenFile", "crl"] as const;
 const NUMERIC_KEYS: ReadonlySet<UpKey> = new Set(["mtu", "maxLinks"]);
 /** Values never repeated in a message: a secret pasted where its path belongs. */
 const QUIET_KEYS: ReadonlySet<string> = new Set(["key", "tokenFile"]);
@@ -201,6 +207,7 @@ const ICE_SERVER = /^(stun|turn|turns):[^\s]+$/;
  */
 const UP_SETTINGS = v.strictObject({
   signal: v.optional(textSchema("a ws:// or wss:// URL, e.g. ws://HOST:7000", isSignalUrl)),
+  signalCa: v.optional(filePathSchema()),
   ca: v.optional(filePathSchema()),
   cert: v.optional(filePathSchema()),
   key: v.optional(filePathSchema()),
@@ -268,9 +275,15 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     const orInFile = typeof values.config === "string" ? ` (or "signal" in ${values.config})` : "";
     throw new UsageError(`missing --signal ws://HOST:PORT${orInFile}`);
   }
+  if (s.signalCa !== undefined && !s.signal.startsWith("wss:")) {
+    throw new UsageError(
+      `--signal-ca is for a wss:// server, but --signal is ${s.signal}: use wss:// (ipop-signal --tls-cert), or leave --signal-ca out`,
+    );
+  }
   return {
     command: "up",
     signal: s.signal,
+    ...(s.signalCa === undefined ? {} : { signalCa: s.signalCa }),
     auth: parseAuth(s, env),
     ...(s.crl === undefined ? {} : { crl: s.crl }),
     ...(s.network === undefined ? {} : { network: s.network }),

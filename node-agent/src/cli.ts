@@ -25,6 +25,7 @@ import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
+import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
@@ -126,7 +127,8 @@ async function down(options: DownOptions): Promise<number> {
 
 async function up(options: UpOptions): Promise<number> {
   const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
-  const { issued, ...trust } = await startingCredentials(options, process.env);
+  const signalCa = options.signalCa === undefined ? undefined : await loadSignalCa(options.signalCa);
+  const { issued, ...trust } = await startingCredentials(options, process.env, signalCa);
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
@@ -142,6 +144,7 @@ async function up(options: UpOptions): Promise<number> {
     const agent = new Agent({
       onFatal: fail,
       signalUrl: options.signal,
+      ...(signalCa === undefined ? {} : { signalCa }),
       ...trust,
       tun,
       links,
@@ -171,6 +174,7 @@ async function up(options: UpOptions): Promise<number> {
         ? undefined
         : new LeaseKeeper({
             url: options.signal,
+            ...(signalCa === undefined ? {} : { signalCa }),
             issued,
             seed: trust.credentials.keySeed,
             onRenewed: (renewed) => agent.renewCertificate(renewed.cert, renewed.certText),

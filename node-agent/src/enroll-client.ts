@@ -23,6 +23,7 @@ import {
 } from "@ipop/shared";
 import { WebSocket } from "ws";
 import { CaServiceError } from "./errors.js";
+import { describeConnectFailure } from "./signal-tls.js";
 
 /** Default time to wait for an answer. */
 export const DEFAULT_CA_TIMEOUT_MS = 10_000;
@@ -40,13 +41,15 @@ type Answer<T extends ServerMessage["t"]> = Extract<ServerMessage, { t: T }>;
 
 /**
  * Sends one message on a fresh connection to `url` and resolves with the first answer of type
- * `expected`; an `error` answer rejects with IPOP_CA_REFUSED.
+ * `expected`; an `error` answer rejects with IPOP_CA_REFUSED. For a `wss://` URL, `ca` (PEM) is the
+ * CA the server's certificate must come from; without it, Node's default store.
  */
 export function requestOnce<T extends ServerMessage["t"]>(
   url: string,
   message: unknown,
   expected: T,
   timeoutMs = DEFAULT_CA_TIMEOUT_MS,
+  ca?: string,
 ): Promise<Answer<T>> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -68,7 +71,7 @@ export function requestOnce<T extends ServerMessage["t"]>(
       timeoutMs,
     );
     try {
-      ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+      ws = new WebSocket(url, { handshakeTimeout: timeoutMs, ...(ca === undefined ? {} : { ca }) });
     } catch (error) {
       finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot connect to ${url}: ${errorMessage(error)}`));
       return;
@@ -88,7 +91,12 @@ export function requestOnce<T extends ServerMessage["t"]>(
       }
     });
     ws.on("error", (error) =>
-      finish(new CaServiceError("IPOP_CA_UNREACHABLE", `cannot reach ${url}: ${error.message}`)),
+      finish(
+        new CaServiceError(
+          "IPOP_CA_UNREACHABLE",
+          `cannot reach ${url}: ${describeConnectFailure(error, ca !== undefined)}`,
+        ),
+      ),
     );
     ws.on("close", (code) =>
       finish(new CaServiceError("IPOP_CA_UNREACHABLE", `${url} closed the connection (${code}) before answering`)),
@@ -128,8 +136,10 @@ function checkIssued(
 
 /** What {@link enroll} needs. */
 export interface EnrollOptions {
-  /** The signaling server, `ws://HOST:PORT`. */
+  /** The signaling server, `ws://HOST:PORT` or `wss://HOST:PORT`. */
   readonly url: string;
+  /** For `wss://`: the CA (PEM) the server's certificate must come from; default, Node's store. */
+  readonly signalCa?: string;
   readonly token: string;
   /** The new node's key (32-byte seed); it never leaves this machine. */
   readonly seed: Uint8Array;
@@ -151,13 +161,15 @@ export async function enroll(options: EnrollOptions): Promise<IssuedCertificate>
   if (!token.ok) throw new CaServiceError("IPOP_CA_BAD_REQUEST", `token: ${token.message}`);
   const network = options.network ?? token.value.network;
   const request = signEnrollRequest({ network, token: token.value.text, name: options.name }, options.seed);
-  const answer = await requestOnce(options.url, request, "enrolled", options.timeoutMs);
+  const answer = await requestOnce(options.url, request, "enrolled", options.timeoutMs, options.signalCa);
   return checkIssued(answer, token.value.issuer, options.seed, options.nowMs ?? Date.now());
 }
 
 /** What {@link renew} needs. */
 export interface RenewOptions {
   readonly url: string;
+  /** As for {@link EnrollOptions.signalCa}. */
+  readonly signalCa?: string;
   /** The certificate to renew, armored. */
   readonly certText: string;
   /** Its key. */
@@ -179,7 +191,7 @@ export async function renew(options: RenewOptions): Promise<IssuedCertificate> {
     { network: options.ca.network, certText: options.certText, timeMs: nowMs },
     options.seed,
   );
-  const answer = await requestOnce(options.url, request, "enrolled", options.timeoutMs);
+  const answer = await requestOnce(options.url, request, "enrolled", options.timeoutMs, options.signalCa);
   return checkIssued(answer, options.ca.nodeId, options.seed, nowMs);
 }
 
@@ -192,7 +204,8 @@ export async function publishRevocations(options: {
   readonly network: string;
   readonly list: string;
   readonly timeoutMs?: number;
+  readonly signalCa?: string;
 }): Promise<Answer<"published">> {
   const message = { v: 1, t: "publish-revocations", network: options.network, list: options.list };
-  return requestOnce(options.url, message, "published", options.timeoutMs);
+  return requestOnce(options.url, message, "published", options.timeoutMs, options.signalCa);
 }

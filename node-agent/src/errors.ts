@@ -25,6 +25,8 @@ export type AgentErrorCode =
   | "IPOP_AGENT_STOPPING"
   /** The CA renewed the certificate with another key, name or address; the agent keeps the old one. */
   | "IPOP_RENEWAL_MISMATCH"
+  /** `--signal-ca` names no readable PEM certificate, or is given for a plain ws:// server. */
+  | "IPOP_SIGNAL_CA"
   | CertFileErrorCode
   | CaServiceErrorCode
   | LinkErrorCode;
@@ -74,6 +76,13 @@ export class NotRunningError extends AgentError {
 export class ControlError extends AgentError {
   constructor(message: string) {
     super("IPOP_CONTROL", message);
+  }
+}
+
+/** The `--signal-ca` file cannot be used to check the signaling server's TLS certificate. */
+export class SignalCaError extends AgentError {
+  constructor(message: string) {
+    super("IPOP_SIGNAL_CA", message);
   }
 }
 

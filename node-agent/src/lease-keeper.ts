@@ -9,6 +9,8 @@ import { type IssuedCertificate, renew } from "./enroll-client.js";
 export interface LeaseKeeperOptions {
   /** The signaling server that issued the certificate (`ipop-signal --ca-key`). */
   readonly url: string;
+  /** For a `wss://` URL with a private CA: that CA (PEM). */
+  readonly signalCa?: string;
   readonly issued: IssuedCertificate;
   readonly seed: Uint8Array;
   /** A renewed certificate, same key and address. */
@@ -67,6 +69,7 @@ export class LeaseKeeper {
     try {
       const renewed = await (this.options.renewOnce ?? renew)({
         url: this.options.url,
+        ...(this.options.signalCa === undefined ? {} : { signalCa: this.options.signalCa }),
         certText: this.current.certText,
         seed: this.options.seed,
         ca: this.current.ca,

@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   type JoinCredential,
   type MemberInfo,
   parseServerMessage,
@@ -8,6 +9,7 @@ import {
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import WebSocket from "ws";
+import { describeConnectFailure } from "./signal-tls.js";
 
 export type SignalingState = "connecting" | "connected" | "disconnected";
 
@@ -33,6 +35,8 @@ export interface SignalingEvents {
 
 export interface SignalingClientOptions {
   readonly url: string;
+  /** For a `wss://` URL: the CA (PEM) the server's certificate must come from; default, Node's store. */
+  readonly ca?: string;
   readonly network: string;
   readonly self: MemberInfo;
   /** A fresh proof that we hold our certificate's key, for each join (it is time-limited). */
@@ -59,6 +63,8 @@ export class SignalingClient {
   private backoffMs: number;
   private closed = false;
   private joined = false;
+  /** The last certificate failure logged, so a retry loop does not repeat it every few seconds. */
+  private lastTlsFailure: string | undefined;
 
   constructor(
     private readonly options: SignalingClientOptions,
@@ -100,7 +106,12 @@ export class SignalingClient {
 
   private connect(): void {
     this.state = "connecting";
-    const socket = new WebSocket(this.options.url, { handshakeTimeout: 10_000, maxPayload: 256 * 1024 });
+    const { ca } = this.options;
+    const socket = new WebSocket(this.options.url, {
+      handshakeTimeout: 10_000,
+      maxPayload: 256 * 1024,
+      ...(ca === undefined ? {} : { ca }),
+    });
     this.socket = socket;
     socket.on("open", () => {
       const join = {
@@ -126,7 +137,15 @@ export class SignalingClient {
       this.dispatch(parsed.value);
     });
     socket.on("error", (error) => {
-      this.options.logger.debug({ err: error.message }, "signaling connection error");
+      const reason = describeConnectFailure(error, ca !== undefined);
+      // A certificate that does not verify will not verify on the next try either: say so loudly,
+      // once per distinct reason, while the client keeps trying (the server may be fixed).
+      if (reason !== errorMessage(error) && reason !== this.lastTlsFailure) {
+        this.lastTlsFailure = reason;
+        this.options.logger.error({ url: this.options.url, reason }, "cannot connect to the signaling server");
+      } else {
+        this.options.logger.debug({ err: error.message }, "signaling connection error");
+      }
     });
     socket.on("close", (code, reason) => {
       const wasJoined = this.joined;
@@ -145,6 +164,7 @@ export class SignalingClient {
     switch (message.t) {
       case "welcome":
         this.joined = true;
+        this.lastTlsFailure = undefined;
         this.state = "connected";
         this.backoffMs = this.options.initialBackoffMs ?? 250;
         this.options.logger.info({ members: message.members.length }, "joined network through signaling server");

@@ -22,12 +22,16 @@ export interface StartingCredentials {
   readonly issued?: IssuedCertificate;
 }
 
-export async function startingCredentials(options: UpOptions, env: NodeJS.ProcessEnv): Promise<StartingCredentials> {
+export async function startingCredentials(
+  options: UpOptions,
+  env: NodeJS.ProcessEnv,
+  signalCa?: string,
+): Promise<StartingCredentials> {
   const { auth } = options;
   const { credentials, issued } =
     auth.kind === "files"
       ? { credentials: await fromFiles(options, auth), issued: undefined }
-      : await fromToken(options, auth, env);
+      : await fromToken(options, auth, env, signalCa);
   const { cert, address } = credentials;
   if (address === undefined) {
     throw new AgentError(
@@ -65,11 +69,13 @@ async function fromToken(
   options: UpOptions,
   auth: Auth & { kind: "token" },
   env: NodeJS.ProcessEnv,
+  signalCa: string | undefined,
 ): Promise<{ credentials: Credentials; issued: IssuedCertificate }> {
   const token = await readToken(auth.file, env);
   const seed = new Uint8Array(randomBytes(32));
   const issued = await enroll({
     url: options.signal,
+    ...(signalCa === undefined ? {} : { signalCa }),
     token,
     seed,
     name: options.name ?? hostMemberName(),

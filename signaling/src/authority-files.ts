@@ -3,9 +3,8 @@
  * runs with a CA it cannot use, and the revocation list rewritten when a newer one is published.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, stat } from "node:fs/promises";
+import { open, rename } from "node:fs/promises";
 import {
-  errorCode,
   errorMessage,
   MAX_CERTIFICATE_BYTES,
   MAX_PRIVATE_KEY_BYTES,
@@ -17,6 +16,7 @@ import {
 } from "@ipop/shared";
 import type { AuthorityOptions } from "./authority.js";
 import { CaError } from "./errors.js";
+import { checkPrivate, readLimited } from "./key-files.js";
 import type { SignalLogger } from "./logger.js";
 
 /** The paths and settings given on the command line. */
@@ -27,48 +27,13 @@ export interface AuthorityPaths {
   readonly leaseSeconds?: number;
 }
 
-async function readLimited(path: string, limit: number, flag: string): Promise<Buffer> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    const why = errorCode(error) === "ENOENT" ? "no such file" : errorMessage(error);
-    throw new CaError(`${flag} ${path}: ${why}`);
-  }
-  if (size > limit) throw new CaError(`${flag} ${path}: it is ${size} bytes, more than such a file can be`);
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new CaError(`${flag} ${path}: cannot read it: ${errorMessage(error)}`);
-  }
-}
-
-/**
- * Refuses a CA key that others may read, as ssh refuses an unprotected private key: whoever reads
- * it can certify anything in the network.
- */
-async function checkPrivate(path: string): Promise<void> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    const why = errorCode(error) === "ENOENT" ? "no such file" : errorMessage(error);
-    throw new CaError(`--ca-key ${path}: ${why}`);
-  }
-  if (!info.isFile()) throw new CaError(`--ca-key ${path}: not a regular file`);
-  if ((info.mode & 0o077) !== 0) {
-    const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-    throw new CaError(
-      `--ca-key ${path} is readable or writable by others (mode ${mode}); the CA key must be private: chmod 600 ${path}`,
-    );
-  }
-}
+const refuse = (message: string) => new CaError(message);
 
 /** Reads the list at `path`; undefined when the file does not exist yet (it is written on publish). */
 async function readRevocationList(path: string): Promise<RevocationList | undefined> {
   let text: Buffer;
   try {
-    text = await readLimited(path, MAX_REVOCATION_LIST_BYTES, "--crl");
+    text = await readLimited(path, MAX_REVOCATION_LIST_BYTES, "--crl", refuse);
   } catch (error) {
     if (error instanceof CaError && /no such file/.test(error.message)) return undefined;
     throw error;
@@ -109,13 +74,13 @@ function revocationListWriter(path: string, log: SignalLogger): (text: string) =
  * @throws {@link CaError} with a message naming the file and what to do.
  */
 export async function loadAuthorityFiles(paths: AuthorityPaths, log: SignalLogger): Promise<AuthorityOptions> {
-  const caText = await readLimited(paths.caPath, MAX_CERTIFICATE_BYTES, "--ca");
+  const caText = await readLimited(paths.caPath, MAX_CERTIFICATE_BYTES, "--ca", refuse);
   const ca = parseCertificate(new Uint8Array(caText));
   if (!ca.ok) throw new CaError(`--ca ${paths.caPath}: ${ca.message}`);
   let caKey: Uint8Array | undefined;
   if (paths.caKeyPath !== undefined) {
-    await checkPrivate(paths.caKeyPath);
-    const keyText = await readLimited(paths.caKeyPath, MAX_PRIVATE_KEY_BYTES, "--ca-key");
+    await checkPrivate(paths.caKeyPath, "--ca-key", "the CA key", refuse);
+    const keyText = await readLimited(paths.caKeyPath, MAX_PRIVATE_KEY_BYTES, "--ca-key", refuse);
     const key = parsePrivateKey(new Uint8Array(keyText));
     keyText.fill(0);
     if (!key.ok) throw new CaError(`--ca-key ${paths.caKeyPath}: ${key.message}`);

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
- * `ipop-signal`: runs the signaling server until SIGINT or SIGTERM.
+ * `ipop-signal`: runs the signaling server until SIGINT or SIGTERM. With TLS, SIGHUP reloads the
+ * certificate and key (after a renewal), keeping the old pair if the new one is not usable.
  * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
  */
 import { errorMessage } from "@ipop/shared";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
-import { CaError, OptionError, SignalServerError } from "./errors.js";
-import { createLogger } from "./logger.js";
+import { CaError, OptionError, SignalServerError, TlsError } from "./errors.js";
+import { createLogger, type SignalLogger } from "./logger.js";
 import { parseCliArgs, USAGE } from "./options.js";
-import { startSignalServer } from "./server.js";
+import { type SignalServer, startSignalServer } from "./server.js";
+import { loadTlsFiles, type TlsPaths } from "./tls-files.js";
 
 // If clients keep a shutdown from finishing (the server already terminates them after a grace period),
 // exit anyway rather than hang a service manager.
@@ -43,22 +45,25 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const authority: AuthorityOptions | undefined =
       command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
+    const tls = command.tls === undefined ? undefined : await loadTlsFiles(command.tls);
     server = await startSignalServer({
       host: command.host,
       port: command.port,
       limits: command.limits,
       logger,
       ...(authority === undefined ? {} : { authority }),
+      ...(tls === undefined ? {} : { tls }),
     });
   } catch (err) {
     if (err instanceof OptionError) return usageError(err);
-    if (err instanceof CaError) {
+    if (err instanceof CaError || err instanceof TlsError) {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
       return 1;
     }
     process.stderr.write(`ipop-signal: ${errorMessage(err)}\n`);
     return 1;
   }
+  if (command.tls !== undefined) reloadOnHangup(server, command.tls, logger);
   // Scripts and tests parse this line to learn the port when 0 was asked for.
   process.stdout.write(`listening on ${server.url}\n`);
 
@@ -81,6 +86,23 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGTERM", forceExit);
   await server.close();
   return 0;
+}
+
+/**
+ * Reloads the TLS files on each SIGHUP, one reload at a time. A pair that fails the checks is logged
+ * and refused; the server keeps serving the one it has.
+ */
+function reloadOnHangup(server: SignalServer, paths: TlsPaths, logger: SignalLogger): void {
+  let queue = Promise.resolve();
+  process.on("SIGHUP", () => {
+    queue = queue.then(async () => {
+      try {
+        server.reloadTls(await loadTlsFiles(paths));
+      } catch (err) {
+        logger.error({ err: errorMessage(err) }, "TLS reload refused; still serving the previous certificate");
+      }
+    });
+  });
 }
 
 function usageError(err: unknown): number {

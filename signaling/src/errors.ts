@@ -13,7 +13,9 @@ export type SignalServerErrorCode =
   /** The listening socket could not be bound ({@link ListenError}). */
   | "ERR_SIGNAL_LISTEN"
   /** The CA files or settings cannot be used ({@link CaError}). */
-  | "ERR_SIGNAL_CA";
+  | "ERR_SIGNAL_CA"
+  /** The TLS certificate or key (`--tls-cert`, `--tls-key`) cannot be used ({@link TlsError}). */
+  | "ERR_SIGNAL_TLS";
 
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
@@ -91,5 +93,16 @@ function describeListenFailure(cause: unknown): string {
 export class CaError extends SignalServerError {
   constructor(message: string) {
     super("ERR_SIGNAL_CA", message);
+  }
+}
+
+/**
+ * The TLS certificate or key cannot be used: a file is missing, unreadable, not PEM, the key is
+ * unprotected or is not the certificate's, or the certificate has expired. At start the server refuses
+ * to run (exit status 1); on a reload (SIGHUP) it logs this and keeps serving the pair it has.
+ */
+export class TlsError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_TLS", message);
   }
 }

@@ -4,8 +4,16 @@
  */
 export { type AuthorityOptions, leasedAddress } from "./authority.js";
 export { type AuthorityPaths, loadAuthorityFiles } from "./authority-files.js";
-export { CaError, ListenError, OptionError, SignalServerError, type SignalServerErrorCode } from "./errors.js";
+export {
+  CaError,
+  ListenError,
+  OptionError,
+  SignalServerError,
+  type SignalServerErrorCode,
+  TlsError,
+} from "./errors.js";
 export type { SignalServerStats } from "./http-handler.js";
 export { DEFAULT_LIMITS, resolveLimits, type SignalServerLimits } from "./limits.js";
 export { createLogger, type LogFields, type LogLevel, type SignalLogger, silentLogger } from "./logger.js";
 export { type SignalServer, type SignalServerOptions, startSignalServer } from "./server.js";
+export { loadTlsFiles, type TlsCredentials, type TlsPaths } from "./tls-files.js";

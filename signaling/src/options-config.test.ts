@@ -43,11 +43,14 @@ const FULL = {
   caKey: "/etc/ipop/ca.key",
   lease: "12h",
   crl: "/var/lib/ipop/ca.crl",
+  tlsCert: "/etc/ipop/signal.crt",
+  tlsKey: "/etc/ipop/signal.key",
 };
 const FULL_FLAGS = [
   ...["--listen", "0.0.0.0:7000", "--max-members", "500", "--max-connections", "2000", "--rate", "20"],
   ...["--max-message-bytes", "32768", "--join-timeout-ms", "5000", "--log-level", "warn"],
   ...["--ca", "/etc/ipop/ca.crt", "--ca-key", "/etc/ipop/ca.key", "--lease", "12h", "--crl", "/var/lib/ipop/ca.crl"],
+  ...["--tls-cert", "/etc/ipop/signal.crt", "--tls-key", "/etc/ipop/signal.key"],
 ];
 
 test("a full config file gives every option, the same as the equivalent flags", () => {
@@ -71,6 +74,7 @@ test("a full config file gives every option, the same as the equivalent flags", 
       crlPath: "/var/lib/ipop/ca.crl",
       leaseSeconds: 12 * 3600,
     },
+    tls: { certPath: "/etc/ipop/signal.crt", keyPath: "/etc/ipop/signal.key" },
   });
   assert.deepEqual(command, parseCliArgs(FULL_FLAGS));
 });
@@ -123,6 +127,39 @@ test("the CA key in the config file must be a path, and is never repeated in a m
     /: caKey: expected the path of a file, not its contents$/,
   );
   assert.doesNotMatch(error.message, /c2VjcmV0/);
+});
+
+test("TLS: both files or neither, relative to the config file, and the key never repeated in a message", () => {
+  const relative = parseCliArgs(["--config", configFile({ tlsCert: "tls/signal.crt", tlsKey: "tls/signal.key" })]);
+  assert.ok(relative.kind === "run");
+  assert.deepEqual(relative.tls, { certPath: join(dir, "tls", "signal.crt"), keyPath: join(dir, "tls", "signal.key") });
+  const plain = parseCliArgs([]);
+  assert.ok(plain.kind === "run" && plain.tls === undefined);
+  assert.throws(() => parseCliArgs(["--tls-cert", "/s.crt"]), {
+    code: "ERR_SIGNAL_OPTION",
+    message: "--tls-cert needs --tls-key PATH, the certificate's private key",
+  });
+  assert.throws(() => parseCliArgs(["--config", configFile({ tlsKey: "/s.key" })]), /--tls-key needs --tls-cert/);
+  assert.throws(() => parseCliArgs(["--tls-cert", ""]), OptionError);
+
+  const key = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0c2VjcmV0\n-----END PRIVATE KEY-----\n";
+  const error = refused(
+    ["--config", configFile({ tlsCert: "/s.crt", tlsKey: key })],
+    /: tlsKey: expected the path of a file, not its contents$/,
+  );
+  assert.doesNotMatch(error.message, /c2VjcmV0/);
+  assert.throws(
+    () => parseCliArgs(["--tls-cert", "/s.crt", "--tls-key", key]),
+    (caught: unknown) => {
+      assert.ok(caught instanceof OptionError);
+      assert.doesNotMatch(caught.message, /c2VjcmV0/);
+      return true;
+    },
+  );
+  refused(
+    ["--config", configFile({ "tls-cert": "/s.crt" })],
+    /tls-cert: unknown setting; the config file spells it tlsCert/,
+  );
 });
 
 test("a missing, unreadable, oversized or non-JSON file is refused with a clear message", () => {

@@ -22,6 +22,7 @@ import {
   type SignalServerLimits,
 } from "./limits.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import type { TlsPaths } from "./tls-files.js";
 
 /** Where `ipop-signal` listens when `--listen` is not given: loopback only, so nothing is exposed by accident. */
 export const DEFAULT_LISTEN = "127.0.0.1:7700";
@@ -37,6 +38,8 @@ export type CliCommand =
       readonly logLevel: LogLevel;
       /** The CA files, when `--ca` was given. */
       readonly authority?: AuthorityPaths;
+      /** The TLS certificate and key files, when `--tls-cert` and `--tls-key` were given. */
+      readonly tls?: TlsPaths;
     };
 
 /** `ipop-signal --help`. */
@@ -44,7 +47,7 @@ export const USAGE = `Usage: ipop-signal [options]
 
 The IPOP signaling server: nodes join a named network over WebSocket, learn its members and relay
 connection offers to each other through it. Logs are JSON lines on stderr; stdout gets one line,
-"listening on ws://HOST:PORT", once the server is ready.
+"listening on ws://HOST:PORT" (wss:// with TLS), once the server is ready.
 
 Options:
   --listen HOST:PORT         address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port;
@@ -56,6 +59,11 @@ Options:
   --max-message-bytes N      largest message in bytes, ${MIN_MESSAGE_BYTES} to ${MAX_SIGNAL_MESSAGE_BYTES} (default ${DEFAULT_LIMITS.maxMessageBytes})
   --join-timeout-ms N        close connections that have not joined after N ms (default ${DEFAULT_LIMITS.joinTimeoutMs})
   --log-level LEVEL          ${LOG_LEVELS.join(", ")} (default info)
+
+TLS (see docs/signaling.md):
+  --tls-cert PATH            serve wss:// and https:// with this PEM certificate (the server's first, then any
+                             intermediates); reloaded with --tls-key on SIGHUP
+  --tls-key PATH             the certificate's PEM private key, unencrypted, mode 0600
 
 Certificates (see docs/certificates.md):
   --ca PATH                  the network's CA certificate (ca.crt): only members it certifies may join, and
@@ -88,11 +96,13 @@ const FLAGS = {
   caKey: "ca-key",
   lease: "lease",
   crl: "crl",
+  tlsCert: "tls-cert",
+  tlsKey: "tls-key",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["ca", "caKey", "crl"] as const;
+const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey"] as const;
 const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMembers",
   "maxConnections",
@@ -100,8 +110,8 @@ const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMessageBytes",
   "joinTimeoutMs",
 ]);
-/** Values never repeated in a message: the CA key pasted where its path belongs. */
-const QUIET_KEYS: ReadonlySet<string> = new Set(["caKey"]);
+/** Values never repeated in a message: a key pasted where its path belongs. */
+const QUIET_KEYS: ReadonlySet<string> = new Set(["caKey", "tlsKey"]);
 
 function limitSchema(key: keyof SignalServerLimits) {
   const expected = limitExpectation(key);
@@ -149,6 +159,8 @@ const SETTINGS = v.strictObject({
   caKey: v.optional(filePathSchema()),
   lease: v.optional(readSchema(LEASE_EXPECTED, readLease)),
   crl: v.optional(filePathSchema()),
+  tlsCert: v.optional(filePathSchema()),
+  tlsKey: v.optional(filePathSchema()),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -203,6 +215,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     if (value !== undefined) limits[key] = value;
   }
   const authority = parseAuthority(s);
+  const tls = parseTls(s);
   return {
     kind: "run",
     host,
@@ -210,7 +223,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     limits,
     logLevel: s.logLevel ?? "info",
     ...(authority === undefined ? {} : { authority }),
+    ...(tls === undefined ? {} : { tls }),
   };
+}
+
+/** TLS needs both files; one without the other is a mistake, not plain WebSocket. */
+function parseTls(s: Settings): TlsPaths | undefined {
+  if (s.tlsCert === undefined && s.tlsKey === undefined) return undefined;
+  if (s.tlsKey === undefined) throw new OptionError("--tls-cert needs --tls-key PATH, the certificate's private key");
+  if (s.tlsCert === undefined) throw new OptionError("--tls-key needs --tls-cert PATH, the certificate it goes with");
+  return { certPath: s.tlsCert, keyPath: s.tlsKey };
 }
 
 /** Checks the flags' settings against {@link SETTINGS}; a problem is an OptionError. */

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -9,6 +10,7 @@ import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
+import type { TlsCredentials } from "./tls-files.js";
 
 /** Options of {@link startSignalServer}. */
 export interface SignalServerOptions {
@@ -30,11 +32,16 @@ export interface SignalServerOptions {
   readonly authority?: AuthorityOptions;
   /** Wall-clock milliseconds since the Unix epoch; `Date.now` unless a test moves time. */
   readonly wallClock?: () => number;
+  /**
+   * Serve `wss://` and `https://` with this certificate and key (`--tls-cert`, `--tls-key`, read by
+   * `loadTlsFiles`) instead of plain `ws://` and `http://`.
+   */
+  readonly tls?: TlsCredentials;
 }
 
 /** A running signaling server. */
 export interface SignalServer {
-  /** `ws://host:port` of the listening socket, with the real port when 0 was asked for. */
+  /** `ws://host:port` (`wss://` with TLS) of the listening socket, with the real port when 0 was asked for. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -47,6 +54,12 @@ export interface SignalServer {
   close(): Promise<void>;
   /** Current counts, as served by `GET /healthz`. */
   stats(): SignalServerStats;
+  /**
+   * Serves a new TLS certificate and key from the next handshake on (connections already up keep
+   * theirs). Check the pair first (`loadTlsFiles`).
+   * @throws {@link OptionError} when the server was started without TLS.
+   */
+  reloadTls(tls: TlsCredentials): void;
 }
 
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
@@ -99,14 +112,23 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     clientTracking: false,
   });
 
-  const http = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     try {
       handleHttpRequest(req, res, stats);
     } catch (err) {
       log.error({ err: String(err) }, "http handler failed");
       res.destroy();
     }
-  });
+  };
+  const tls = options.tls;
+  // The HTTPS server is an HTTP server over TLS: requests, upgrades and limits work the same.
+  const tlsServer =
+    tls === undefined
+      ? undefined
+      : createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: 10_000 }, onRequest);
+  const http: Server = tlsServer ?? createServer(onRequest);
+  // Failed handshakes (scanners, clients that do not trust the certificate) are routine.
+  http.on("tlsClientError", (err: Error) => log.debug({ err: err.message }, "TLS handshake failed"));
   // A bootstrap server has no slow uploads; short timeouts stop idle half-open clients from holding sockets.
   http.headersTimeout = 10_000;
   http.requestTimeout = 15_000;
@@ -137,7 +159,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   await listen(http, host, port);
   http.on("error", (err) => log.error({ err: err.message }, "http server error"));
   const address = http.address() as AddressInfo;
-  const url = `ws://${formatHostPort(address.address, address.port)}`;
+  const url = `${tls === undefined ? "ws" : "wss"}://${formatHostPort(address.address, address.port)}`;
 
   const pingTimer = setInterval(() => {
     for (const session of sessions) session.heartbeat();
@@ -174,13 +196,32 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const ca = authority === undefined ? undefined : { network: authority.network, issues: authority.issues };
   log.info(
-    { url, host: address.address, port: address.port, limits, ...(ca === undefined ? {} : { ca }) },
+    {
+      url,
+      host: address.address,
+      port: address.port,
+      limits,
+      ...(ca === undefined ? {} : { ca }),
+      ...(tls === undefined ? {} : { tls: describeTls(tls) }),
+    },
     "listening",
   );
-  return { url, host: address.address, port: address.port, limits, close, stats };
+  const reloadTls = (next: TlsCredentials): void => {
+    if (tlsServer === undefined) {
+      throw new OptionError("this server was started without TLS; there is nothing to reload");
+    }
+    tlsServer.setSecureContext({ cert: next.cert, key: next.key });
+    log.info({ tls: describeTls(next) }, "TLS certificate reloaded");
+  };
+  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls };
 }
 
-function listen(http: ReturnType<typeof createServer>, host: string, port: number): Promise<void> {
+/** What the logs say about a certificate: never the key. */
+function describeTls(tls: TlsCredentials): { subject: string; fingerprint: string; notAfter: string } {
+  return { subject: tls.subject, fingerprint: tls.fingerprint, notAfter: tls.notAfter };
+}
+
+function listen(http: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(new ListenError(host, port, err));
     http.once("error", onError);

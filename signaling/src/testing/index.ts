@@ -1,0 +1,2 @@
+/** Helpers for tests of the server and of its clients in other packages. */
+export { makeTestServerCert, makeTestTlsCa, type TestTlsCa, type TestTlsPair } from "./tls-fixtures.js";
