@@ -7,6 +7,7 @@ import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
+import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
 
@@ -47,6 +48,8 @@ export interface SignalServer {
   close(): Promise<void>;
   /** Current counts, as served by `GET /healthz`. */
   stats(): SignalServerStats;
+  /** This server's Prometheus metrics, as served by `GET /metrics` (docs/metrics.md). */
+  readonly metrics: SignalMetrics;
 }
 
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
@@ -77,6 +80,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   let connectionSeq = 0;
 
   const stats = (): SignalServerStats => ({ connections: sessions.size, ...registry.stats() });
+  const metrics = new SignalMetrics({ connections: () => sessions.size, networkSizes: () => registry.networkSizes() });
 
   const context: SessionContext = {
     limits,
@@ -89,6 +93,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       sessions.delete(session);
       if (sessions.size === 0) allClosed?.();
     },
+    metrics,
   };
 
   const wss = new WebSocketServer({
@@ -101,7 +106,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const http = createServer((req, res) => {
     try {
-      handleHttpRequest(req, res, stats);
+      handleHttpRequest(req, res, { stats, metrics: () => metrics.render() });
     } catch (err) {
       log.error({ err: String(err) }, "http handler failed");
       res.destroy();
@@ -119,6 +124,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       });
       if (shuttingDown || sessions.size >= limits.maxConnections) {
         log.warn({ connections: sessions.size }, "connection refused: server full or shutting down");
+        metrics.connectionRefused();
         socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
       }
@@ -126,6 +132,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
         const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
         const session = new Session(ws, context, log.child({ conn: ++connectionSeq, remote }));
         sessions.add(session);
+        metrics.connected();
         session.start();
       });
     } catch (err) {
@@ -177,7 +184,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     { url, host: address.address, port: address.port, limits, ...(ca === undefined ? {} : { ca }) },
     "listening",
   );
-  return { url, host: address.address, port: address.port, limits, close, stats };
+  return { url, host: address.address, port: address.port, limits, close, stats, metrics };
 }
 
 function listen(http: ReturnType<typeof createServer>, host: string, port: number): Promise<void> {
