@@ -25,6 +25,8 @@ export type AgentErrorCode =
   | "IPOP_AGENT_STOPPING"
   /** The CA renewed the certificate with another key, name or address; the agent keeps the old one. */
   | "IPOP_RENEWAL_MISMATCH"
+  /** `ipop up --metrics HOST:PORT` cannot listen there. */
+  | "IPOP_METRICS_LISTEN"
   | CertFileErrorCode
   | CaServiceErrorCode
   | LinkErrorCode;
