@@ -8,4 +8,5 @@ export { CaError, ListenError, OptionError, SignalServerError, type SignalServer
 export type { SignalServerStats } from "./http-handler.js";
 export { DEFAULT_LIMITS, resolveLimits, type SignalServerLimits } from "./limits.js";
 export { createLogger, type LogFields, type LogLevel, type SignalLogger, silentLogger } from "./logger.js";
+export { SignalMetrics } from "./metrics.js";
 export { type SignalServer, type SignalServerOptions, startSignalServer } from "./server.js";
