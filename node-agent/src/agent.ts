@@ -48,6 +48,8 @@ export interface AgentOptions {
   readonly maxLinks: number;
   /** Something the agent cannot go on from (its address is taken, the TUN device failed). */
   readonly onFatal: (message: string) => void;
+  /** Sees every event the core emits (link up and down, drops of envelopes, ...), e.g. for metrics. */
+  readonly onEvent?: (event: NodeEvent) => void;
 }
 
 /**
@@ -235,6 +237,7 @@ export class Agent {
         if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
         return;
       case "event":
+        this.options.onEvent?.(action.event);
         if (action.event.kind === "trace-result") this.finishTrace(action.event);
         else if (action.event.kind === "ping-result") this.finishPing(action.event);
         else this.log(action.event);

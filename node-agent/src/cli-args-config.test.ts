@@ -58,6 +58,7 @@ const FULL = {
   iceServers: ["stun:stun.example:3478", "turn:user:pass@turn.example:3478"],
   maxLinks: 60,
   logLevel: "debug",
+  metrics: "[::1]:9470",
 };
 
 test("a full config file gives every up option", () => {
@@ -77,6 +78,7 @@ test("a full config file gives every up option", () => {
     iceServers: ["stun:stun.example:3478", "turn:user:pass@turn.example:3478"],
     logLevel: "debug",
     maxLinks: 60,
+    metrics: { host: "::1", port: 9470 },
   });
 });
 
@@ -99,7 +101,7 @@ test("ipop up --config FILE reaches the same options as the equivalent flags", (
     ...["--network", FULL.network, "--ip", FULL.ip, "--name", FULL.name, "--dev", FULL.dev],
     ...["--webrtc", FULL.webrtc, "--mtu", String(FULL.mtu), "--max-links", String(FULL.maxLinks)],
     ...FULL.iceServers.flatMap((url) => ["--ice-server", url]),
-    ...["--log-level", FULL.logLevel],
+    ...["--log-level", FULL.logLevel, "--metrics", FULL.metrics],
   ];
   assert.deepEqual(up(["--config", configFile(FULL)]), up(flags));
   // With a token file, too.
@@ -154,6 +156,10 @@ test("each kind of bad value is refused with its key, what was expected and what
     [{ maxLinks: "x" }, 'maxLinks: expected an integer from 8 to 1000, got "x"'],
     [{ maxLinks: 3 }, "maxLinks: expected an integer from 8 to 1000, got 3"],
     [{ maxLinks: 40.5 }, "maxLinks: expected an integer from 8 to 1000, got 40.5"],
+    [
+      { metrics: 9470 },
+      "metrics: expected HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9470 ([::1]:9470 for IPv6), got 9470",
+    ],
     [{ mtu: "1400" }, "mtu: expected an integer from 576 to"],
     [{ webrtc: "quic" }, 'webrtc: expected one of ndc, werift, wrtc, got "quic"'],
     [{ logLevel: "loud" }, 'logLevel: expected one of fatal, error, warn, info, debug, trace, got "loud"'],

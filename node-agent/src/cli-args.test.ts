@@ -148,3 +148,19 @@ test("ping, down, and nodes by name or IP for status and route", () => {
     );
   }
 });
+
+test("ipop up --metrics HOST:PORT: off by default, IPv6 in brackets, bad addresses refused", () => {
+  const off = parseCli(base);
+  assert.ok(off.command === "up" && off.metrics === undefined);
+  const v4 = parseCli([...base, "--metrics", "127.0.0.1:9470"]);
+  assert.deepEqual(v4.command === "up" && v4.metrics, { host: "127.0.0.1", port: 9470 });
+  const v6 = parseCli([...base, "--metrics", "[::1]:9470"]);
+  assert.deepEqual(v6.command === "up" && v6.metrics, { host: "::1", port: 9470 });
+  for (const bad of ["9470", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:9470", ":9470", "h ost:1"]) {
+    assert.throws(
+      () => parseCli([...base, "--metrics", bad]),
+      (e: unknown) => e instanceof UsageError && /^--metrics must be HOST:PORT/.test(e.message),
+      bad,
+    );
+  }
+});

@@ -45,6 +45,8 @@ export const USAGE = `Usage:
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
+      --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
+                           docs/metrics.md); IPv6 as [::1]:PORT
       --config FILE        every option above from a JSON file (docs/config.md); flags override it
   ipop status [IP|NAME] [--json] [--dev DEV]   this agent; with a node, only the link to it
   ipop route IP|NAME [--json] [--dev DEV]      the overlay path a packet to a node takes
@@ -87,6 +89,14 @@ export interface UpOptions {
   readonly iceServers: readonly string[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly maxLinks: number;
+  /** Where to serve `GET /metrics` (`--metrics`); no endpoint when absent. */
+  readonly metrics?: ListenAddress;
+}
+
+/** A `HOST:PORT` to listen on. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface StatusOptions {
@@ -191,6 +201,7 @@ const UP_FLAGS = {
   iceServers: "ice-server",
   maxLinks: "max-links",
   logLevel: "log-level",
+  metrics: "metrics",
 } as const;
 type UpKey = keyof typeof UP_FLAGS;
 const UP_KEYS = Object.keys(UP_FLAGS) as UpKey[];
@@ -200,6 +211,16 @@ const NUMERIC_KEYS: ReadonlySet<UpKey> = new Set(["mtu", "maxLinks"]);
 /** Values never repeated in a message: a secret pasted where its path belongs. */
 const QUIET_KEYS: ReadonlySet<string> = new Set(["key", "tokenFile"]);
 const ICE_SERVER = /^(stun|turn|turns):[^\s]+$/;
+const LISTEN_EXPECTED = "HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9470 ([::1]:9470 for IPv6)";
+
+/** Splits `HOST:PORT` (IPv6 literals in brackets); undefined when it is not one. */
+export function parseListenAddress(text: string): ListenAddress | undefined {
+  const match = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const host = match?.[1];
+  const port = Number(match?.[2]);
+  if (host === undefined || !(port >= 1 && port <= 65535)) return undefined;
+  return { host, port };
+}
 
 /**
  * What every `up` setting may be: the one rule for the config file and the flags. The file is
@@ -237,6 +258,17 @@ const UP_SETTINGS = v.strictObject({
   ),
   maxLinks: v.optional(integerSchema(8, 1000)),
   logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
+  metrics: v.optional(
+    v.pipe(
+      v.string(LISTEN_EXPECTED),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const listen = parseListenAddress(dataset.value);
+        if (listen !== undefined) return listen;
+        addIssue({ message: LISTEN_EXPECTED });
+        return NEVER;
+      }),
+    ),
+  ),
 });
 type UpSettings = v.InferOutput<typeof UP_SETTINGS>;
 const UP_SPEC: SettingsSpec<UpSettings> = {
@@ -295,6 +327,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     iceServers: s.iceServers ?? [],
     logLevel: s.logLevel ?? "info",
     maxLinks: s.maxLinks ?? DEFAULT_LIMITS.maxLinks,
+    ...(s.metrics === undefined ? {} : { metrics: s.metrics }),
   };
 }
 

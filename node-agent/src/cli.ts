@@ -24,6 +24,8 @@ import { controlSocketPath } from "./control/socket-path.js";
 import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
+import { AgentMetrics } from "./metrics/agent-metrics.js";
+import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
@@ -132,6 +134,7 @@ async function up(options: UpOptions): Promise<number> {
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
     let fatal: string | undefined;
@@ -141,8 +144,12 @@ async function up(options: UpOptions): Promise<number> {
       logger.error({ reason: message }, "cannot go on; stopping");
       stopNow("SIGTERM");
     };
-    const agent = new Agent({
+    // Off unless asked for: nothing listens on the network that the operator did not name.
+    const metrics: AgentMetrics | undefined =
+      options.metrics === undefined ? undefined : new AgentMetrics(() => agent.status());
+    const agent: Agent = new Agent({
       onFatal: fail,
+      ...(metrics === undefined ? {} : { onEvent: (event) => metrics.observe(event) }),
       signalUrl: options.signal,
       ...(signalCa === undefined ? {} : { signalCa }),
       ...trust,
@@ -168,6 +175,14 @@ async function up(options: UpOptions): Promise<number> {
           throw new ControlError(`unknown op "${request.op}"`);
       }
     });
+    if (metrics !== undefined && options.metrics !== undefined) {
+      const { host, port } = options.metrics;
+      metricsServer = await startMetricsServer(host, port, () => metrics.render());
+      logger.info(
+        { metrics: `http://${formatListen(metricsServer.host, metricsServer.port)}/metrics` },
+        "serving metrics",
+      );
+    }
     agent.start();
     const lease =
       issued === undefined
@@ -202,6 +217,7 @@ async function up(options: UpOptions): Promise<number> {
     lease?.stop();
     await agent.stop();
     await control.close();
+    await metricsServer?.close();
     logger.info("stopped; TUN device removed");
     if (fatal !== undefined) {
       process.stderr.write(`ipop: ${fatal}\n`);
@@ -212,6 +228,7 @@ async function up(options: UpOptions): Promise<number> {
   } catch (error) {
     tun.close();
     await control?.close();
+    await metricsServer?.close();
     throw error;
   }
 }

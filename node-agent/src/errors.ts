@@ -27,6 +27,8 @@ export type AgentErrorCode =
   | "IPOP_RENEWAL_MISMATCH"
   /** `--signal-ca` names no readable PEM certificate, or is given for a plain ws:// server. */
   | "IPOP_SIGNAL_CA"
+  /** `ipop up --metrics HOST:PORT` cannot listen there. */
+  | "IPOP_METRICS_LISTEN"
   | CertFileErrorCode
   | CaServiceErrorCode
   | LinkErrorCode;

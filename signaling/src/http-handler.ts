@@ -10,19 +10,45 @@ export interface SignalServerStats {
   readonly members: number;
 }
 
+/** What the HTTP endpoints read. */
+export interface HttpSources {
+  /** Counts for `GET /healthz`. */
+  stats(): SignalServerStats;
+  /** The Prometheus text exposition for `GET /metrics`. */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+}
+
 /**
- * Plain HTTP requests (WebSocket upgrades never reach here). Only `/healthz` exists so far; the web console's
+ * Plain HTTP requests (WebSocket upgrades never reach here): `/healthz` and `/metrics`. The web console's
  * static build will be served from this handler later, so everything else is a 404 rather than a redirect
  * or a catch-all.
  */
-export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, stats: () => SignalServerStats): void {
+export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, sources: HttpSources): void {
   const path = (req.url ?? "/").split("?", 1)[0];
   if (path === "/healthz") {
     if (req.method !== "GET" && req.method !== "HEAD") {
       reply(res, 405, { error: "method not allowed" }, { allow: "GET, HEAD" });
       return;
     }
-    reply(res, 200, { status: "ok", ...stats() });
+    reply(res, 200, { status: "ok", ...sources.stats() });
+    return;
+  }
+  if (path === "/metrics") {
+    if (req.method !== "GET") {
+      reply(res, 405, { error: "method not allowed" }, { allow: "GET" });
+      return;
+    }
+    sources.metrics().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, {
+          "content-type": contentType,
+          "content-length": Buffer.byteLength(body),
+          "cache-control": "no-store",
+        });
+        res.end(body);
+      },
+      () => reply(res, 500, { error: "metrics unavailable" }),
+    );
     return;
   }
   reply(res, 404, { error: "not found" });

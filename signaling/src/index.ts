@@ -15,5 +15,6 @@ export {
 export type { SignalServerStats } from "./http-handler.js";
 export { DEFAULT_LIMITS, resolveLimits, type SignalServerLimits } from "./limits.js";
 export { createLogger, type LogFields, type LogLevel, type SignalLogger, silentLogger } from "./logger.js";
+export { SignalMetrics } from "./metrics.js";
 export { type SignalServer, type SignalServerOptions, startSignalServer } from "./server.js";
 export { loadTlsFiles, type TlsCredentials, type TlsPaths } from "./tls-files.js";

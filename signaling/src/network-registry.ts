@@ -113,6 +113,11 @@ export class NetworkRegistry<P> {
     return members === undefined ? [] : [...members.values()];
   }
 
+  /** Each network with members, and how many it has. */
+  *networkSizes(): IterableIterator<[network: string, members: number]> {
+    for (const [network, members] of this.networks) yield [network, members.size];
+  }
+
   stats(): RegistryStats {
     return { networks: this.networks.size, members: this.memberCount };
   }

@@ -8,6 +8,7 @@ import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
+import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
 import type { TlsCredentials } from "./tls-files.js";
@@ -60,6 +61,8 @@ export interface SignalServer {
    * @throws {@link OptionError} when the server was started without TLS.
    */
   reloadTls(tls: TlsCredentials): void;
+  /** This server's Prometheus metrics, as served by `GET /metrics` (docs/metrics.md). */
+  readonly metrics: SignalMetrics;
 }
 
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
@@ -90,6 +93,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   let connectionSeq = 0;
 
   const stats = (): SignalServerStats => ({ connections: sessions.size, ...registry.stats() });
+  const metrics = new SignalMetrics({ connections: () => sessions.size, networkSizes: () => registry.networkSizes() });
 
   const context: SessionContext = {
     limits,
@@ -102,6 +106,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       sessions.delete(session);
       if (sessions.size === 0) allClosed?.();
     },
+    metrics,
   };
 
   const wss = new WebSocketServer({
@@ -114,7 +119,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const onRequest: RequestListener = (req, res) => {
     try {
-      handleHttpRequest(req, res, stats);
+      handleHttpRequest(req, res, { stats, metrics: () => metrics.render() });
     } catch (err) {
       log.error({ err: String(err) }, "http handler failed");
       res.destroy();
@@ -141,6 +146,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       });
       if (shuttingDown || sessions.size >= limits.maxConnections) {
         log.warn({ connections: sessions.size }, "connection refused: server full or shutting down");
+        metrics.connectionRefused();
         socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
       }
@@ -148,6 +154,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
         const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
         const session = new Session(ws, context, log.child({ conn: ++connectionSeq, remote }));
         sessions.add(session);
+        metrics.connected();
         session.start();
       });
     } catch (err) {
@@ -213,7 +220,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     tlsServer.setSecureContext({ cert: next.cert, key: next.key });
     log.info({ tls: describeTls(next) }, "TLS certificate reloaded");
   };
-  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls };
+  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls, metrics };
 }
 
 /** What the logs say about a certificate: never the key. */

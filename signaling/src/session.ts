@@ -14,6 +14,7 @@ import type { Authority } from "./authority.js";
 import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
+import type { SessionMetrics } from "./metrics.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
 import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
@@ -32,6 +33,8 @@ export interface SessionContext {
   isShuttingDown(): boolean;
   /** Called exactly once, when the socket has closed, so the server can forget the session. */
   onClosed(session: Session): void;
+  /** Counts joins, relayed messages and refusals for `GET /metrics`. */
+  readonly metrics: SessionMetrics;
 }
 
 type State =
@@ -252,6 +255,7 @@ export class Session implements CaMember {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
       outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
     }
+    this.ctx.metrics.joined(network);
     this.deliver(welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
@@ -285,6 +289,7 @@ export class Session implements CaMember {
       return;
     }
     target.deliver(text);
+    this.ctx.metrics.relayed(network);
   }
 
   private onLeave(): void {
@@ -350,6 +355,7 @@ export class Session implements CaMember {
   }
 
   private refuse(code: SignalErrorCode, message: string, ref?: number, invalid = false): void {
+    this.ctx.metrics.refused(code);
     this.send(ref === undefined ? { v: 1, t: "error", code, message } : { v: 1, t: "error", code, message, ref });
     this.log.debug({ ...this.logFields(), code }, "refused a message");
     if (!invalid) return;
@@ -362,6 +368,7 @@ export class Session implements CaMember {
 
   private rateLimited(ref: number | undefined): void {
     if (!this.strikes.take(this.ctx.now())) {
+      this.ctx.metrics.refused("rate-limited");
       this.log.info(this.logFields(), "persistently over the rate limit, closing");
       this.end({ code: SignalCloseCode.rateLimited, reason: "rate limit exceeded" });
       return;
