@@ -161,6 +161,12 @@ test("agents ping each other by name or IP, say the ping went direct, and resolv
       a.agent.ping("nobody"),
       (e: unknown) => e instanceof AgentError && e.code === "IPOP_UNKNOWN_NODE",
     );
+    // The DNS server's name table: any case, self included, unknown names undefined.
+    assert.equal(a.agent.addressOfName("H22"), "10.88.0.22");
+    assert.equal(a.agent.addressOfName("h21"), "10.88.0.21");
+    assert.equal(a.agent.addressOfName("nobody"), undefined);
+    a.agent.countHostDrop("dns-malformed");
+    assert.equal((await a.agent.status()).drops["dns-malformed"], 1);
     await assert.rejects(a.agent.route("nobody"), /no node named "nobody"/);
     await assert.rejects(a.agent.status("nobody"), /no node named "nobody"/);
     await assert.rejects(

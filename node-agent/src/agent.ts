@@ -375,6 +375,23 @@ export class Agent {
     return { ip: chosen.ip, address: parseIpv4Address(chosen.ip)!, name: chosen.name };
   }
 
+  /**
+   * The virtual address of the node named `name` (any case), for the DNS server; a name two nodes
+   * claim resolves, as in {@link resolve}, to the one linked to this node, if any.
+   */
+  addressOfName(name: string): string | undefined {
+    const wanted = name.toLowerCase();
+    const named = this.node.knownMembers().filter((m) => m.name.toLowerCase() === wanted);
+    if (named.length <= 1) return named[0]?.ip;
+    const linked = new Set(this.node.status(this.now()).links.map((l) => l.peer.nodeId));
+    return (named.find((m) => linked.has(m.nodeId)) ?? named[0])?.ip;
+  }
+
+  /** Counts a drop the host shell made outside the agent (the DNS server's), shown in `ipop status`. */
+  countHostDrop(reason: string): void {
+    this.hostDrops.add(reason);
+  }
+
   /** Traces the overlay path a packet to a node (virtual IP or name) takes (`ipop route`). */
   route(target: string): Promise<RouteResult> {
     try {

@@ -59,6 +59,7 @@ const FULL = {
   maxLinks: 60,
   logLevel: "debug",
   metrics: "[::1]:9470",
+  dns: "off",
 };
 
 test("a full config file gives every up option", () => {
@@ -79,6 +80,7 @@ test("a full config file gives every up option", () => {
     logLevel: "debug",
     maxLinks: 60,
     metrics: { host: "::1", port: 9470 },
+    dns: false,
   });
 });
 
@@ -101,7 +103,7 @@ test("ipop up --config FILE reaches the same options as the equivalent flags", (
     ...["--network", FULL.network, "--ip", FULL.ip, "--name", FULL.name, "--dev", FULL.dev],
     ...["--webrtc", FULL.webrtc, "--mtu", String(FULL.mtu), "--max-links", String(FULL.maxLinks)],
     ...FULL.iceServers.flatMap((url) => ["--ice-server", url]),
-    ...["--log-level", FULL.logLevel, "--metrics", FULL.metrics],
+    ...["--log-level", FULL.logLevel, "--metrics", FULL.metrics, "--dns", FULL.dns],
   ];
   assert.deepEqual(up(["--config", configFile(FULL)]), up(flags));
   // With a token file, too.

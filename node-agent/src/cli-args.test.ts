@@ -164,3 +164,18 @@ test("ipop up --metrics HOST:PORT: off by default, IPv6 in brackets, bad address
     );
   }
 });
+
+test("ipop up --dns on|off: on by default, anything else refused", () => {
+  const dns = (argv: readonly string[]) => {
+    const options = parseCli(argv);
+    assert.ok(options.command === "up");
+    return options.dns;
+  };
+  assert.equal(dns(base), true);
+  assert.equal(dns([...base, "--dns", "on"]), true);
+  assert.equal(dns([...base, "--dns", "off"]), false);
+  assert.throws(
+    () => parseCli([...base, "--dns", "no"]),
+    (e: unknown) => e instanceof UsageError && /--dns must be on or off/.test(e.message),
+  );
+});

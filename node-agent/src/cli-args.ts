@@ -47,6 +47,8 @@ export const USAGE = `Usage:
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
       --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
                            docs/metrics.md); IPv6 as [::1]:PORT
+      --dns on|off         answer DNS for NAME.NETWORK.ipop on the virtual IP, port 53 (default: on;
+                           docs/dns.md)
       --config FILE        every option above from a JSON file (docs/config.md); flags override it
   ipop status [IP|NAME] [--json] [--dev DEV]   this agent; with a node, only the link to it
   ipop route IP|NAME [--json] [--dev DEV]      the overlay path a packet to a node takes
@@ -62,6 +64,7 @@ export const USAGE = `Usage:
 export const DEFAULT_MTU = 1400;
 const BACKENDS = ["ndc", "werift", "wrtc"] as const;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+const ON_OFF = ["on", "off"] as const;
 const DEVICE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 export interface UpOptions {
@@ -91,6 +94,8 @@ export interface UpOptions {
   readonly maxLinks: number;
   /** Where to serve `GET /metrics` (`--metrics`); no endpoint when absent. */
   readonly metrics?: ListenAddress;
+  /** Answer DNS for `NAME.NETWORK.ipop` on the virtual IP (`--dns`, default on; docs/dns.md). */
+  readonly dns: boolean;
 }
 
 /** A `HOST:PORT` to listen on. */
@@ -202,6 +207,7 @@ const UP_FLAGS = {
   maxLinks: "max-links",
   logLevel: "log-level",
   metrics: "metrics",
+  dns: "dns",
 } as const;
 type UpKey = keyof typeof UP_FLAGS;
 const UP_KEYS = Object.keys(UP_FLAGS) as UpKey[];
@@ -269,6 +275,7 @@ const UP_SETTINGS = v.strictObject({
       }),
     ),
   ),
+  dns: v.optional(v.picklist(ON_OFF, "on or off")),
 });
 type UpSettings = v.InferOutput<typeof UP_SETTINGS>;
 const UP_SPEC: SettingsSpec<UpSettings> = {
@@ -328,6 +335,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     logLevel: s.logLevel ?? "info",
     maxLinks: s.maxLinks ?? DEFAULT_LIMITS.maxLinks,
     ...(s.metrics === undefined ? {} : { metrics: s.metrics }),
+    dns: s.dns !== "off",
   };
 }
 

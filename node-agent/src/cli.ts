@@ -21,6 +21,8 @@ import {
 import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
+import { DNS_PORT, DnsServer } from "./dns/dns-server.js";
+import { registerWithResolved } from "./dns/resolved.js";
 import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
@@ -135,6 +137,7 @@ async function up(options: UpOptions): Promise<number> {
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
   let metricsServer: MetricsServer | undefined;
+  let dns: DnsServer | undefined;
   try {
     await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
     let fatal: string | undefined;
@@ -183,6 +186,7 @@ async function up(options: UpOptions): Promise<number> {
         "serving metrics",
       );
     }
+    if (options.dns) dns = await startDns(agent, tun.name, logger);
     agent.start();
     const lease =
       issued === undefined
@@ -218,6 +222,7 @@ async function up(options: UpOptions): Promise<number> {
     await agent.stop();
     await control.close();
     await metricsServer?.close();
+    await dns?.close();
     logger.info("stopped; TUN device removed");
     if (fatal !== undefined) {
       process.stderr.write(`ipop: ${fatal}\n`);
@@ -229,7 +234,37 @@ async function up(options: UpOptions): Promise<number> {
     tun.close();
     await control?.close();
     await metricsServer?.close();
+    await dns?.close();
     throw error;
+  }
+}
+
+/**
+ * Answers DNS for NAME.NETWORK.ipop on the virtual IP (the TUN device is configured, so the address
+ * is there to bind) and tells systemd-resolved, if it runs. Names are a convenience: when port 53
+ * cannot be had (another server holds it on every address), the agent logs why and runs without.
+ */
+async function startDns(agent: Agent, dev: string, logger: pino.Logger): Promise<DnsServer | undefined> {
+  const { ip } = agent.node.self;
+  const zone = `${agent.node.network}.ipop`.toLowerCase();
+  try {
+    const server = await DnsServer.listen({
+      host: ip,
+      port: DNS_PORT,
+      zone,
+      lookup: (name) => agent.addressOfName(name),
+      onDrop: (reason) => agent.countHostDrop(`dns-${reason}`),
+      logger,
+    });
+    logger.info({ zone, listen: `${ip}:${DNS_PORT}` }, "answering DNS");
+    await registerWithResolved(dev, ip, zone, logger);
+    return server;
+  } catch (error) {
+    logger.warn(
+      { zone, reason: (error as Error).message },
+      "cannot answer DNS on the virtual IP; running without names",
+    );
+    return undefined;
   }
 }
 
