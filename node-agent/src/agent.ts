@@ -503,6 +503,7 @@ export class Agent {
       peers,
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
       adjusted: core.adjusted,
+      multicast: core.multicast,
     };
   }
 }

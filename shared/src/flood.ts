@@ -44,3 +44,24 @@ export function floodHops<T>(
   }
   return hops;
 }
+
+/**
+ * At most `perSecond` floods per source ring address in each one-second window. The window's
+ * counts are forgotten when it ends, so the state is bounded by the sources seen in one second
+ * (each one checked against spoofing first, so by the members).
+ */
+export class FloodLimiter {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private readonly counts = new Map<number, number>();
+
+  /** Counts a flood from `source` at `now` (ms); false when it is over the limit and must be dropped. */
+  allow(now: number, source: number, perSecond: number): boolean {
+    if (now - this.windowStart >= 1000 || now < this.windowStart) {
+      this.counts.clear();
+      this.windowStart = now;
+    }
+    const count = (this.counts.get(source) ?? 0) + 1;
+    this.counts.set(source, count);
+    return count <= perSecond;
+  }
+}
