@@ -136,7 +136,7 @@ async function up(options: UpOptions): Promise<number> {
   let control: ControlServer | undefined;
   let metricsServer: MetricsServer | undefined;
   try {
-    await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
+    await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu, options.multicast);
     let fatal: string | undefined;
     let stopNow: (reason: NodeJS.Signals | "ipop down") => void = () => {};
     const fail = (message: string) => {
@@ -157,6 +157,7 @@ async function up(options: UpOptions): Promise<number> {
       links,
       iceServers: options.iceServers,
       maxLinks: options.maxLinks,
+      multicast: options.multicast,
       logger,
     });
     control = await ControlServer.listen(controlSocketPath(tun.name), async (request) => {
