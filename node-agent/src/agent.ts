@@ -46,6 +46,8 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Most links this node opens (near links are always allowed). */
   readonly maxLinks: number;
+  /** Broadcast and multicast flood the overlay (default on). */
+  readonly multicast?: boolean;
   /** Something the agent cannot go on from (its address is taken, the TUN device failed). */
   readonly onFatal: (message: string) => void;
   /** Sees every event the core emits (link up and down, drops of envelopes, ...), e.g. for metrics. */
@@ -107,7 +109,7 @@ export class Agent {
       prefixLength: address.prefixLength,
       // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
       random: Math.random,
-      limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu },
+      limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu, multicast: options.multicast ?? true },
       trust: this.trust,
     });
     const credential = () =>
@@ -520,6 +522,7 @@ export class Agent {
       peers,
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
       adjusted: core.adjusted,
+      multicast: core.multicast,
     };
   }
 }

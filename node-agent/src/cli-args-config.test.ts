@@ -57,6 +57,7 @@ const FULL = {
   mtu: 1280,
   iceServers: ["stun:stun.example:3478", "turn:user:pass@turn.example:3478"],
   maxLinks: 60,
+  multicast: "off",
   logLevel: "debug",
   metrics: "[::1]:9470",
   dns: "off",
@@ -79,9 +80,27 @@ test("a full config file gives every up option", () => {
     iceServers: ["stun:stun.example:3478", "turn:user:pass@turn.example:3478"],
     logLevel: "debug",
     maxLinks: 60,
+    multicast: false,
     metrics: { host: "::1", port: 9470 },
     dns: false,
   });
+});
+
+test("multicast is on by default, and on|off as a flag or on|off|true|false in the file", () => {
+  const base = ["--signal", "ws://x:1", "--token-file", "t"];
+  assert.equal(up(base).multicast, true);
+  assert.equal(up([...base, "--multicast", "off"]).multicast, false);
+  assert.equal(up([...base, "--multicast", "on"]).multicast, true);
+  assert.equal(up(["--config", configFile({ signal: "ws://x:1", tokenFile: "t", multicast: false })]).multicast, false);
+  assert.equal(
+    up(["--config", configFile({ signal: "ws://x:1", tokenFile: "t", multicast: "off" }), "--multicast", "on"])
+      .multicast,
+    true,
+  );
+  assert.throws(
+    () => up([...base, "--multicast", "maybe"]),
+    (e: unknown) => e instanceof UsageError && /--multicast/.test(e.message) && /on or off/.test(e.message),
+  );
 });
 
 test("ipop up --config FILE reaches the same options as the equivalent flags", () => {
@@ -102,6 +121,7 @@ test("ipop up --config FILE reaches the same options as the equivalent flags", (
     ],
     ...["--network", FULL.network, "--ip", FULL.ip, "--name", FULL.name, "--dev", FULL.dev],
     ...["--webrtc", FULL.webrtc, "--mtu", String(FULL.mtu), "--max-links", String(FULL.maxLinks)],
+    ...["--multicast", FULL.multicast],
     ...FULL.iceServers.flatMap((url) => ["--ice-server", url]),
     ...["--log-level", FULL.logLevel, "--metrics", FULL.metrics, "--dns", FULL.dns],
   ];

@@ -44,6 +44,8 @@ export const USAGE = `Usage:
       --mtu BYTES          TUN and overlay MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
       --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
+      --multicast on|off   broadcast and multicast (224.0.0.0/4, e.g. mDNS) to every member, with a
+                           route for 224.0.0.0/4 on the device (default: on; docs/multicast.md)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
       --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
                            docs/metrics.md); IPv6 as [::1]:PORT
@@ -92,6 +94,8 @@ export interface UpOptions {
   readonly iceServers: readonly string[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly maxLinks: number;
+  /** Broadcast and multicast flood the overlay (`--multicast on|off`, default on). */
+  readonly multicast: boolean;
   /** Where to serve `GET /metrics` (`--metrics`); no endpoint when absent. */
   readonly metrics?: ListenAddress;
   /** Answer DNS for `NAME.NETWORK.ipop` on the virtual IP (`--dns`, default on; docs/dns.md). */
@@ -205,6 +209,7 @@ const UP_FLAGS = {
   mtu: "mtu",
   iceServers: "ice-server",
   maxLinks: "max-links",
+  multicast: "multicast",
   logLevel: "log-level",
   metrics: "metrics",
   dns: "dns",
@@ -263,6 +268,13 @@ const UP_SETTINGS = v.strictObject({
     ),
   ),
   maxLinks: v.optional(integerSchema(8, 1000)),
+  // "on" or "off" (a flag's text); a config file may also say true or false.
+  multicast: v.optional(
+    v.pipe(
+      v.union([v.boolean(), v.picklist(["on", "off"])], "on or off"),
+      v.transform((value) => value === true || value === "on"),
+    ),
+  ),
   logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
   metrics: v.optional(
     v.pipe(
@@ -334,6 +346,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     iceServers: s.iceServers ?? [],
     logLevel: s.logLevel ?? "info",
     maxLinks: s.maxLinks ?? DEFAULT_LIMITS.maxLinks,
+    multicast: s.multicast ?? DEFAULT_LIMITS.multicast,
     ...(s.metrics === undefined ? {} : { metrics: s.metrics }),
     dns: s.dns !== "off",
   };

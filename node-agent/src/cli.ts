@@ -139,7 +139,7 @@ async function up(options: UpOptions): Promise<number> {
   let metricsServer: MetricsServer | undefined;
   let dns: DnsServer | undefined;
   try {
-    await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu);
+    await configureTun(tun.name, formatIpv4Interface(trust.credentials.address), options.mtu, options.multicast);
     let fatal: string | undefined;
     let stopNow: (reason: NodeJS.Signals | "ipop down") => void = () => {};
     const fail = (message: string) => {
@@ -160,6 +160,7 @@ async function up(options: UpOptions): Promise<number> {
       links,
       iceServers: options.iceServers,
       maxLinks: options.maxLinks,
+      multicast: options.multicast,
       logger,
     });
     control = await ControlServer.listen(controlSocketPath(tun.name), async (request) => {

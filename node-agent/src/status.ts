@@ -58,6 +58,8 @@ export interface AgentStatus {
    * in the status of agents older than MTU handling.
    */
   readonly adjusted?: Record<string, number>;
+  /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded`. Absent from older agents. */
+  readonly multicast?: Record<string, number>;
 }
 
 export interface PeerStatus {

@@ -8,7 +8,9 @@
  *            a packet (kind 0, unreliable channel), an overlay message (kind 1, reliable channel),
  *            a trace (kind 2, reliable; trace-path.ts) or an overlay ping (kind 3, reliable; a trace
  *            payload, pings.ts) travelling over several hops towards the node closest to `dst` on
- *            the ring; transit hops read only this header
+ *            the ring; transit hops read only this header. Kind 4 is a flood (unreliable): a
+ *            broadcast or multicast packet, `dst` being the end of the ring range the receiver
+ *            passes it on to (flood.ts)
  *   message  [1][0x05][UTF-8 JSON]                    an overlay message for the peer itself (reliable)
  *   batch    [1][0x06]([length u16][frame])+           several data-channel frames (data or routed
  *            packets) in one message, packed by frame-batcher.ts with `writeBatch`. Never nested.
@@ -70,7 +72,7 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
       return frame.length === PING_BYTES ? type : "bad-frame-length";
     case FrameType.routed:
       if (frame.length <= ROUTED_HEADER_BYTES) return "short-frame";
-      return frame[3]! <= RoutedKind.ping ? type : "unknown-frame-type";
+      return frame[3]! <= RoutedKind.flood ? type : "unknown-frame-type";
     case FrameType.message:
       return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
     case FrameType.batch:
@@ -184,6 +186,8 @@ export const RoutedKind = {
   trace: 2,
   /** `ipop ping`: a trace payload whose end answers with a `ping-reply` (pings.ts). */
   ping: 3,
+  /** A broadcast or multicast packet; the header's destination is the end of the receiver's ring range. */
+  flood: 4,
 } as const;
 export type RoutedKind = (typeof RoutedKind)[keyof typeof RoutedKind];
 

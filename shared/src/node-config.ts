@@ -34,6 +34,8 @@ export interface NodeStatus {
   readonly drops: Record<string, number>;
   /** Packets the node changed to fit the overlay MTU, by what it did (`mss-clamped-*`, `fragmented`). */
   readonly adjusted: Record<string, number>;
+  /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded` (drops are in `drops`). */
+  readonly multicast: Record<string, number>;
 }
 
 /** Checks a node's configuration; throws CoreError saying what to fix. */

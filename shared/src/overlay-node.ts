@@ -313,6 +313,7 @@ export class OverlayNode {
       links: [...this.ctx.links.byId.values()].map((link) => linkStatus(link, now)),
       drops: this.drops.toJSON(),
       adjusted: this.router.adjusted.toJSON(),
+      multicast: this.router.multicast.toJSON(),
     };
   }
 

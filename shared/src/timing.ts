@@ -76,6 +76,13 @@ export interface OverlayLimits {
    * both directions get their MSS clamped to fit. The agent passes its TUN device's MTU.
    */
   readonly mtu: number;
+  /**
+   * Broadcast and multicast packets (the subnet's broadcast address, 255.255.255.255, 224.0.0.0/4)
+   * flood the ring to every member (flood.ts); false drops them as `broadcast` and refuses floods.
+   */
+  readonly multicast: boolean;
+  /** Broadcast or multicast packets per second a node sends or passes on from one source address. */
+  readonly multicastPerSecond: number;
 }
 
 export const DEFAULT_LIMITS: OverlayLimits = {
@@ -86,6 +93,8 @@ export const DEFAULT_LIMITS: OverlayLimits = {
   onDemandWindowMs: 5_000,
   maxHops: 32,
   mtu: 1400,
+  multicast: true,
+  multicastPerSecond: 50,
 };
 
 /** Smallest overlay MTU: the datagram every IPv4 host must accept (RFC 791). */
