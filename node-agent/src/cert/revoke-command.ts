@@ -6,6 +6,7 @@
 import { dirname, join, resolve } from "node:path";
 import { publishRevocations } from "../enroll-client.js";
 import { UsageError } from "../errors.js";
+import { loadSignalCa } from "../signal-tls.js";
 import { parseFlags, stringFlag } from "./args.js";
 import { caFiles, readCa, readCaKey } from "./ca-files.js";
 import { CERT_FILE_MODE, writeFiles } from "./files.js";
@@ -42,6 +43,7 @@ export async function revokeCommand(args: readonly string[], io: CertIo): Promis
       "node-id": { type: "string", multiple: true },
       crl: { type: "string" },
       signal: { type: "string" },
+      "signal-ca": { type: "string" },
       "ca-crt": { type: "string" },
       "ca-key": { type: "string" },
     },
@@ -55,6 +57,10 @@ export async function revokeCommand(args: readonly string[], io: CertIo): Promis
   const signal = stringFlag(parsed, "signal");
   if (signal !== undefined && !/^wss?:\/\/./.test(signal)) {
     throw new UsageError(`--signal must be a ws:// or wss:// URL, got "${signal}"`);
+  }
+  const signalCaPath = stringFlag(parsed, "signal-ca");
+  if (signalCaPath !== undefined && !signal?.startsWith("wss://")) {
+    throw new UsageError("--signal-ca is for a wss:// signaling server: give --signal wss://HOST:PORT");
   }
   if (names.length === 0 && nodeIds.length === 0 && signal === undefined) {
     throw new UsageError(
@@ -96,7 +102,13 @@ export async function revokeCommand(args: readonly string[], io: CertIo): Promis
   if (signal !== undefined) {
     if (listText === undefined)
       throw new UsageError(`there is no list at ${crlPath} to publish; revoke something first`);
-    const answer = await publishRevocations({ url: signal, network: ca.network, list: listText });
+    const signalCa = signalCaPath === undefined ? undefined : await loadSignalCa(resolve(io.cwd, signalCaPath));
+    const answer = await publishRevocations({
+      url: signal,
+      network: ca.network,
+      list: listText,
+      ...(signalCa === undefined ? {} : { signalCa }),
+    });
     io.stdout.write(
       `${signal} took revocation list ${answer.serial}: sent to ${answer.notified} members, ` +
         `disconnected ${answer.disconnected}\n`,

@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSignalServer } from "@ipop/signaling";
+import { loadTlsFiles, startSignalServer } from "@ipop/signaling";
+import { makeTestServerCert, makeTestTlsCa } from "@ipop/signaling/testing";
 import { afterAll, beforeAll, test } from "vitest";
 import { parseCertificate, parseRevocationList, parseToken, verifyRevocationList, verifyToken } from "./identity.js";
 import type { CertIo } from "./io.js";
@@ -115,6 +116,7 @@ test("cert revoke builds the list beside the CA, raises the serial, and print sh
     [["revoke", "--node-id", "xyz"], /not a node id/],
     [["revoke", "--name", "bad name"], /not a member name/],
     [["revoke", "--name", "a", "--signal", "http://x"], /ws:\/\//],
+    [["revoke", "--name", "a", "--signal", "ws://x:1", "--signal-ca", "ca.pem"], /--signal-ca is for a wss:\/\//],
   ] as const) {
     const r = await w.cert(...args);
     assert.equal(r.code, 2, r.err);
@@ -139,4 +141,24 @@ test("cert revoke --signal publishes to the server and prints its answer", async
   const unreachable = await w.cert("revoke", "--signal", server.url);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.err, /cannot reach|closed/);
+});
+
+test("cert revoke --signal wss:// checks the server's certificate against --signal-ca", async () => {
+  const w = await workspace("publish-tls");
+  const tlsCa = makeTestTlsCa(await mkdtemp(join(root, "tls-")));
+  const server = await startSignalServer({
+    authority: { ca: w.ca },
+    tls: await loadTlsFiles(makeTestServerCert(tlsCa, "signal")),
+  });
+  try {
+    // Without the private CA the server's certificate does not verify, and nothing is published.
+    const refused = await w.cert("revoke", "--name", "host7", "--signal", server.url);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /--signal-ca/);
+    const r = await w.cert("revoke", "--signal", server.url, "--signal-ca", tlsCa.certPath);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /took revocation list 1: sent to 0 members/);
+  } finally {
+    await server.close();
+  }
 });

@@ -24,8 +24,10 @@ export const CERT_USAGE = `Usage:
   ipop cert revoke (--name NAME | --node-id ID)... [options]
                                                   add to the CA's revocation list and sign it again
       --crl PATH           the list file (default: ca.crl beside the CA certificate; created if missing)
-      --signal URL         then publish it to the signaling server (ws://HOST:PORT), which passes it to
-                           every member and disconnects the revoked ones
+      --signal URL         then publish it to the signaling server (ws:// or wss://HOST:PORT), which
+                           passes it to every member and disconnects the revoked ones
+      --signal-ca PATH     with a wss:// server: the PEM CA its TLS certificate must come from
+                           (default: the system's CAs)
       --ca-crt PATH        (default: ca.crt)
       --ca-key PATH        (default: ca.key)
 Durations: a number with s, m, h or d, combined as in 1h30m.`;
