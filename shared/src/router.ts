@@ -1,5 +1,5 @@
 import { Counters } from "./counters.js";
-import { FloodLimiter, floodHops } from "./flood.js";
+import { Floods } from "./floods.js";
 import {
   BATCH_LENGTH_BYTES,
   batchedFrameEnd,
@@ -16,7 +16,6 @@ import {
   routedKind,
   routedPayload,
   routedSource,
-  routedTtl,
   takeRoutedHop,
   writeDataHeader,
   writeRoutedHeader,
@@ -68,16 +67,22 @@ export class Router {
   private readonly routeCache = new RouteCache();
   /** Packets changed to fit the overlay MTU: `mss-clamped-out`, `mss-clamped-in`, `fragmented`. */
   readonly adjusted = new Counters();
-  /** Broadcast and multicast floods: `sent` from this host, `delivered` to it, `forwarded` copies. */
-  readonly multicast = new Counters();
-  private readonly floodLimiter = new FloodLimiter();
+  /** Broadcast and multicast: the bounded flood over the ring. */
+  private readonly floods: Floods;
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly events: RouterEvents,
     /** This node's trace hop entry, encoded once (trace-path.ts). */
     private readonly selfTraceHop: Uint8Array,
-  ) {}
+  ) {
+    this.floods = new Floods(ctx);
+  }
+
+  /** Broadcast and multicast floods: `sent` from this host, `delivered` to it, `forwarded` copies. */
+  get multicast(): Counters {
+    return this.floods.counters;
+  }
 
   /**
    * An IP packet from the local host. The `PACKET_HEADROOM` bytes in front of `packet` in its
@@ -98,7 +103,7 @@ export class Router {
     }
     const destination = ipv4Destination(packet);
     if (isBroadcastOrMulticast(destination, ctx.subnet)) {
-      this.floodHostPacket(now, packet);
+      this.floods.fromHost(now, packet);
       return;
     }
     if (!inSubnet(destination, ctx.subnet)) {
@@ -168,79 +173,6 @@ export class Router {
     });
     this.events.conversation(now, destination, destinationRing);
     this.routeFrame(now, frame, undefined);
-  }
-
-  /**
-   * A broadcast or multicast packet from the host: it floods the whole ring, from this node's
-   * address round to itself (flood.ts), unless multicast is off, it is not from this host's own
-   * address (receivers would drop it as spoofed), over the MTU, or over the rate limit.
-   */
-  private floodHostPacket(now: number, packet: Uint8Array): void {
-    const { ctx } = this;
-    if (!ctx.limits.multicast) {
-      ctx.drops.add("broadcast");
-      return;
-    }
-    if (ipv4Source(packet) !== ctx.subnet.address) {
-      ctx.drops.add("multicast-not-ours");
-      return;
-    }
-    if (ipv4TotalLength(packet) > ctx.limits.mtu) {
-      ctx.drops.add("multicast-too-big");
-      return;
-    }
-    if (!this.floodLimiter.allow(now, ctx.ring, ctx.limits.multicastPerSecond)) {
-      ctx.drops.add("multicast-rate");
-      return;
-    }
-    const frame = new Uint8Array(packet.buffer, packet.byteOffset - PACKET_HEADROOM, packet.length + PACKET_HEADROOM);
-    writeRoutedHeader(frame, {
-      ttl: ctx.limits.maxHops,
-      kind: RoutedKind.flood,
-      source: ctx.ring,
-      destination: ctx.ring,
-    });
-    this.multicast.add("sent");
-    this.forwardFlood(frame, ctx.ring);
-  }
-
-  /**
-   * A flood from a peer: checked like a routed packet (its source address in the subnet and
-   * hashing to the source ring address, not this node's own), rate-limited per source, passed on
-   * within this node's range while its TTL lasts, and delivered to the host unchanged.
-   */
-  private receiveFlood(now: number, link: LinkRecord, frame: Uint8Array): void {
-    const { ctx } = this;
-    if (!ctx.limits.multicast) return this.dropOn(link, "multicast-off");
-    const packet = routedPayload(frame);
-    const bad = checkIpv4Packet(packet);
-    if (bad !== null) return this.dropOn(link, bad);
-    const source = routedSource(frame);
-    const sourceAddress = ipv4Source(packet);
-    if (source === ctx.ring || !inSubnet(sourceAddress, ctx.subnet) || ctx.rings.of(sourceAddress) !== source) {
-      return this.dropOn(link, "spoofed-source");
-    }
-    if (!isBroadcastOrMulticast(ipv4Destination(packet), ctx.subnet)) return this.dropOn(link, "multicast-not-group");
-    if (!this.floodLimiter.allow(now, source, ctx.limits.multicastPerSecond))
-      return this.dropOn(link, "multicast-rate");
-    if (takeRoutedHop(frame)) this.forwardFlood(frame, routedDestination(frame));
-    else ctx.drops.add("multicast-hop-limit");
-    this.multicast.add("delivered");
-    ctx.actions.push({ type: "deliver", packet });
-  }
-
-  /** Sends a copy of a flood frame to each link inside this node's range (ring, end), each with its sub-range. */
-  private forwardFlood(frame: Uint8Array, end: number): void {
-    const { ctx } = this;
-    const hops = floodHops(ctx.ring, end, ctx.links.up, (link) => link.ring);
-    const ttl = routedTtl(frame);
-    const source = routedSource(frame);
-    for (const hop of hops) {
-      const copy = frame.slice();
-      writeRoutedHeader(copy, { ttl, kind: RoutedKind.flood, source, destination: hop.end });
-      ctx.actions.sendFrame(hop.to.id, "data", copy);
-    }
-    this.multicast.add("forwarded", hops.length);
   }
 
   /** A frame from a peer link; borrowed until the host next calls into the core. */
@@ -328,7 +260,10 @@ export class Router {
   }
 
   private receiveRouted(now: number, link: LinkRecord, frame: Uint8Array): void {
-    if (routedKind(frame) === RoutedKind.flood) return this.receiveFlood(now, link, frame);
+    if (routedKind(frame) === RoutedKind.flood) {
+      const dropped = this.floods.fromPeer(now, frame);
+      return dropped === null ? undefined : this.dropOn(link, dropped);
+    }
     const source = routedSource(frame);
     // Remember the way back, so answers to this source retrace the path.
     if (source !== this.ctx.ring) this.routeCache.learn(now, source, link.id);
