@@ -12,7 +12,6 @@ import {
   type Instant,
   type Ipv4Interface,
   inSubnet,
-  isMemberName,
   type MemberInfo,
   NetworkTrust,
   type NodeEvent,
@@ -25,8 +24,10 @@ import {
 import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
+import { logEvent } from "./event-log.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
+import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
@@ -306,30 +307,9 @@ export class Agent {
   }
 
   private log(event: NodeEvent): void {
-    const { logger } = this.options;
-    switch (event.kind) {
-      case "link-up":
-        logger.info({ peer: event.peer, linkId: event.linkId, setupMs: Math.round(event.setupMs) }, "link up");
-        return;
-      case "link-down":
-        logger.info({ peer: event.peer, linkId: event.linkId, reason: event.reason }, "link down");
-        return;
-      case "link-opening":
-        logger.debug({ peer: event.peer, linkId: event.linkId, role: event.role }, "opening link");
-        return;
-      case "address-conflict":
-        logger.warn(event, "two nodes claim one address; the newer claim wins");
-        return;
-      case "signal-dropped":
-        // Glare and stale sessions are part of normal operation; envelopes that fail checks are not.
-        if (ROUTINE_SIGNAL_DROPS.has(event.reason)) logger.debug(event, "dropped link envelope");
-        else logger.warn(event, "refused link envelope");
-        return;
-      case "revocations-updated":
-        logger.info(event, "revocation list updated");
-        if (event.self)
-          this.options.onFatal("this node's certificate was revoked; ask the network's administrator for a new one");
-        return;
+    logEvent(this.options.logger, event);
+    if (event.kind === "revocations-updated" && event.self) {
+      this.options.onFatal("this node's certificate was revoked; ask the network's administrator for a new one");
     }
   }
 
@@ -349,44 +329,18 @@ export class Agent {
     this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
   }
 
-  /**
-   * The virtual address of a node given by address or by name. Names are the certificates' names
-   * of the nodes the core knows of (peers, the signaling server's members, gossip); a name two
-   * nodes claim with different addresses resolves to the one linked to this node, if any.
-   */
-  resolve(target: string): { readonly ip: string; readonly address: number; readonly name: string | null } {
-    const members = this.node.knownMembers();
-    const address = parseIpv4Address(target);
-    if (address !== null) {
-      if (!inSubnet(address, this.options.credentials.address))
-        throw new AgentError("IPOP_ADDRESS_OUTSIDE_NETWORK", `${target} is not an address of this virtual network`);
-      return { ip: target, address, name: members.find((m) => m.ip === target)?.name ?? null };
-    }
-    if (!isMemberName(target))
-      throw new AgentError("IPOP_UNKNOWN_NODE", `"${target}" is neither a virtual IP nor a node name`);
-    const named = members.filter((m) => m.name === target);
-    const linked = new Set(this.node.status(this.now()).links.map((l) => l.peer.nodeId));
-    const chosen = named.find((m) => linked.has(m.nodeId)) ?? named[0];
-    if (chosen === undefined) {
-      throw new AgentError(
-        "IPOP_UNKNOWN_NODE",
-        `no node named "${target}" is known here (${members.length - 1} other nodes known); ` +
-          "use its virtual IP, or see `ipop status` for the peers",
-      );
-    }
-    return { ip: chosen.ip, address: parseIpv4Address(chosen.ip)!, name: chosen.name };
+  /** The virtual address of a node given by address or by name (see {@link resolveNode}). */
+  resolve(target: string): ResolvedNode {
+    return resolveNode(target, this.node.knownMembers(), () => this.linkedNodeIds(), this.options.credentials.address);
   }
 
-  /**
-   * The virtual address of the node named `name` (any case), for the DNS server; a name two nodes
-   * claim resolves, as in {@link resolve}, to the one linked to this node, if any.
-   */
+  /** The virtual address of the node named `name` (any case), for the DNS server. */
   addressOfName(name: string): string | undefined {
-    const wanted = name.toLowerCase();
-    const named = this.node.knownMembers().filter((m) => m.name.toLowerCase() === wanted);
-    if (named.length <= 1) return named[0]?.ip;
-    const linked = new Set(this.node.status(this.now()).links.map((l) => l.peer.nodeId));
-    return (named.find((m) => linked.has(m.nodeId)) ?? named[0])?.ip;
+    return pickNamed(this.node.knownMembers(), name.toLowerCase(), () => this.linkedNodeIds())?.ip;
+  }
+
+  private linkedNodeIds(): ReadonlySet<string> {
+    return new Set(this.node.status(this.now()).links.map((l) => l.peer.nodeId));
   }
 
   /** Counts a drop the host shell made outside the agent (the DNS server's), shown in `ipop status`. */
@@ -540,9 +494,6 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
 const LINK_CLOSE_GRACE_MS = 200;
-
-/** Drop reasons of link envelopes that normal operation produces (races, restarts); not worth a warning. */
-const ROUTINE_SIGNAL_DROPS = new Set(["glare", "stale-session", "duplicate-open", "session-mismatch"]);
 
 function compareIp(a: string, b: string): number {
   return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
