@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 // Our workspace packages export their src/*.ts under this condition, so `@ipop/shared` and friends
 // are tested from source rather than from a dist/ that may be stale or missing.
 const SOURCE = "ipop-source";
-const PACKAGES = "{shared,signaling,node-agent,test}";
+const PACKAGES = "{shared,signaling,node-agent,web-console,test}";
 const LAB = `${PACKAGES}/src/**/*.lab.test.ts`;
 const BROWSER = `${PACKAGES}/src/**/*.browser.test.ts`;
 
@@ -72,8 +72,10 @@ export default defineConfig({
             provider: playwright({
               launchOptions: {
                 executablePath: "/usr/bin/chromium",
-                // Root in a container has no user namespaces for the sandbox; /dev/shm may be tiny.
-                args: ["--no-sandbox", "--disable-dev-shm-usage"],
+                // Root in a container has no user namespaces for the sandbox; /dev/shm may be tiny. With no
+                // GPU, WebGL (the console's graph, sigma) runs on SwiftShader, which Chromium now wants
+                // allowed explicitly.
+                args: ["--no-sandbox", "--disable-dev-shm-usage", "--enable-unsafe-swiftshader"],
               },
             }),
             instances: [{ browser: "chromium" }],

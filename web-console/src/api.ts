@@ -72,6 +72,8 @@ export interface PingOptions {
   readonly timeoutMs?: number; // per probe, default 2000
   /** Called for every probe's outcome as it happens (the UI's live view). */
   readonly onProbe?: (probe: PingProbe) => void;
+  /** Stops the action early (the UI's Cancel); it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PingReply {
@@ -88,6 +90,8 @@ export type PingProbe =
 export interface UdpProbeOptions {
   readonly payload?: Uint8Array | string;
   readonly timeoutMs?: number; // default 2000
+  /** Stops the probe early; it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** A UDP probe's answer: a reply datagram, an ICMP error from the target or a router, or nothing. */
@@ -105,8 +109,16 @@ export interface TraceHop {
   readonly rttMs: number;
 }
 
+export interface TracerouteOptions {
+  readonly timeoutMs?: number;
+  /** Stops the trace early; it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 export interface ThroughputOptions {
   readonly seconds?: number; // default 5, at most 30
+  /** Stops the test early; it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ThroughputResult {
@@ -160,7 +172,7 @@ export interface ConsoleApi {
   status(ip?: string): Promise<NodeReport>;
   ping(ip: string, options?: PingOptions): Promise<PingReply[]>;
   udpProbe(ip: string, port: number, options?: UdpProbeOptions): Promise<UdpProbeResult>;
-  traceroute(ip: string, options?: { readonly timeoutMs?: number }): Promise<TraceHop[]>;
+  traceroute(ip: string, options?: TracerouteOptions): Promise<TraceHop[]>;
   throughput(ip: string, options?: ThroughputOptions): Promise<ThroughputResult>;
   /** Subscribes to events; returns the unsubscribe function. */
   on(listener: (event: ConsoleEvent) => void): () => void;

@@ -1,0 +1,91 @@
+import { type ConsoleApi, ConsoleError, type NodeReport } from "../api.js";
+import { edgeKey, type Topology, type TopologyEdge, type TopologyNode } from "./topology.js";
+
+/** What the watcher knows about one member's own view. */
+export type MemberView =
+  | { readonly kind: "report"; readonly report: NodeReport }
+  | { readonly kind: "refused"; readonly message: string }
+  | { readonly kind: "failed"; readonly message: string };
+
+/** Status requests in flight at once: enough to cover a small overlay per round, few enough to stay polite. */
+const CONCURRENCY = 4;
+
+/**
+ * Learns the whole overlay: the members the page knows, its own links, and every link the other members
+ * report when asked `status(ip)` over the overlay. A member that refuses (the page's certificate lacks the
+ * operator group) stays in the picture, marked, with only the links others report to it.
+ */
+export class TopologyWatcher {
+  private readonly views = new Map<string, MemberView>();
+  private running = false;
+
+  constructor(private readonly api: ConsoleApi) {}
+
+  /** The last answer of `nodeId`, if it was asked. */
+  viewOf(nodeId: string): MemberView | undefined {
+    return this.views.get(nodeId);
+  }
+
+  /** Asks every other member for its status and returns the overlay as now known. One round at a time. */
+  async refresh(): Promise<Topology> {
+    if (this.running) return this.snapshot();
+    this.running = true;
+    try {
+      const self = this.api.self();
+      const others = this.api.members().filter((m) => m.nodeId !== self?.nodeId);
+      const wanted = new Set(others.map((m) => m.nodeId));
+      for (const id of this.views.keys()) if (!wanted.has(id)) this.views.delete(id);
+      const queue = [...others];
+      const worker = async (): Promise<void> => {
+        for (let member = queue.shift(); member; member = queue.shift()) {
+          this.views.set(member.nodeId, await this.ask(member.ip));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+      return this.snapshot();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** The overlay from what is known now, without asking anyone. */
+  snapshot(): Topology {
+    const self = this.api.self();
+    const nodes = new Map<string, TopologyNode>();
+    const edges = new Map<string, TopologyEdge>();
+    if (self) nodes.set(self.nodeId, { nodeId: self.nodeId, name: self.name, ip: self.ip, self: true });
+    for (const member of this.api.members()) {
+      if (nodes.has(member.nodeId)) continue;
+      const view = this.views.get(member.nodeId);
+      nodes.set(member.nodeId, { ...member, refused: view?.kind === "refused" });
+    }
+    const addEdge = (a: string, b: string, rttMs: number | undefined): void => {
+      const key = edgeKey(a, b);
+      const known = edges.get(key);
+      if (!known || known.rttMs === undefined) edges.set(key, rttMs === undefined ? { a, b } : { a, b, rttMs });
+    };
+    if (self) for (const peer of this.api.peers()) addEdge(self.nodeId, peer.nodeId, peer.rttMs);
+    for (const [nodeId, view] of this.views) {
+      if (view.kind !== "report") continue;
+      for (const peer of view.report.peers) {
+        // A member seen only in someone's table is still a member: the page learns the whole overlay.
+        if (!nodes.has(peer.nodeId)) nodes.set(peer.nodeId, { nodeId: peer.nodeId, name: peer.name, ip: peer.ip });
+        addEdge(nodeId, peer.nodeId, peer.rttMs);
+      }
+    }
+    for (const peer of self ? this.api.peers() : []) {
+      if (!nodes.has(peer.nodeId)) nodes.set(peer.nodeId, { nodeId: peer.nodeId, name: peer.name, ip: peer.ip });
+    }
+    return { nodes: [...nodes.values()], edges: [...edges.values()] };
+  }
+
+  private async ask(ip: string): Promise<MemberView> {
+    try {
+      return { kind: "report", report: await this.api.status(ip) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ConsoleError && error.code === "refused") return { kind: "refused", message };
+      return { kind: "failed", message };
+    }
+  }
+}
