@@ -61,6 +61,8 @@ export default defineConfig({
         : []),
       {
         resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+        // The console's CommonJS-era libraries, bundled up front: found mid-run they make Vite reload a test.
+        optimizeDeps: { include: ["sigma", "graphology", "uplot"] },
         test: {
           name: "browser",
           include: [BROWSER],
@@ -70,6 +72,9 @@ export default defineConfig({
             // Debian's chromium (the `chromium` package, same major as pinned playwright 1.64.1's). No browser
             // is ever downloaded: playwright has no install script and `playwright install` is never run.
             provider: playwright({
+              // A window larger than any viewport a test sets, so the test frame is never scaled down and
+              // screenshots (the console's artifacts) come out at their true size.
+              contextOptions: { viewport: { width: 1300, height: 4000 } },
               launchOptions: {
                 executablePath: "/usr/bin/chromium",
                 // Root in a container has no user namespaces for the sandbox; /dev/shm may be tiny. With no

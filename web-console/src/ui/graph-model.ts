@@ -58,7 +58,7 @@ export class GraphModel {
     for (const node of topology.nodes) {
       const color = node.self ? this.palette.self : node.refused ? this.palette.refused : this.palette.node;
       const attributes = {
-        label: `${node.name} ${node.ip}`,
+        label: node.name,
         color,
         ip: node.ip,
         self: Boolean(node.self),

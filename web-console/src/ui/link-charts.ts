@@ -41,8 +41,8 @@ export class LinkCharts {
       {
         width,
         height: HEIGHT,
-        legend: { show: true },
-        axes: [axis, { ...axis, size: 60, values: (_, ticks) => ticks.map((v) => formatRtt(v)) }],
+        legend: { live: false },
+        axes: [axis, { ...axis, size: 70, values: (_, ticks) => ticks.map((v) => formatRtt(v)) }],
         series: [
           {},
           {
@@ -61,7 +61,8 @@ export class LinkCharts {
       {
         width,
         height: HEIGHT,
-        axes: [axis, { ...axis, size: 80, values: (_, ticks) => ticks.map((v) => formatRate(v)) }],
+        legend: { live: false },
+        axes: [axis, { ...axis, size: 90, values: (_, ticks) => ticks.map((v) => formatRate(v)) }],
         series: [
           {},
           { label: "in", stroke: cssColor("--accent", "#2563eb"), width: 1.5, value: rate },

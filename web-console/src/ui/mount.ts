@@ -22,6 +22,8 @@ export interface MountOptions {
   readonly peerIntervalMs?: number;
   /** How often every member is asked for its status, ms. */
   readonly topologyIntervalMs?: number;
+  /** The wall clock the charts' time axis uses; Date.now by default. */
+  readonly now?: () => number;
 }
 
 /** The mounted console, for tests and scripts. */
@@ -86,7 +88,7 @@ export function mountUi(root: HTMLElement, api: ConsoleApi, options: MountOption
   const refreshPeers = (): void => {
     const peers = api.peers();
     table.update(peers);
-    history.record(Date.now(), peers);
+    history.record((options.now ?? Date.now)(), peers);
     const peer = peers.find((p) => p.nodeId === selected);
     charts.show(peer?.name, peer ? history.series(peer.nodeId) : undefined);
   };

@@ -53,12 +53,15 @@ export class OverlayGraph {
         labelFont: "system-ui, sans-serif",
         labelSize: 12,
         labelRenderedSizeThreshold: 0,
+        // Overlays worth inspecting here are tens of nodes: show every name rather than thin them out.
+        labelDensity: 10,
+        labelGridCellSize: 40,
         stagePadding: 40,
         allowInvalidContainer: true,
       });
-      // A fixed frame (the unit circle) instead of fitting the current nodes: adding a node at the
-      // edge must not rescale, and so visually move, every node already drawn.
-      renderer.setCustomBBox({ x: [-1, 1], y: [-1, 1] });
+      // A fixed frame (the unit circle, with room on the right for labels) instead of fitting the current
+      // nodes: adding a node at the edge must not rescale, and so visually move, every node already drawn.
+      renderer.setCustomBBox({ x: [-1, 1.3], y: [-1, 1] });
       renderer.on("clickNode", ({ node }) => this.onSelect(node));
       this.renderer = renderer;
     } catch (error) {
@@ -120,6 +123,18 @@ export class OverlayGraph {
         button.replaceChildren(...content);
       }
     }
+  }
+
+  /**
+   * Where `nodeId` is drawn, in CSS pixels of the canvas, or undefined when it is not drawn (no WebGL,
+   * not started, no such node). Tests use it to check that nothing moves as others come and go.
+   */
+  screenPosition(nodeId: string): { x: number; y: number } | undefined {
+    const graph = this.model.graph;
+    if (!this.renderer || !graph.hasNode(nodeId)) return undefined;
+    const { x, y } = graph.getNodeAttributes(nodeId);
+    const point = this.renderer.graphToViewport({ x, y });
+    return { x: Math.round(point.x * 100) / 100, y: Math.round(point.y * 100) / 100 };
   }
 
   /** Stops drawing and frees the WebGL context. */

@@ -2,15 +2,16 @@ import type { PeerRow } from "../api.js";
 import { el, setText } from "./dom.js";
 import { formatBytes, formatCount, formatRtt } from "./format.js";
 
+// Widths are fixed for every column but the name, which takes what is left (and ellipsizes).
 const COLUMNS = [
-  { key: "name", label: "Name", width: "9rem" },
-  { key: "ip", label: "Virtual IP", width: "8.5rem" },
-  { key: "kinds", label: "Link", width: "7rem" },
-  { key: "path", label: "Path", width: "4.5rem" },
-  { key: "rtt", label: "RTT", width: "5.5rem", numeric: true },
-  { key: "in", label: "In", width: "6.5rem", numeric: true },
-  { key: "out", label: "Out", width: "6.5rem", numeric: true },
-  { key: "drops", label: "Drops", width: "4.5rem", numeric: true },
+  { key: "name", label: "Name", width: "auto" },
+  { key: "ip", label: "Virtual IP", width: "7.5rem" },
+  { key: "kinds", label: "Link", width: "5rem" },
+  { key: "path", label: "Path", width: "3.5rem" },
+  { key: "rtt", label: "RTT", width: "4.5rem", numeric: true },
+  { key: "in", label: "In", width: "5rem", numeric: true },
+  { key: "out", label: "Out", width: "5rem", numeric: true },
+  { key: "drops", label: "Drops", width: "3.5rem", numeric: true },
 ] as const;
 
 type ColumnKey = (typeof COLUMNS)[number]["key"];
@@ -35,17 +36,23 @@ export class PeerTable {
   private selected: string | undefined;
 
   constructor(private readonly onSelect: (peer: PeerRow) => void) {
-    const colgroup = el("colgroup", {}, ...COLUMNS.map((c) => el("col", { style: `width:${c.width}` })));
+    // Widths on the header cells: with table-layout fixed, the first row decides and content never does.
     const head = el(
       "thead",
       {},
-      el("tr", {}, ...COLUMNS.map((c) => el("th", { scope: "col", class: "numeric" in c ? "num" : "" }, c.label))),
+      el(
+        "tr",
+        {},
+        ...COLUMNS.map((c) =>
+          el("th", { scope: "col", class: "numeric" in c ? "num" : "", style: `width:${c.width}` }, c.label),
+        ),
+      ),
     );
     this.element = el(
       "section",
       { class: "panel peers", "aria-labelledby": "peers-title" },
       el("h2", { id: "peers-title" }, "Peers"),
-      el("div", { class: "table-scroll" }, el("table", { class: "peer-table" }, colgroup, head, this.body)),
+      el("div", { class: "table-scroll" }, el("table", { class: "peer-table" }, head, this.body)),
       this.empty,
     );
   }
@@ -88,7 +95,8 @@ export class PeerTable {
     const cells = {} as Record<ColumnKey, HTMLElement>;
     const row = el("tr", { "data-node-id": peer.nodeId, "aria-selected": String(peer.nodeId === this.selected) });
     for (const column of COLUMNS) {
-      const cell = el("td", { class: "numeric" in column ? "num" : "" });
+      // The label lets a phone-width layout show each row as a small card (styles.css).
+      const cell = el("td", { class: "numeric" in column ? "num" : "", "data-label": column.label });
       cells[column.key] = column.key === "name" ? button : cell;
       if (column.key === "name") cell.append(button);
       row.append(cell);

@@ -17,7 +17,7 @@ const CONCURRENCY = 4;
  */
 export class TopologyWatcher {
   private readonly views = new Map<string, MemberView>();
-  private running = false;
+  private inflight: Promise<Topology> | undefined;
 
   constructor(private readonly api: ConsoleApi) {}
 
@@ -26,26 +26,28 @@ export class TopologyWatcher {
     return this.views.get(nodeId);
   }
 
-  /** Asks every other member for its status and returns the overlay as now known. One round at a time. */
-  async refresh(): Promise<Topology> {
-    if (this.running) return this.snapshot();
-    this.running = true;
-    try {
-      const self = this.api.self();
-      const others = this.api.members().filter((m) => m.nodeId !== self?.nodeId);
-      const wanted = new Set(others.map((m) => m.nodeId));
-      for (const id of this.views.keys()) if (!wanted.has(id)) this.views.delete(id);
-      const queue = [...others];
-      const worker = async (): Promise<void> => {
-        for (let member = queue.shift(); member; member = queue.shift()) {
-          this.views.set(member.nodeId, await this.ask(member.ip));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-      return this.snapshot();
-    } finally {
-      this.running = false;
-    }
+  /** Asks every other member for its status and returns the overlay as now known. One round at a time:
+   * a call during a round gets that round's answer. */
+  refresh(): Promise<Topology> {
+    this.inflight ??= this.round().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async round(): Promise<Topology> {
+    const self = this.api.self();
+    const others = this.api.members().filter((m) => m.nodeId !== self?.nodeId);
+    const wanted = new Set(others.map((m) => m.nodeId));
+    for (const id of this.views.keys()) if (!wanted.has(id)) this.views.delete(id);
+    const queue = [...others];
+    const worker = async (): Promise<void> => {
+      for (let member = queue.shift(); member; member = queue.shift()) {
+        this.views.set(member.nodeId, await this.ask(member.ip));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+    return this.snapshot();
   }
 
   /** The overlay from what is known now, without asking anyone. */
