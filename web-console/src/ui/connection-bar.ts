@@ -19,14 +19,22 @@ export class ConnectionBar {
   private readonly identity = el("span", { class: "identity" });
   private readonly badge = el("span", { class: "badge", "data-state": "idle" }, STATE_WORDS.idle);
   private readonly reason = el("span", { class: "reason" });
+  private readonly leave = el("button", { type: "button", class: "leave", hidden: true }, "Leave");
 
-  constructor() {
+  /** `onLeave` runs when the person presses Leave (shown while joined). */
+  constructor(onLeave: () => void) {
+    this.leave.addEventListener("click", onLeave);
     this.element = el(
       "header",
       { class: "connection-bar" },
       el("h1", {}, "IPOP console"),
       this.identity,
-      el("span", { class: "state", role: "status", "aria-live": "polite" }, this.badge, this.reason),
+      el(
+        "span",
+        { class: "state" },
+        el("span", { class: "state-text", role: "status", "aria-live": "polite" }, this.badge, this.reason),
+        this.leave,
+      ),
     );
     this.showSelf(undefined);
   }
@@ -50,5 +58,7 @@ export class ConnectionBar {
     setText(this.badge, STATE_WORDS[state]);
     const showReason = state === "reconnecting" || state === "failed" || state === "joining";
     setText(this.reason, showReason ? message : "");
+    this.reason.title = showReason ? message : "";
+    this.leave.hidden = state !== "joined" && state !== "reconnecting";
   }
 }

@@ -1,5 +1,7 @@
+// Type-only: brings the playwright provider's CDPSession type (send) into scope; nothing is loaded.
+import type {} from "@vitest/browser-playwright";
 import { afterEach, describe, expect, it } from "vitest";
-import { page } from "vitest/browser";
+import { cdp, page } from "vitest/browser";
 import type { ConsoleApi } from "../api.js";
 import type { AddressBar } from "./join-link.js";
 import { type MountedUi, mountUi } from "./mount.js";
@@ -198,6 +200,19 @@ describe("the console page over a fake overlay", () => {
     expect(text(root, ".reason")).toBe("");
   });
 
+  it("leaves from the header and offers the join form again", async () => {
+    const api = labConsole();
+    const { root, ui } = mount(api, "?network=lab&token=ops-token");
+    await ui.autoJoin;
+    const leave = root.querySelector<HTMLButtonElement>("button.leave");
+    expect(leave?.hidden).toBe(false);
+    leave?.click();
+    await until("the page to leave", () => api.state() === "left");
+    expect(text(root, ".badge")).toBe("Left");
+    expect(leave?.hidden).toBe(true);
+    expect((root.querySelector(".join-form") as HTMLElement).hidden).toBe(false);
+  });
+
   it("marks every node refused for a page without the operator group", async () => {
     const api = labConsole();
     const { root, ui } = mount(api, "?network=lab&token=plain-token");
@@ -210,12 +225,14 @@ describe("the console page over a fake overlay", () => {
 
 describe("screenshots", () => {
   // Kept as artifacts (gitignored web-console/artifacts/console/) for a person to look at.
-  for (const [label, width, height] of [
-    ["wide", 1280, 800],
-    ["narrow", 390, 844],
+  for (const [label, width, height, scheme] of [
+    ["wide", 1280, 800, "light"],
+    ["narrow", 390, 844, "light"],
+    ["wide-dark", 1280, 800, "dark"],
   ] as const) {
-    it(`draws a populated console at ${width}x${height}`, async () => {
+    it(`draws a populated console at ${width}x${height}, ${scheme}`, async () => {
       await page.viewport(width, height);
+      await cdp().send("Emulation.setEmulatedMedia", { features: [{ name: "prefers-color-scheme", value: scheme }] });
       const api = labConsole();
       const { root, ui } = mount(api, "?network=lab&token=ops-token");
       await ui.autoJoin;

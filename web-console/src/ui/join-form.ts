@@ -1,4 +1,5 @@
 import type { ConsoleApi, JoinRequest, SelfInfo } from "../api.js";
+import { withDeadline } from "./deadline.js";
 import { el, field } from "./dom.js";
 import { describeError } from "./error-messages.js";
 import type { JoinLink } from "./join-link.js";
@@ -63,21 +64,13 @@ export class JoinForm {
     this.submit.disabled = true;
     this.submit.textContent = "Joining…";
     this.say("", "info");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer from the signaling server in ${JOIN_DEADLINE_MS / 1000} s`)),
-        JOIN_DEADLINE_MS,
-      );
-    });
     try {
-      const self = await Promise.race([this.api.join(request), deadline]);
+      const self = await withDeadline(this.api.join(request), JOIN_DEADLINE_MS, `joining ${request.network}`);
       this.onJoined(self);
     } catch (error) {
       const text = describeError(error);
       this.say(`${text.title}: ${text.detail}. ${text.hint}`, "error", text.code);
     } finally {
-      clearTimeout(timer);
       this.submit.disabled = false;
       this.submit.textContent = "Join";
     }

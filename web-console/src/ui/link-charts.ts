@@ -3,7 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import { el, setText } from "./dom.js";
 import { formatRate, formatRtt } from "./format.js";
 import type { LinkSeries } from "./link-history.js";
-import { cssColor } from "./theme.js";
+import { cssColor, onThemeChange } from "./theme.js";
 
 const HEIGHT = 150;
 
@@ -19,6 +19,18 @@ export class LinkCharts {
   private rttChart: uPlot | undefined;
   private trafficChart: uPlot | undefined;
   private readonly resize = new ResizeObserver(() => this.fit());
+  private last: { name: string | undefined; series: LinkSeries | undefined } = { name: undefined, series: undefined };
+  /** uPlot takes its colours once, at creation: a theme switch redraws the charts anew. */
+  private readonly stopTheme = onThemeChange(() => {
+    if (!this.rttChart) return;
+    this.rttChart.destroy();
+    this.trafficChart?.destroy();
+    this.rttChart = undefined;
+    this.trafficChart = undefined;
+    this.resize.disconnect();
+    this.start();
+    this.show(this.last.name, this.last.series);
+  });
 
   constructor() {
     this.element = el(
@@ -49,6 +61,7 @@ export class LinkCharts {
             label: "RTT",
             stroke: cssColor("--accent", "#2563eb"),
             width: 1.5,
+            points: { show: false },
             value: (_, v) => formatRtt(v ?? undefined),
           },
         ],
@@ -65,8 +78,14 @@ export class LinkCharts {
         axes: [axis, { ...axis, size: 90, values: (_, ticks) => ticks.map((v) => formatRate(v)) }],
         series: [
           {},
-          { label: "in", stroke: cssColor("--accent", "#2563eb"), width: 1.5, value: rate },
-          { label: "out", stroke: cssColor("--graph-self", "#d97706"), width: 1.5, value: rate },
+          { label: "in", stroke: cssColor("--accent", "#2563eb"), width: 1.5, points: { show: false }, value: rate },
+          {
+            label: "out",
+            stroke: cssColor("--graph-self", "#d97706"),
+            width: 1.5,
+            points: { show: false },
+            value: rate,
+          },
         ],
       },
       [[], [], []],
@@ -77,12 +96,14 @@ export class LinkCharts {
 
   /** Shows `series` for the link named `name`; undefined clears the charts. */
   show(name: string | undefined, series: LinkSeries | undefined): void {
+    this.last = { name, series };
     setText(this.title, name ?? "select a peer");
     this.rttChart?.setData(series ? [series.time, series.rttMs] : [[], []]);
     this.trafficChart?.setData(series ? [series.time, series.inRate, series.outRate] : [[], [], []]);
   }
 
   destroy(): void {
+    this.stopTheme();
     this.resize.disconnect();
     this.rttChart?.destroy();
     this.trafficChart?.destroy();

@@ -44,7 +44,9 @@ export interface MountedUi {
  */
 export function mountUi(root: HTMLElement, api: ConsoleApi, options: MountOptions = {}): MountedUi {
   const log = new EventLog();
-  const bar = new ConnectionBar();
+  const bar = new ConnectionBar(() => {
+    api.leave().catch((error: unknown) => log.write("error", `leave: ${String(error)}`));
+  });
   const history = new LinkHistory();
   const watcher = new TopologyWatcher(api);
   const charts = new LinkCharts();

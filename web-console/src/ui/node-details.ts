@@ -1,4 +1,5 @@
 import type { ConsoleApi, NodeReport } from "../api.js";
+import { withDeadline } from "./deadline.js";
 import { el } from "./dom.js";
 import { describeError } from "./error-messages.js";
 import { formatBytes, formatClock, formatCount, formatRtt } from "./format.js";
@@ -31,7 +32,7 @@ export class NodeDetails {
     const generation = ++this.generation;
     this.body.replaceChildren(el("p", { class: "muted" }, `Asking ${name}${ip ? ` (${ip})` : ""}…`));
     try {
-      const report = await this.api.status(ip);
+      const report = await withDeadline(this.api.status(ip), 10_000, `status of ${name}`);
       if (generation === this.generation) this.body.replaceChildren(...renderReport(report));
     } catch (error) {
       if (generation !== this.generation) return;

@@ -1,4 +1,5 @@
 import { type ConsoleApi, ConsoleError, type NodeReport } from "../api.js";
+import { withDeadline } from "./deadline.js";
 import { edgeKey, type Topology, type TopologyEdge, type TopologyNode } from "./topology.js";
 
 /** What the watcher knows about one member's own view. */
@@ -10,6 +11,9 @@ export type MemberView =
 /** Status requests in flight at once: enough to cover a small overlay per round, few enough to stay polite. */
 const CONCURRENCY = 4;
 
+/** How long one member may take to answer before the round goes on without it. */
+const ANSWER_DEADLINE_MS = 5000;
+
 /**
  * Learns the whole overlay: the members the page knows, its own links, and every link the other members
  * report when asked `status(ip)` over the overlay. A member that refuses (the page's certificate lacks the
@@ -19,7 +23,10 @@ export class TopologyWatcher {
   private readonly views = new Map<string, MemberView>();
   private inflight: Promise<Topology> | undefined;
 
-  constructor(private readonly api: ConsoleApi) {}
+  constructor(
+    private readonly api: ConsoleApi,
+    private readonly answerDeadlineMs = ANSWER_DEADLINE_MS,
+  ) {}
 
   /** The last answer of `nodeId`, if it was asked. */
   viewOf(nodeId: string): MemberView | undefined {
@@ -83,7 +90,10 @@ export class TopologyWatcher {
 
   private async ask(ip: string): Promise<MemberView> {
     try {
-      return { kind: "report", report: await this.api.status(ip) };
+      return {
+        kind: "report",
+        report: await withDeadline(this.api.status(ip), this.answerDeadlineMs, `status of ${ip}`),
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof ConsoleError && error.code === "refused") return { kind: "refused", message };

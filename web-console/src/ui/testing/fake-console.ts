@@ -28,6 +28,8 @@ export interface FakeAgent {
   readonly openPorts?: readonly number[];
   /** Answers status requests with a refusal even to operators (an old or locked-down node). */
   readonly refusesStatus?: boolean;
+  /** Never answers status requests (the request or its answer is lost); the promise stays pending. */
+  readonly silent?: boolean;
 }
 
 /** What the fake network looks like; tests change it through the methods below. */
@@ -127,6 +129,7 @@ export class FakeConsole implements ConsoleApi {
     }
     const agent = this.agentAt(ip);
     await pause(2);
+    if (agent.silent) await new Promise<never>(() => {});
     if (!me.groups.includes("ops") || agent.refusesStatus) {
       throw new ConsoleError("refused", `${agent.name} (${ip}) answers status only to members of group "ops"`);
     }
