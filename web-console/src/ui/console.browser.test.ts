@@ -265,4 +265,14 @@ describe("screenshots", () => {
       await page.screenshot({ path: `../../artifacts/console/${label}-full.png` });
     });
   }
+
+  it("draws the join form with a refusal at 390x844", async () => {
+    await page.viewport(390, 844);
+    await cdp().send("Emulation.setEmulatedMedia", { features: [{ name: "prefers-color-scheme", value: "light" }] });
+    const { root, ui } = mount(labConsole(), "?network=lab&token=expired-token");
+    await ui.autoJoin;
+    expect(root.querySelector('[data-testid="join-message"]')?.getAttribute("data-code")).toBe("token-refused");
+    expect(document.documentElement.scrollWidth).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: "../../artifacts/console/join-narrow.png" });
+  });
 });

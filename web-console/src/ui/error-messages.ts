@@ -17,7 +17,7 @@ const TITLES: Readonly<Record<ConsoleErrorCode, { title: string; hint: string }>
   },
   "token-refused": {
     title: "Token refused",
-    hint: "It is expired, revoked or already used; ask for a new one (`ipop token create`).",
+    hint: "Ask for a new one (ipop token create).",
   },
   "signaling-down": {
     title: "Signaling server unreachable",
@@ -27,9 +27,15 @@ const TITLES: Readonly<Record<ConsoleErrorCode, { title: string; hint: string }>
   timeout: { title: "No answer in time", hint: "The host may be down, or dropping this traffic." },
   refused: {
     title: "Status refused",
-    hint: "Nodes show their status only to operators; join with a token from `ipop token create --groups ops`.",
+    hint: "Nodes show their status only to operators; join with a token from ipop token create --groups ops.",
   },
 };
+
+/** One line for a form: "Title: detail. Hint" (without doubling a period the detail already has). */
+export function errorLine(text: ErrorText): string {
+  const detail = text.detail.replace(/[.\s]+$/, "");
+  return [`${text.title}: ${detail}.`, text.hint].filter(Boolean).join(" ");
+}
 
 /** Maps any thrown value to the words the page shows. */
 export function describeError(error: unknown): ErrorText {

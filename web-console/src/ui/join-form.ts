@@ -1,7 +1,7 @@
 import type { ConsoleApi, JoinRequest, SelfInfo } from "../api.js";
 import { withDeadline } from "./deadline.js";
 import { el, field } from "./dom.js";
-import { describeError } from "./error-messages.js";
+import { describeError, errorLine } from "./error-messages.js";
 import type { JoinLink } from "./join-link.js";
 import { checkNetwork, checkSignalUrl, checkToken } from "./validate.js";
 
@@ -69,7 +69,7 @@ export class JoinForm {
       this.onJoined(self);
     } catch (error) {
       const text = describeError(error);
-      this.say(`${text.title}: ${text.detail}. ${text.hint}`, "error", text.code);
+      this.say(errorLine(text), "error", text.code);
     } finally {
       this.submit.disabled = false;
       this.submit.textContent = "Join";

@@ -59,7 +59,9 @@ export function mountUi(root: HTMLElement, api: ConsoleApi, options: MountOption
     selected = nodeId;
     table.select(nodeId);
     const self = api.self();
-    const member = api.members().find((m) => m.nodeId === nodeId) ?? api.peers().find((p) => p.nodeId === nodeId);
+    // Members the page knows, then nodes only other members' reports named.
+    const member =
+      api.members().find((m) => m.nodeId === nodeId) ?? watcher.snapshot().nodes.find((n) => n.nodeId === nodeId);
     if (!member) return;
     const peer = api.peers().find((p) => p.nodeId === nodeId);
     charts.show(peer?.name, peer ? history.series(nodeId) : undefined);

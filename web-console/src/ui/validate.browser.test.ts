@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConsoleError, type ConsoleErrorCode } from "../api.js";
-import { describeError } from "./error-messages.js";
+import { describeError, errorLine } from "./error-messages.js";
 import { checkInteger, checkIpv4, checkNetwork, checkPort, checkSignalUrl, checkToken } from "./validate.js";
 
 describe("form checks", () => {
@@ -59,6 +59,11 @@ describe("error messages", () => {
 
   it("points a refused status request at the operator group", () => {
     expect(describeError(new ConsoleError("refused", "x")).hint).toContain("--groups ops");
+  });
+
+  it("writes one line per error without doubled periods", () => {
+    const line = errorLine(describeError(new ConsoleError("token-refused", "the token expired 2026-11-01.")));
+    expect(line).toBe("Token refused: the token expired 2026-11-01. Ask for a new one (ipop token create).");
   });
 
   it("says something for errors that are not ConsoleErrors", () => {

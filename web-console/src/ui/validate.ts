@@ -44,7 +44,7 @@ export function checkNetwork(text: string): Checked<string> {
 /** A join token: any non-empty text without spaces (the server judges it). */
 export function checkToken(text: string): Checked<string> {
   const trimmed = text.trim();
-  if (trimmed === "") return { ok: false, message: "Paste the join token (from `ipop token create`)." };
+  if (trimmed === "") return { ok: false, message: "Paste the join token (from ipop token create)." };
   if (/\s/.test(trimmed)) return { ok: false, message: "A join token has no spaces; check the paste." };
   return { ok: true, value: trimmed };
 }

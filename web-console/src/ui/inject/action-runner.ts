@@ -1,6 +1,6 @@
 import { ConsoleError } from "../../api.js";
 import { el, setText } from "../dom.js";
-import { describeError } from "../error-messages.js";
+import { describeError, errorLine } from "../error-messages.js";
 
 /** Where an action's outcome is recorded besides its own panel (the event log). */
 export type ActionLog = (level: "info" | "warn" | "error", text: string) => void;
@@ -75,11 +75,7 @@ export class ActionRunner {
     } catch (error) {
       const text = describeError(error);
       const cancelled = error instanceof DOMException && error.name === "AbortError";
-      this.say(
-        cancelled ? "Cancelled." : `${text.title}: ${text.detail}. ${text.hint}`,
-        cancelled ? "info" : "error",
-        text.code,
-      );
+      this.say(cancelled ? "Cancelled." : errorLine(text), cancelled ? "info" : "error", text.code);
       this.log(
         cancelled ? "info" : "warn",
         `${this.label}: ${cancelled ? "cancelled" : `${text.title}: ${text.detail}`}`,

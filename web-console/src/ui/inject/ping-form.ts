@@ -30,6 +30,7 @@ export class PingForm {
   private readonly rows = el("tbody");
   private readonly summary = el("p", { class: "summary mono", "data-testid": "ping-summary" });
   private readonly runner: ActionRunner;
+  private runs = 0;
 
   constructor(
     private readonly api: ConsoleApi,
@@ -93,7 +94,10 @@ export class PingForm {
     this.rows.replaceChildren();
     const probes: PingProbe[] = [];
     const timeoutMs = 2000;
+    // A cancelled ping's late probes must not land in this (or the next) run's table.
+    const run = ++this.runs;
     const onProbe = (probe: PingProbe): void => {
+      if (run !== this.runs || !this.runner.busy) return;
       probes.push(probe);
       this.rows.append(probeRow(probe));
       this.runner.setProgress(`${probes.length} of ${count.value}`);
@@ -111,6 +115,7 @@ export class PingForm {
         signal,
       }),
     );
+    this.runs++;
     if (replies !== undefined) this.summary.textContent = summarize(probes, Math.max(probes.length, count.value));
   }
 }
