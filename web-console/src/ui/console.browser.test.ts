@@ -200,6 +200,21 @@ describe("the console page over a fake overlay", () => {
     expect(text(root, ".reason")).toBe("");
   });
 
+  it("labels every control and uses real buttons, so a keyboard and a screen reader can reach it all", async () => {
+    const { root, ui } = mount(labConsole(), "?network=lab&token=ops-token");
+    await ui.autoJoin;
+    await ui.refresh(true);
+    for (const control of root.querySelectorAll<HTMLElement>("input, select")) {
+      const labelled = control.closest("label") !== null || control.hasAttribute("aria-label");
+      expect(labelled, control.outerHTML).toBe(true);
+    }
+    for (const clickable of root.querySelectorAll<HTMLElement>("[onclick], .member, .link-button, [role=tab]")) {
+      expect(clickable.tagName, clickable.outerHTML).toBe("BUTTON");
+    }
+    // Nothing takes focus out of reading order.
+    expect(root.querySelectorAll("[tabindex]:not([tabindex='0']):not([tabindex='-1'])")).toHaveLength(0);
+  });
+
   it("leaves from the header and offers the join form again", async () => {
     const api = labConsole();
     const { root, ui } = mount(api, "?network=lab&token=ops-token");
