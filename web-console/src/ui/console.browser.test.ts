@@ -148,6 +148,27 @@ describe("the console page over a fake overlay", () => {
     );
   });
 
+  it("shows ICMP unreachable probes per row and counts them as lost", async () => {
+    const network = {
+      ...LAB_NETWORK,
+      agents: LAB_NETWORK.agents.map((a) => (a.name === "delta" ? { ...a, down: true } : a)),
+    };
+    const { root, ui } = mount(new FakeConsole(network), "?network=lab&token=ops-token");
+    await ui.autoJoin;
+    setField(root, "Ping", "ip", "10.88.0.4");
+    setField(root, "Ping", "count", "2");
+    setField(root, "Ping", "interval", "10");
+    await submit(root.querySelector('form[aria-label="Ping"]'));
+    await until(
+      "the ping to finish",
+      () => root.querySelector<HTMLButtonElement>('form[aria-label="Ping"] button.primary')?.disabled === false,
+    );
+    const rows = [...root.querySelectorAll('form[aria-label="Ping"] tbody tr')];
+    expect(rows.map((r) => r.getAttribute("data-outcome"))).toEqual(["unreachable", "unreachable"]);
+    expect(rows[0]?.textContent).toContain("unreachable from 10.88.0.1: host unreachable");
+    expect(text(root, '[data-testid="ping-summary"]')).toBe("2 sent, 0 received, 100.0 % loss");
+  });
+
   it("cancels a long throughput test at once", async () => {
     const api = labConsole();
     const { root, ui } = mount(api, "?network=lab&token=ops-token");

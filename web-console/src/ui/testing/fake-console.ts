@@ -30,6 +30,8 @@ export interface FakeAgent {
   readonly refusesStatus?: boolean;
   /** Never answers status requests (the request or its answer is lost); the promise stays pending. */
   readonly silent?: boolean;
+  /** The host is gone but still listed: the overlay node next to it answers with ICMP host unreachable. */
+  readonly down?: boolean;
 }
 
 /** What the fake network looks like; tests change it through the methods below. */
@@ -165,6 +167,15 @@ export class FakeConsole implements ConsoleApi {
         options.onProbe?.({ outcome: "timeout", seq });
         continue;
       }
+      if (agent.down) {
+        options.onProbe?.({
+          outcome: "unreachable",
+          seq,
+          from: this.neighbourOf(agent).ip,
+          detail: "host unreachable",
+        });
+        continue;
+      }
       const reply = { seq, rttMs: agent.rttMs + (seq % 3) * 0.1, ttl: 64 };
       replies.push(reply);
       options.onProbe?.({ outcome: "reply", ...reply });
@@ -178,6 +189,13 @@ export class FakeConsole implements ConsoleApi {
       throw new ConsoleError("bad-input", `port ${port} is not 1-65535`);
     const agent = this.agentAt(ip);
     await pause(agent.rttMs, options.signal);
+    if (agent.down)
+      return {
+        outcome: "unreachable",
+        rttMs: agent.rttMs,
+        from: this.neighbourOf(agent).ip,
+        detail: "host unreachable",
+      };
     if (agent.openPorts?.includes(port)) return { outcome: "reply", rttMs: agent.rttMs, bytes: 4 };
     return { outcome: "port-unreachable", rttMs: agent.rttMs, from: agent.ip };
   }
@@ -267,6 +285,11 @@ export class FakeConsole implements ConsoleApi {
   private rowForPage(agent: FakeAgent & { bytes: number }): PeerRow {
     const me = this.requireJoined();
     return { ...this.rowFor({ ...agent, nodeId: me.nodeId }), name: me.name, ip: me.ip, kinds: ["on-demand"] };
+  }
+
+  /** Another agent, which plays the router that reports a down host as unreachable. */
+  private neighbourOf(agent: FakeAgent): FakeAgent {
+    return [...this.agents.values()].find((other) => other.ip !== agent.ip) ?? agent;
   }
 
   private agentAt(ip: string): FakeAgent & { nodeId: string; bytes: number } {
