@@ -28,7 +28,7 @@ describe("topology watcher", () => {
       agents: LAB_NETWORK.agents.map((a) => (a.name === "charlie" ? { ...a, silent: true } : a)),
     };
     const api = await joined(network);
-    const watcher = new TopologyWatcher(api, 200);
+    const watcher = new TopologyWatcher(api, { answerDeadlineMs: 200 });
     const topology = await watcher.refresh();
     const charlie = api.members().find((m) => m.name === "charlie");
     expect(watcher.viewOf(charlie?.nodeId ?? "")).toMatchObject({ kind: "failed" });
@@ -45,5 +45,20 @@ describe("topology watcher", () => {
     const after = await watcher.refresh();
     expect(after.nodes.map((n) => n.name)).not.toContain("delta");
     expect(after.edges.length).toBeLessThan(a.edges.length);
+  });
+
+  it("asks a large overlay in turns, longest-unasked first, until everyone has answered", async () => {
+    const api = await joined();
+    const watcher = new TopologyWatcher(api, { membersPerRound: 2 });
+    const others = api.members().filter((m) => m.name !== "console-1");
+    const asked = () => others.filter((m) => watcher.viewOf(m.nodeId) !== undefined).length;
+    await watcher.refresh();
+    expect(asked()).toBe(2);
+    await watcher.refresh();
+    expect(asked()).toBe(4);
+    await watcher.refresh();
+    expect(asked()).toBe(5);
+    const topology = await watcher.refresh();
+    expect(topology.nodes.find((n) => n.name === "echo")?.refused).toBe(true);
   });
 });

@@ -15,26 +15,49 @@ const CONCURRENCY = 4;
 const ANSWER_DEADLINE_MS = 5000;
 
 /**
+ * Members asked per round. A small overlay is asked whole each round; a large one in turns (the
+ * members asked longest ago first), so a round stays a few seconds and the overlay is not flooded.
+ */
+const MEMBERS_PER_ROUND = 32;
+
+/** Knobs for tests. */
+export interface WatcherOptions {
+  readonly answerDeadlineMs?: number;
+  readonly membersPerRound?: number;
+}
+
+/**
  * Learns the whole overlay: the members the page knows, its own links, and every link the other members
  * report when asked `status(ip)` over the overlay. A member that refuses (the page's certificate lacks the
  * operator group) stays in the picture, marked, with only the links others report to it.
  */
 export class TopologyWatcher {
   private readonly views = new Map<string, MemberView>();
+  /** Round number in which each member was last asked. */
+  private readonly askedIn = new Map<string, number>();
+  private rounds = 0;
   private inflight: Promise<Topology> | undefined;
+  private readonly answerDeadlineMs: number;
+  private readonly membersPerRound: number;
 
   constructor(
     private readonly api: ConsoleApi,
-    private readonly answerDeadlineMs = ANSWER_DEADLINE_MS,
-  ) {}
+    options: WatcherOptions = {},
+  ) {
+    this.answerDeadlineMs = options.answerDeadlineMs ?? ANSWER_DEADLINE_MS;
+    this.membersPerRound = options.membersPerRound ?? MEMBERS_PER_ROUND;
+  }
 
   /** The last answer of `nodeId`, if it was asked. */
   viewOf(nodeId: string): MemberView | undefined {
     return this.views.get(nodeId);
   }
 
-  /** Asks every other member for its status and returns the overlay as now known. One round at a time:
-   * a call during a round gets that round's answer. */
+  /**
+   * Asks the other members for their status (all of them in a small overlay, the longest-unasked in a
+   * large one) and returns the overlay as now known. One round at a time: a call during a round gets
+   * that round's answer.
+   */
   refresh(): Promise<Topology> {
     this.inflight ??= this.round().finally(() => {
       this.inflight = undefined;
@@ -47,7 +70,13 @@ export class TopologyWatcher {
     const others = this.api.members().filter((m) => m.nodeId !== self?.nodeId);
     const wanted = new Set(others.map((m) => m.nodeId));
     for (const id of this.views.keys()) if (!wanted.has(id)) this.views.delete(id);
-    const queue = [...others];
+    for (const id of this.askedIn.keys()) if (!wanted.has(id)) this.askedIn.delete(id);
+    const round = ++this.rounds;
+    // Never asked first (-1), then the longest ago; sort is stable, so ties keep the members' order.
+    const queue = [...others]
+      .sort((a, b) => (this.askedIn.get(a.nodeId) ?? -1) - (this.askedIn.get(b.nodeId) ?? -1))
+      .slice(0, this.membersPerRound);
+    for (const member of queue) this.askedIn.set(member.nodeId, round);
     const worker = async (): Promise<void> => {
       for (let member = queue.shift(); member; member = queue.shift()) {
         this.views.set(member.nodeId, await this.ask(member.ip));
