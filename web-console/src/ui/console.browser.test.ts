@@ -6,7 +6,7 @@ import type { ConsoleApi } from "../api.js";
 import type { AddressBar } from "./join-link.js";
 import { type MountedUi, mountUi } from "./mount.js";
 import { FakeConsole } from "./testing/fake-console.js";
-import { LAB_NETWORK, labConsole, until } from "./testing/scenario.js";
+import { LAB_NETWORK, labConsole, ringNetwork, until } from "./testing/scenario.js";
 
 /** An address bar that is not the test runner's own. */
 function addressBar(query: string): AddressBar & { readonly urls: string[] } {
@@ -310,5 +310,23 @@ describe("screenshots", () => {
     expect(root.querySelector('[data-testid="join-message"]')?.getAttribute("data-code")).toBe("token-refused");
     expect(document.documentElement.scrollWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: "../../artifacts/console/join-narrow.png" });
+  });
+
+  it("draws a 40-agent overlay at 1280x800", async () => {
+    await page.viewport(1280, 800);
+    await cdp().send("Emulation.setEmulatedMedia", { features: [{ name: "prefers-color-scheme", value: "light" }] });
+    const api = new FakeConsole(ringNetwork(40));
+    const { root, ui } = mount(api, "?network=lab&token=ops-token");
+    await ui.autoJoin;
+    for (let i = 0; i < 3; i++) {
+      clockMs += 1000;
+      api.advanceTraffic(100_000);
+      await ui.refresh(true);
+    }
+    expect(root.querySelectorAll(".peer-table tbody tr")).toHaveLength(40);
+    expect(text(root, ".legend")).toContain("41 members");
+    expect(document.documentElement.scrollWidth).toBeLessThanOrEqual(1280);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await page.screenshot({ path: "../../artifacts/console/wide-40.png" });
   });
 });

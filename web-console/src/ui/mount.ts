@@ -93,7 +93,8 @@ export function mountUi(root: HTMLElement, api: ConsoleApi, options: MountOption
     const peers = api.peers();
     table.update(peers);
     history.record((options.now ?? Date.now)(), peers);
-    const peer = peers.find((p) => p.nodeId === selected);
+    // Until a link is picked, the charts follow the first one rather than stand empty.
+    const peer = peers.find((p) => p.nodeId === selected) ?? peers[0];
     charts.show(peer?.name, peer ? history.series(peer.nodeId) : undefined);
   };
   const refreshTopology = async (): Promise<void> => {

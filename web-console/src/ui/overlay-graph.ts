@@ -84,6 +84,8 @@ export class OverlayGraph {
   /** Shows `topology`: only the differences reach the graph; positions of existing nodes never change. */
   update(topology: Topology): void {
     this.model.apply(topology);
+    // Every name while they fit; past a few dozen nodes sigma's label grid thins them out.
+    this.renderer?.setSetting("labelDensity", topology.nodes.length > 40 ? 1 : 10);
     const refused = topology.nodes.filter((n) => n.refused).length;
     this.legend.textContent = `${topology.nodes.length} members, ${topology.edges.length} links${
       refused > 0 ? `; ${refused} refused to report their links (grey)` : ""

@@ -23,6 +23,20 @@ export const LAB_NETWORK: FakeNetwork = {
   poolIp: "10.88.200.7",
 };
 
+/** A larger network: `size` agents on a ring, each also linked three places ahead (a shortcut). */
+export function ringNetwork(size: number): FakeNetwork {
+  const agents = Array.from({ length: size }, (_, i) => ({
+    name: `node${String(i + 1).padStart(2, "0")}`,
+    ip: `10.88.0.${i + 1}`,
+    rttMs: 0.5 + (i % 7) * 1.7,
+  }));
+  const links = agents.flatMap((a, i) => [
+    [a.name, agents[(i + 1) % size]!.name] as const,
+    [a.name, agents[(i + 3) % size]!.name] as const,
+  ]);
+  return { network: "lab", tokens: { "ops-token": ["ops"] }, agents, links, poolIp: "10.88.200.7" };
+}
+
 /** A fresh fake over {@link LAB_NETWORK}. */
 export function labConsole(): FakeConsole {
   return new FakeConsole(LAB_NETWORK);
