@@ -18,5 +18,7 @@ export * from "./overlay-message.js";
 export * from "./overlay-node.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
+export * from "./status-requests.js";
 export * from "./tcp-mss.js";
 export * from "./timing.js";
+export * from "./udp.js";
