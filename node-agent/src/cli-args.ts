@@ -19,7 +19,7 @@ import {
 import * as v from "valibot";
 import { configSettings } from "./config-file.js";
 import { UsageError } from "./errors.js";
-import type { WebRtcBackendName } from "./link/peer-link.js";
+import type { RealBackendName } from "./link/backends.js";
 import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
@@ -92,7 +92,7 @@ export interface UpOptions {
   readonly address?: Ipv4Interface;
   readonly name?: string;
   readonly dev: string;
-  readonly webrtc: Exclude<WebRtcBackendName, "fake">;
+  readonly webrtc: RealBackendName;
   readonly mtu: number;
   readonly iceServers: readonly string[];
   readonly logLevel: (typeof LOG_LEVELS)[number];

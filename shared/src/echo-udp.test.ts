@@ -46,7 +46,11 @@ test("an ICMP error quoting a UDP probe names the probe's ports and destination"
   assert.ok(parsed?.kind === "error");
   assert.equal(parsed.from, b);
   assert.deepEqual(parsed.quoted, { protocol: 17, source: a, destination: b });
-  assert.deepEqual(parsed.quotedWords, [40000, 9]);
+  assert.deepEqual(parsed.quotedWords.slice(0, 2), [40000, 9]);
+  const echo = buildEchoRequest({ source: a, destination: b, identifier: 0xbeef, sequence: 3, data: 8 });
+  const echoError = parseIcmpPacket(hostUnreachable(echo, b)!);
+  assert.ok(echoError?.kind === "error");
+  assert.deepEqual(echoError.quotedWords.slice(2), [0xbeef, 3]);
   assert.equal(describeIcmpError(parsed.type, parsed.code), "host unreachable");
   assert.equal(describeIcmpError(3, 3), "port unreachable");
   assert.equal(describeIcmpError(11, 0), "time to live exceeded");

@@ -102,9 +102,17 @@ function buildEcho(type: number, echo: IcmpEcho, headroom: number, ttl = 64): Ui
   return p;
 }
 
+/** An echo as read: its data a view into the packet, with the packet's TTL. */
+export type ReadEcho<K extends "echo-request" | "echo-reply"> = IcmpEcho & {
+  readonly kind: K;
+  readonly ttl: number;
+  readonly data: Uint8Array;
+};
+
 /** What an ICMP message in a packet says, as far as a host originating probes cares. */
 export type IcmpMessage =
-  | ({ readonly kind: "echo-request" | "echo-reply"; readonly ttl: number } & IcmpEcho & { readonly data: Uint8Array })
+  | ReadEcho<"echo-request">
+  | ReadEcho<"echo-reply">
   | {
       readonly kind: "error";
       /** Who sent the error (a router, the overlay node that found no owner, or the target). */
@@ -113,8 +121,11 @@ export type IcmpMessage =
       readonly code: number;
       /** The quoted packet's protocol, destination and its first 8 transport bytes. */
       readonly quoted: { readonly protocol: number; readonly source: number; readonly destination: number };
-      /** UDP: ports; ICMP echo: identifier and sequence; from the 8 quoted transport bytes. */
-      readonly quotedWords: readonly [number, number];
+      /**
+       * The 8 quoted transport bytes as four 16-bit words: for UDP the ports first; for an ICMP echo,
+       * identifier and sequence are the last two.
+       */
+      readonly quotedWords: readonly [number, number, number, number];
     };
 
 /**
@@ -133,8 +144,7 @@ export function parseIcmpPacket(packet: Uint8Array): IcmpMessage | null {
   const source = ipv4Source(packet);
   const destination = ipv4Destination(packet);
   if (type === ICMP_ECHO_REPLY || type === ICMP_ECHO_REQUEST) {
-    return {
-      kind: type === ICMP_ECHO_REPLY ? "echo-reply" : "echo-request",
+    const echo = {
       ttl: packet[8]!,
       source,
       destination,
@@ -142,6 +152,7 @@ export function parseIcmpPacket(packet: Uint8Array): IcmpMessage | null {
       sequence: (icmp[6]! << 8) | icmp[7]!,
       data: icmp.subarray(8),
     };
+    return type === ICMP_ECHO_REPLY ? { kind: "echo-reply", ...echo } : { kind: "echo-request", ...echo };
   }
   if (type !== ICMP_DEST_UNREACHABLE && type !== ICMP_TIME_EXCEEDED) return null;
   const quoted = icmp.subarray(8);
@@ -155,7 +166,12 @@ export function parseIcmpPacket(packet: Uint8Array): IcmpMessage | null {
     type,
     code: icmp[1]!,
     quoted: { protocol: quoted[9]!, source: ipv4Source(quoted), destination: ipv4Destination(quoted) },
-    quotedWords: [(quoted[w]! << 8) | quoted[w + 1]!, (quoted[w + 2]! << 8) | quoted[w + 3]!],
+    quotedWords: [0, 2, 4, 6].map((i) => (quoted[w + i]! << 8) | quoted[w + i + 1]!) as unknown as readonly [
+      number,
+      number,
+      number,
+      number,
+    ],
   };
 }
 
