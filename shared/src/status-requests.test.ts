@@ -108,3 +108,15 @@ test("answering an unknown handle does nothing", () => {
   const a = join(1);
   assert.equal(a.answerStatus(net.at(), 99, {}), false);
 });
+
+test("a node without links answers its own request: no route yet, not a refusal by the target", () => {
+  const { net, join } = certifiedNet();
+  net.setSignaling(false);
+  const a = join(1, ["ops"]);
+  const before = net.events.length;
+  a.askStatus(net.at(), parseIpv4Address("10.88.0.2")!, "00000000000000000000000000000000-00000002");
+  net.settle();
+  const result = net.events.slice(before).find((e) => e.event.kind === "status-result")?.event;
+  assert.ok(result?.kind === "status-result");
+  assert.match(result.refused ?? "", /^no-route:/);
+});

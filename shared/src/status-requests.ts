@@ -67,6 +67,8 @@ export class StatusRequests {
       this.ctx.drops.add(`status-refused-${reason.split(":")[0]}`);
       this.router.sendRouted(now, replyTo, { t: "status-reply", id, refused: reason });
     };
+    if (!exact && from.nodeId === this.ctx.self.nodeId)
+      return refuse("no-route: this node has no link to send it on yet");
     if (!exact) return refuse("no-such-node: nobody owns that address");
     const opened = this.trust.open(this.ctx.clock.wallMs, sealed, "deliver");
     if (!opened.ok) return refuse(`${refusalReason(opened)}: ${opened.message}`);

@@ -177,8 +177,12 @@ class PageConsole implements ConsoleApi {
       },
     );
     if (answer.kind !== "status-result") throw new ConsoleError("timeout", "no status answer");
-    if (answer.refused !== undefined)
+    if (answer.refused !== undefined) {
+      // No node at that address, or no link yet: the request never reached a node that could judge it.
+      if (/^no-(route|such-node):/.test(answer.refused))
+        throw new ConsoleError("unreachable", `${ip}: ${answer.refused.replace(/^[a-z-]+: /, "")}`);
       throw new ConsoleError("refused", `${target.name} (${ip}) refused the status request: ${answer.refused}`);
+    }
     const report = parseStatusReport(answer.report);
     if (typeof report === "string")
       throw new ConsoleError("unreachable", `${target.name} sent a bad report: ${report}`);
