@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 // Our workspace packages export their src/*.ts under this condition, so `@ipop/shared` and friends
 // are tested from source rather than from a dist/ that may be stale or missing.
 const SOURCE = "ipop-source";
-const PACKAGES = "{shared,signaling,node-agent,test}";
+const PACKAGES = "{shared,signaling,node-agent,web-console,test}";
 const LAB = `${PACKAGES}/src/**/*.lab.test.ts`;
 const BROWSER = `${PACKAGES}/src/**/*.browser.test.ts`;
 

@@ -12,7 +12,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright";
 import { afterAll, beforeAll, describe, test } from "vitest";
-import { type Agent, hostCredentials, startAgent, startSignaling, virtualIp, waitForPeersUp } from "./agents.js";
+import {
+  type Agent,
+  hostCredentials,
+  type SignalingServer,
+  startAgent,
+  startSignaling,
+  virtualIp,
+  waitForPeersUp,
+} from "./agents.js";
 import { type LabBrowser, launchChromiumIn } from "./browser.js";
 import { Lab } from "./netns.js";
 import { REPO_ROOT } from "./paths.js";
@@ -30,6 +38,7 @@ export const ARTIFACTS = join(REPO_ROOT, "test", "artifacts", "console");
 interface Ipop {
   join(r: { network: string; token: string }): Promise<{ ip: string; name: string; groups: string[] }>;
   peers(): Array<{ name: string; ip: string; path: string }>;
+  state(): string;
   ping(ip: string, o: object): Promise<Array<{ seq: number; rttMs: number; ttl: number }>>;
   status(ip?: string): Promise<{ name: string; role: string; peers: Array<{ name: string; ip: string }> }>;
   udpProbe(ip: string, port: number, o?: object): Promise<{ outcome: string; from?: string }>;
@@ -41,6 +50,8 @@ const ipop = (): Ipop => (globalThis as unknown as { ipop: Ipop }).ipop;
 describe("the web console as an overlay member, in Chromium inside the lab", () => {
   let lab: Lab;
   let pki: LabPki;
+  let signaling: SignalingServer;
+  let signalArgs: string[];
   let chromium: LabBrowser;
   let page: Page;
   let consoleUrl: string;
@@ -53,7 +64,8 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
   beforeAll(async () => {
     lab = await Lab.create({ hosts: 4 });
     pki = await LabPki.create(NETWORK);
-    const signaling = await startSignaling(lab, ["--ca", pki.caPath, "--ca-key", pki.caKeyPath]);
+    signalArgs = ["--ca", pki.caPath, "--ca-key", pki.caKeyPath];
+    signaling = await startSignaling(lab, signalArgs);
     consoleUrl = `http://${lab.underlayIp(lab.signalHost!)}:${new URL(signaling.url).port}/`;
     opsToken = (await pki.ipop(["token", "create", "--ttl", "10m", "--pool", POOL, "--groups", "ops"])).trim();
     plainToken = (await pki.ipop(["token", "create", "--ttl", "10m", "--pool", POOL])).trim();
@@ -75,6 +87,7 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
   afterAll(async () => {
     await chromium?.close();
     await Promise.all(agents.map((a) => a.proc.stop("SIGTERM", 10_000)));
+    await signaling?.proc.stop("SIGTERM", 5_000);
     pki?.remove();
     lab?.destroy();
   });
@@ -104,8 +117,15 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
       AGENTS,
       { timeout: UP_TIMEOUT_MS, polling: 250 },
     );
+    // Candidate-pair types are read from the browser's stats every 2 s.
+    await page.waitForFunction(
+      () => (globalThis as unknown as { ipop: Ipop }).ipop.peers().every((p) => p.path !== "unknown"),
+      undefined,
+      { timeout: 10_000, polling: 250 },
+    );
     const peers = await page.evaluate(() => (globalThis as unknown as { ipop: Ipop }).ipop.peers());
     assert.deepEqual(peers.map((p) => p.name).sort(), AGENTS);
+    process.stdout.write(`console peers: ${JSON.stringify(peers.map((p) => [p.name, p.path]))}\n`);
     for (const host of AGENTS) await waitForPeersUp(lab, host, [pageIp], UP_TIMEOUT_MS);
   });
 
@@ -204,6 +224,32 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
     } finally {
       await other.close();
     }
+  });
+
+  test("signaling lost mid-session: the page says it is reconnecting, keeps its links, and rejoins", {
+    timeout: 90_000,
+  }, async () => {
+    const state = () => page.evaluate(() => (globalThis as unknown as { ipop: Ipop }).ipop.state());
+    await signaling.proc.stop("SIGTERM", 10_000);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { ipop: Ipop }).ipop.state() === "reconnecting",
+      undefined,
+      {
+        timeout: 20_000,
+        polling: 100,
+      },
+    );
+    const during = await page.evaluate(
+      (ip) => (globalThis as unknown as { ipop: Ipop }).ipop.ping(ip, { count: 2, intervalMs: 200 }),
+      virtualIp(lab, "h3"),
+    );
+    assert.equal(during.length, 2, "links carry traffic without the signaling server");
+    signaling = await startSignaling(lab, signalArgs);
+    await page.waitForFunction(() => (globalThis as unknown as { ipop: Ipop }).ipop.state() === "joined", undefined, {
+      timeout: 30_000,
+      polling: 100,
+    });
+    assert.equal(await state(), "joined");
   });
 
   test("screenshots of the page, wide and narrow", { timeout: 30_000 }, async () => {
