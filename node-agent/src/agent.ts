@@ -20,17 +20,19 @@ import {
   PACKET_HEADROOM,
   parseIpv4Address,
   signJoinProof,
+  ThroughputSink,
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
-import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
+import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
+import { compareIp, peerStatusOf, statusReportOf } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
 
 export interface AgentOptions {
@@ -49,6 +51,8 @@ export interface AgentOptions {
   readonly maxLinks: number;
   /** Broadcast and multicast flood the overlay (default on). */
   readonly multicast?: boolean;
+  /** Members of this group may read the agent's status over the overlay (default `ops`). */
+  readonly operatorGroup?: string;
   /** Something the agent cannot go on from (its address is taken, the TUN device failed). */
   readonly onFatal: (message: string) => void;
   /** Sees every event the core emits (link up and down, drops of envelopes, ...), e.g. for metrics. */
@@ -85,6 +89,8 @@ export class Agent {
   private shuttingDown = false;
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
   private readonly pings = new Map<number, { ip: string; name: string | null; resolve: (reply: PingReply) => void }>();
+  /** Counts the console's throughput tests (UDP to port 9 of our address) before the TUN sees them. */
+  private readonly sink: ThroughputSink;
 
   constructor(private readonly options: AgentOptions) {
     const { cert, ca, keySeed, network, address } = options.credentials;
@@ -112,7 +118,9 @@ export class Agent {
       random: Math.random,
       limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu, multicast: options.multicast ?? true },
       trust: this.trust,
+      ...(options.operatorGroup === undefined ? {} : { operatorGroup: options.operatorGroup }),
     });
+    this.sink = new ThroughputSink(address.address, PACKET_HEADROOM);
     const credential = () =>
       signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, this.certText, keySeed);
     this.signaling = new SignalingClient(
@@ -214,6 +222,7 @@ export class Agent {
         return;
       }
       case "deliver":
+        if (this.sink.claims(action.packet)) return this.sinkPacket(action.packet);
         if (!this.options.tun.write(action.packet)) this.hostDrops.add("tun-write");
         return;
       case "open-link":
@@ -243,9 +252,25 @@ export class Agent {
         this.options.onEvent?.(action.event);
         if (action.event.kind === "trace-result") this.finishTrace(action.event);
         else if (action.event.kind === "ping-result") this.finishPing(action.event);
+        else if (action.event.kind === "status-asked") this.answerStatus(action.event.handle);
         else this.log(action.event);
         return;
     }
+  }
+
+  /** A packet for the throughput sink; a report it answers goes back in as if from our host. */
+  private sinkPacket(packet: Uint8Array): void {
+    const report = this.sink.take(this.now(), packet);
+    // Queued for after this drain: the core is not re-entered while its actions are carried out.
+    if (report !== null) queueMicrotask(() => this.step((at) => this.node.handleHostPacket(at, report)));
+  }
+
+  /** Answers an operator's status request (the core checked the requester's certificate). */
+  private answerStatus(handle: number): void {
+    this.status().then(
+      (status) => this.step((at) => this.node.answerStatus(at, handle, statusReportOf(status, at.wall))),
+      (error: unknown) => this.options.logger.warn({ err: String(error) }, "could not build a status report"),
+    );
   }
 
   private openLink(linkId: number, role: "offerer" | "answerer"): void {
@@ -423,22 +448,7 @@ export class Agent {
             ?.stats()
             .catch(() => undefined);
           const drops = { ...l.drops, ...this.linkSendDrops.get(l.linkId)?.toJSON() };
-          return {
-            id: l.peer.nodeId,
-            name: l.peer.name,
-            ip: l.peer.ip,
-            state: l.state === "up" ? "up" : "connecting",
-            role: l.role,
-            kinds: l.kinds,
-            remoteKinds: l.remoteKinds,
-            candidateType: pairType(transport),
-            remoteAddress: transport?.remoteAddress ?? null,
-            rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
-            upForMs: l.upForMs === null ? null : Math.round(l.upForMs),
-            tx: l.tx,
-            rx: l.rx,
-            drops,
-          };
+          return peerStatusOf(l, transport, drops);
         }),
     );
     peers.sort((a, b) => compareIp(a.ip, b.ip));
@@ -481,20 +491,5 @@ export class Agent {
   }
 }
 
-/**
- * One word for how the selected pair reaches the peer: relayed if either end is a relay, through a
- * NAT mapping if either end is server- or peer-reflexive, else direct between host addresses.
- */
-function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
-  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
-  if (types[0] === undefined && types[1] === undefined) return null;
-  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
-  return "host";
-}
-
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
 const LINK_CLOSE_GRACE_MS = 200;
-
-function compareIp(a: string, b: string): number {
-  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
-}

@@ -61,6 +61,7 @@ const FULL = {
   logLevel: "debug",
   metrics: "[::1]:9470",
   dns: "off",
+  operatorGroup: "netops",
 };
 
 test("a full config file gives every up option", () => {
@@ -83,6 +84,7 @@ test("a full config file gives every up option", () => {
     multicast: false,
     metrics: { host: "::1", port: 9470 },
     dns: false,
+    operatorGroup: "netops",
   });
 });
 
@@ -124,6 +126,7 @@ test("ipop up --config FILE reaches the same options as the equivalent flags", (
     ...["--multicast", FULL.multicast],
     ...FULL.iceServers.flatMap((url) => ["--ice-server", url]),
     ...["--log-level", FULL.logLevel, "--metrics", FULL.metrics, "--dns", FULL.dns],
+    ...["--operator-group", FULL.operatorGroup],
   ];
   assert.deepEqual(up(["--config", configFile(FULL)]), up(flags));
   // With a token file, too.

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import {
   checkSettings,
   DEFAULT_LIMITS,
+  DEFAULT_OPERATOR_GROUP,
   errorMessage,
   filePathSchema,
   type Ipv4Interface,
@@ -18,7 +19,7 @@ import {
 import * as v from "valibot";
 import { configSettings } from "./config-file.js";
 import { UsageError } from "./errors.js";
-import type { WebRtcBackendName } from "./link/peer-link.js";
+import type { RealBackendName } from "./link/backends.js";
 import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
@@ -46,6 +47,8 @@ export const USAGE = `Usage:
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --multicast on|off   broadcast and multicast (224.0.0.0/4, e.g. mDNS) to every member, with a
                            route for 224.0.0.0/4 on the device (default: on; docs/multicast.md)
+      --operator-group G   certificate group whose members may read this node's status over the
+                           overlay (the web console; default: ops)
       --log-level LEVEL    fatal|error|warn|info|debug|trace (default: info)
       --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
                            docs/metrics.md); IPv6 as [::1]:PORT
@@ -89,7 +92,7 @@ export interface UpOptions {
   readonly address?: Ipv4Interface;
   readonly name?: string;
   readonly dev: string;
-  readonly webrtc: Exclude<WebRtcBackendName, "fake">;
+  readonly webrtc: RealBackendName;
   readonly mtu: number;
   readonly iceServers: readonly string[];
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -100,6 +103,8 @@ export interface UpOptions {
   readonly metrics?: ListenAddress;
   /** Answer DNS for `NAME.NETWORK.ipop` on the virtual IP (`--dns`, default on; docs/dns.md). */
   readonly dns: boolean;
+  /** Members of this certificate group may read this node's status over the overlay (default `ops`). */
+  readonly operatorGroup: string;
 }
 
 /** A `HOST:PORT` to listen on. */
@@ -210,6 +215,7 @@ const UP_FLAGS = {
   iceServers: "ice-server",
   maxLinks: "max-links",
   multicast: "multicast",
+  operatorGroup: "operator-group",
   logLevel: "log-level",
   metrics: "metrics",
   dns: "dns",
@@ -275,6 +281,7 @@ const UP_SETTINGS = v.strictObject({
       v.transform((value) => value === true || value === "on"),
     ),
   ),
+  operatorGroup: v.optional(textSchema("a group name, e.g. ops", (group) => /^[A-Za-z0-9._-]{1,64}$/.test(group))),
   logLevel: v.optional(v.picklist(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`)),
   metrics: v.optional(
     v.pipe(
@@ -349,6 +356,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     multicast: s.multicast ?? DEFAULT_LIMITS.multicast,
     ...(s.metrics === undefined ? {} : { metrics: s.metrics }),
     dns: s.dns !== "off",
+    operatorGroup: s.operatorGroup ?? DEFAULT_OPERATOR_GROUP,
   };
 }
 

@@ -161,6 +161,7 @@ async function up(options: UpOptions): Promise<number> {
       iceServers: options.iceServers,
       maxLinks: options.maxLinks,
       multicast: options.multicast,
+      operatorGroup: options.operatorGroup,
       logger,
     });
     control = await ControlServer.listen(controlSocketPath(tun.name), async (request) => {

@@ -1,4 +1,5 @@
 import type { MemberInfo } from "./signaling-protocol.js";
+import type { StatusRequester } from "./status-requests.js";
 
 /** Which channel of a link a frame travels on (see the host's PeerLink). */
 export type Channel = "control" | "data";
@@ -55,4 +56,8 @@ export type NodeEvent =
       readonly owner: boolean;
       /** The ping reached it over a direct link from this node, not through other nodes. */
       readonly direct: boolean;
-    };
+    }
+  /** An operator asked for this node's status: answer with `OverlayNode.answerStatus(handle, report)`. */
+  | { readonly kind: "status-asked"; readonly handle: number; readonly requester: StatusRequester }
+  /** The answer to `askStatus`: the target's report, or why it refused. */
+  | { readonly kind: "status-result"; readonly id: number; readonly report?: unknown; readonly refused?: string };

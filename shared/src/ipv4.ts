@@ -137,3 +137,55 @@ export function isBroadcastOrMulticast(address: number, network: Ipv4Interface):
   const hostMask = (0xffffffff >>> network.prefixLength) >>> 0;
   return inSubnet(address, network) && (address & hostMask) >>> 0 === hostMask;
 }
+
+/** The header fields of a packet this node originates (no options, DF clear, not fragmented). */
+export interface Ipv4HeaderFields {
+  readonly protocol: number;
+  readonly source: number;
+  readonly destination: number;
+  /** Default 64. */
+  readonly ttl?: number;
+  /** The identification field (default 0). */
+  readonly id?: number;
+}
+
+/**
+ * A new IPv4 packet with a 20-byte header and `payloadLength` zeroed payload bytes, its header
+ * checksum set. The packet is a view `headroom` bytes into its buffer, so it can go straight to
+ * `OverlayNode.handleHostPacket` (which wants `PACKET_HEADROOM` there). Throws RangeError for a
+ * payload too large for one datagram: callers originate packets, they never parse them here.
+ */
+export function newIpv4Packet(fields: Ipv4HeaderFields, payloadLength: number, headroom = 0): Uint8Array {
+  const total = IPV4_MIN_HEADER_BYTES + payloadLength;
+  if (!Number.isInteger(payloadLength) || payloadLength < 0 || total > IPV4_MAX_PACKET_BYTES)
+    throw new RangeError(`an IPv4 payload of ${payloadLength} bytes does not fit one datagram`);
+  const p = new Uint8Array(headroom + total).subarray(headroom);
+  p[0] = 0x45;
+  p[2] = total >> 8;
+  p[3] = total & 0xff;
+  const id = fields.id ?? 0;
+  p[4] = (id >> 8) & 0xff;
+  p[5] = id & 0xff;
+  p[8] = fields.ttl ?? 64;
+  p[9] = fields.protocol;
+  writeAddress(p, 12, fields.source);
+  writeAddress(p, 16, fields.destination);
+  const sum = ipv4HeaderChecksum(p, IPV4_MIN_HEADER_BYTES);
+  p[10] = sum >> 8;
+  p[11] = sum & 0xff;
+  return p;
+}
+
+function writeAddress(p: Uint8Array, at: number, address: number): void {
+  p[at] = address >>> 24;
+  p[at + 1] = (address >>> 16) & 0xff;
+  p[at + 2] = (address >>> 8) & 0xff;
+  p[at + 3] = address & 0xff;
+}
+
+/** The ones-complement sum (not inverted) of the TCP/UDP pseudo-header, as `internetChecksum`'s `initial`. */
+export function pseudoHeaderSum(p: Uint8Array, protocol: number, length: number): number {
+  let sum = protocol + length;
+  for (let i = 12; i < 20; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
+  return sum;
+}

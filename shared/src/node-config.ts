@@ -17,6 +17,8 @@ export interface NodeConfig {
   readonly random: () => number;
   readonly timing?: Partial<Timing>;
   readonly limits?: Partial<OverlayLimits>;
+  /** The certificate group whose members may read this node's status (default `ops`). */
+  readonly operatorGroup?: string;
 }
 
 /** A snapshot of the node for status output. */

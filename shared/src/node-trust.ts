@@ -9,6 +9,8 @@ export interface Sender {
   readonly owns: (ip: number) => boolean;
   /** When the sender's certificate expires, wall-clock milliseconds (Infinity: never). */
   readonly notAfterMs: number;
+  /** The groups the sender's certificate grants it (the operator group lets it read status). */
+  readonly groups: readonly string[];
 }
 
 /** An envelope whose seal held: its sender and the link envelope, still to be parsed. */

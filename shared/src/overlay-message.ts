@@ -18,6 +18,8 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  *   took and whether it came in over a direct link from its origin.
  * - `revocations`: the network's CA-signed revocation list, flooded over links when a node adopts a
  *   newer one, so revocation reaches every node even without the signaling server.
+ * - `status-request` / `status-reply`: remote status for the console (status-requests.ts): a request
+ *   sealed by the requester's key, answered with the node's report or a refusal.
  */
 export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
@@ -42,7 +44,21 @@ export type OverlayMessage =
       /** The ping came in over a direct link from its origin. */
       readonly direct: boolean;
     }
-  | { readonly t: "revocations"; readonly list: string };
+  | { readonly t: "revocations"; readonly list: string }
+  | StatusMessage;
+
+/** Remote status messages (status-requests.ts). */
+export type StatusMessage =
+  | {
+      readonly t: "status-request";
+      readonly id: number;
+      /** The requester, whose certificate (inside `sealed`) must own `from.ip`. */
+      readonly from: MemberInfo;
+      /** A link envelope `{ status: id }` sealed by the requester for the target node. */
+      readonly sealed: unknown;
+    }
+  /** Exactly one of `report` (the target host's JSON report) and `refused` (why not). */
+  | { readonly t: "status-reply"; readonly id: number; readonly report?: unknown; readonly refused?: string };
 
 /** Why a node keeps a link. A link can serve several purposes at once. */
 export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
@@ -105,9 +121,24 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
     case "revocations":
       // Checked by the node's trust (signature, network, serial); here only its shape.
       return typeof m.list === "string" ? { t: "revocations", list: m.list } : "bad-revocations";
+    case "status-request":
+    case "status-reply":
+      return decodeStatusMessage(m);
     default:
       return "unknown-type";
   }
+}
+
+function decodeStatusMessage(m: Record<string, unknown>): StatusMessage | string {
+  if (!Number.isSafeInteger(m.id)) return "bad-status";
+  const id = m.id as number;
+  if (m.t === "status-request") {
+    const from = parseMemberInfo(m.from);
+    if (typeof from === "string" || m.sealed === undefined) return "bad-status";
+    return { t: "status-request", id, from, sealed: m.sealed };
+  }
+  if (typeof m.refused === "string") return { t: "status-reply", id, refused: m.refused.slice(0, 512) };
+  return m.report === undefined ? "bad-status" : { t: "status-reply", id, report: m.report };
 }
 
 function memberList(value: unknown): MemberInfo[] | null {

@@ -18,6 +18,7 @@ import { ringAddress } from "./ring.js";
 import { RingAddresses } from "./ring-addresses.js";
 import { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
+import { DEFAULT_OPERATOR_GROUP, StatusRequests } from "./status-requests.js";
 import { Timers } from "./timers.js";
 import { DEFAULT_LIMITS, DEFAULT_TIMING } from "./timing.js";
 import { encodeTraceHop } from "./trace-path.js";
@@ -49,6 +50,7 @@ export class OverlayNode {
   private readonly traces: Traces;
   private readonly pings: Pings;
   private readonly revocations: Revocations;
+  private readonly statusRequests: StatusRequests;
 
   constructor(config: NodeConfig) {
     const self = validSelf(config);
@@ -97,6 +99,12 @@ export class OverlayNode {
     this.traces = new Traces(ctx, this.router, selfHop);
     this.pings = new Pings(ctx, this.router, selfHop, (now, address, ring) =>
       this.neighbourhood.countConversation(now, address, ring),
+    );
+    this.statusRequests = new StatusRequests(
+      ctx,
+      this.trust,
+      this.router,
+      config.operatorGroup ?? DEFAULT_OPERATOR_GROUP,
     );
     this.revocations = new Revocations(ctx, this.trust, {
       lifecycle: this.lifecycle,
@@ -239,6 +247,11 @@ export class OverlayNode {
       case "ping-reply":
         if (!exact) return this.drops.add("message-misdelivered");
         return this.pings.handleReply(now, message.id, message.path, message.owner, message.direct);
+      case "status-request":
+        return this.statusRequests.arrived(now, message.id, message.from, message.sealed, exact);
+      case "status-reply":
+        if (!exact) return this.drops.add("message-misdelivered");
+        return this.statusRequests.handleReply(message.id, message.report, message.refused);
       default:
         this.drops.add("message-unexpected");
     }
@@ -278,6 +291,19 @@ export class OverlayNode {
    */
   ping(at: Instant, ip: number): number {
     return this.pings.start(this.enter(at), ip);
+  }
+
+  /**
+   * Asks the node `target` (node id) at virtual address `ip` for its status; the answer arrives as a
+   * `status-result` event with the returned id (no event when nothing answers: the host times out).
+   */
+  askStatus(at: Instant, ip: number, target: string): number {
+    return this.statusRequests.ask(this.enter(at), ip, target);
+  }
+
+  /** Answers the status request of a `status-asked` event; false when it is not waiting. */
+  answerStatus(at: Instant, handle: number, report: unknown): boolean {
+    return this.statusRequests.answer(this.enter(at), handle, report);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ConsoleFiles } from "./console-files.js";
 
 /** Counts reported by `GET /healthz` and by `stats()`. */
 export interface SignalServerStats {
@@ -16,12 +17,13 @@ export interface HttpSources {
   stats(): SignalServerStats;
   /** The Prometheus text exposition for `GET /metrics`. */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** The web console's build, served at `/`; absent when it is not built or turned off. */
+  readonly console?: ConsoleFiles;
 }
 
 /**
- * Plain HTTP requests (WebSocket upgrades never reach here): `/healthz` and `/metrics`. The web console's
- * static build will be served from this handler later, so everything else is a 404 rather than a redirect
- * or a catch-all.
+ * Plain HTTP requests (WebSocket upgrades never reach here): `/healthz`, `/metrics` and the web console's
+ * files (console-files.ts); everything else is a 404 rather than a redirect or a catch-all.
  */
 export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, sources: HttpSources): void {
   const path = (req.url ?? "/").split("?", 1)[0];
@@ -51,6 +53,7 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, sou
     );
     return;
   }
+  if (path !== undefined && sources.console?.serve(req, res, path)) return;
   reply(res, 404, { error: "not found" });
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { Authority, type AuthorityOptions } from "./authority.js";
+import { ConsoleFiles, DEFAULT_CONSOLE_DIR } from "./console-files.js";
 import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
@@ -38,6 +39,11 @@ export interface SignalServerOptions {
    * `loadTlsFiles`) instead of plain `ws://` and `http://`.
    */
   readonly tls?: TlsCredentials;
+  /**
+   * The web console's build directory, served at `/` (default: the repository's
+   * web-console/dist/app when it is built); false serves no console.
+   */
+  readonly consoleDir?: string | false;
 }
 
 /** A running signaling server. */
@@ -117,9 +123,15 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     clientTracking: false,
   });
 
+  const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
+  const consoleFiles = consoleDir === false ? undefined : ConsoleFiles.load(consoleDir);
   const onRequest: RequestListener = (req, res) => {
     try {
-      handleHttpRequest(req, res, { stats, metrics: () => metrics.render() });
+      handleHttpRequest(req, res, {
+        stats,
+        metrics: () => metrics.render(),
+        ...(consoleFiles === undefined ? {} : { console: consoleFiles }),
+      });
     } catch (err) {
       log.error({ err: String(err) }, "http handler failed");
       res.destroy();

@@ -2,8 +2,8 @@ import { errorMessage } from "@ipop/shared";
 import { LinkError } from "../errors.js";
 import type { PeerLinkFactory, WebRtcBackendName } from "./peer-link.js";
 
-/** The backends that carry real WebRTC (the fake one lives in `fake-link.ts`). */
-export type RealBackendName = Exclude<WebRtcBackendName, "fake">;
+/** The backends an agent can run (the fake one lives in `fake-link.ts`; "browser" is the web console's). */
+export type RealBackendName = Exclude<WebRtcBackendName, "fake" | "browser">;
 
 export const REAL_BACKENDS: readonly RealBackendName[] = ["ndc", "werift", "wrtc"];
 

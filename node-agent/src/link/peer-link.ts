@@ -41,7 +41,7 @@ export interface PeerLink {
   close(): void;
 }
 
-export type WebRtcBackendName = "ndc" | "werift" | "wrtc" | "fake";
+export type WebRtcBackendName = "ndc" | "werift" | "wrtc" | "browser" | "fake";
 /** The core's names for a link's two ends and two channels: the link layer carries out its actions. */
 export type { LinkChannel, LinkRole };
 

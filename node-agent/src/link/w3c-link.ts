@@ -88,6 +88,14 @@ export interface W3cBackend {
    * notices when ICE consent fails, about 30 s later.
    */
   readonly closeDelayMs: number;
+  /**
+   * How this side sends on a channel, where it must differ from `CHANNEL_SPECS`. SCTP reliability
+   * and ordering are chosen by each sender per message, so the two ends of a pre-negotiated channel
+   * may differ; the receiver takes either. (The web console uses this: see its browser-link.ts.)
+   */
+  readonly sendModes?: Partial<
+    Readonly<Record<LinkChannel, { readonly ordered: boolean; readonly maxRetransmits?: number }>>
+  >;
   /** Throws if the stack refuses the configuration. */
   createPeerConnection(options: LinkOptions): W3cPeerConnection;
   /** Sends the message's bytes (and only those of a view); the stack must not keep `message`. */
@@ -200,11 +208,12 @@ export class W3cLink extends BaseLink {
   #createChannels(pc: W3cPeerConnection): void {
     for (const name of LINK_CHANNELS) {
       const spec = CHANNEL_SPECS[name];
+      const mode = this.#stack.sendModes?.[name] ?? spec;
       const dc = pc.createDataChannel(spec.label, {
         negotiated: true,
         id: spec.id,
-        ordered: spec.ordered,
-        ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+        ordered: mode.ordered,
+        ...(mode.maxRetransmits === undefined ? {} : { maxRetransmits: mode.maxRetransmits }),
       });
       dc.binaryType = "arraybuffer";
       this.#channels.set(name, dc);

@@ -64,6 +64,8 @@ export interface TrustedEnvelope {
   readonly owns: (ip: number) => boolean;
   /** When the sender's certificate expires, wall-clock milliseconds. */
   readonly notAfterMs: number;
+  /** The sender's groups, from its certificate. */
+  readonly groups: readonly string[];
   readonly cert: Certificate;
   /** The link envelope, still to be parsed (link-envelope.ts). */
   readonly envelope: unknown;
@@ -161,7 +163,15 @@ export class EnvelopeGuard {
     const notAfterMs = cert.notAfter * 1000;
     return {
       ok: true,
-      value: { from: fields.from, name: cert.name, owns, notAfterMs, cert, envelope: fields.envelope },
+      value: {
+        from: fields.from,
+        name: cert.name,
+        owns,
+        notAfterMs,
+        groups: cert.groups,
+        cert,
+        envelope: fields.envelope,
+      },
     };
   }
 

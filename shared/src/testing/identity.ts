@@ -46,17 +46,21 @@ export function makeTestCa(network: string, nowSeconds: number, n = 1): TestCa {
   return { ca: parsed(caText), caText, caSeed };
 }
 
-/** A node certificate from `ca` for `name` at `ip` (`A.B.C.D/N`), valid for a day around `nowSeconds`. */
+/**
+ * A node certificate from `ca` for `name` at `ip` (`A.B.C.D/N`) in `groups`, valid for a day around
+ * `nowSeconds`.
+ */
 export function makeTestNode(
   testCa: TestCa,
   name: string,
   ip: string,
   nowSeconds: number,
   n: number,
+  groups: readonly string[] = [],
 ): TestNodeCredentials {
   const keys = generateKeyPair(testSeed(n, testCa.ca.notBefore));
   const certText = signCertificate(
-    { name, ip, notBefore: nowSeconds - DAY, notAfter: nowSeconds + DAY, publicKey: keys.publicKey },
+    { name, ip, notBefore: nowSeconds - DAY, notAfter: nowSeconds + DAY, publicKey: keys.publicKey, groups },
     testCa.ca,
     testCa.caSeed,
   );

@@ -21,10 +21,15 @@ export class UnsignedTrust implements NodeTrust {
   private serial = 0;
   private revoked = new Set<string>();
 
-  constructor(private readonly self: MemberInfo) {}
+  /** `groups`: what this node's envelopes claim its certificate grants (believed like the rest). */
+  constructor(
+    private readonly self: MemberInfo,
+    private readonly groups: readonly string[] = [],
+  ) {}
 
   seal(_wallMs: number, to: string, envelope: unknown): unknown {
-    return { unsigned: true, from: this.self.nodeId, name: this.self.name, ip: this.self.ip, to, envelope };
+    const { nodeId: from, name, ip } = this.self;
+    return { unsigned: true, from, name, ip, groups: this.groups, to, envelope };
   }
 
   open(
@@ -46,7 +51,8 @@ export class UnsignedTrust implements NodeTrust {
     }
     if (this.isRevoked(from, name)) return identityFailure("IPOP_CERT_REVOKED", `${name} is revoked`);
     const owns = (candidate: number) => candidate === address;
-    return { ok: true, value: { from, name, owns, notAfterMs: Number.POSITIVE_INFINITY, envelope } };
+    const groups = Array.isArray(e.groups) ? e.groups.filter((g): g is string => typeof g === "string") : [];
+    return { ok: true, value: { from, name, owns, notAfterMs: Number.POSITIVE_INFINITY, groups, envelope } };
   }
 
   isRevoked(nodeId: string, name: string): boolean {

@@ -1,0 +1,76 @@
+import { type LinkStatus, parseIpv4Address, type StatusPeerRow, type StatusReport } from "@ipop/shared";
+import type { CandidateType, LinkTransportStats } from "./link/peer-link.js";
+import type { AgentStatus, PeerStatus } from "./status.js";
+
+/**
+ * One word for how the selected pair reaches the peer: relayed if either end is a relay, through a
+ * NAT mapping if either end is server- or peer-reflexive, else direct between host addresses.
+ */
+export function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
+  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
+  if (types[0] === undefined && types[1] === undefined) return null;
+  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
+  return "host";
+}
+
+export function compareIp(a: string, b: string): number {
+  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
+}
+
+/**
+ * The agent's answer to a remote status request (the console's view of another node): its status
+ * as `ipop status --json` shows it, in the shared report shape. Links still connecting are left out.
+ */
+export function statusReportOf(status: AgentStatus, wallMs: number): StatusReport {
+  const peers = status.peers
+    .filter((p) => p.state === "up")
+    .map(
+      (p): StatusPeerRow => ({
+        nodeId: p.id,
+        name: p.name,
+        ip: p.ip,
+        kinds: p.kinds,
+        path: p.candidateType ?? "unknown",
+        ...(p.rttMs === null ? {} : { rttMs: p.rttMs }),
+        bytesIn: p.rx.bytes,
+        bytesOut: p.tx.bytes,
+        packetsIn: p.rx.packets,
+        packetsOut: p.tx.packets,
+        drops: Object.values(p.drops).reduce((sum, n) => sum + n, 0),
+        upSinceMs: Math.round(wallMs - (p.upForMs ?? 0)),
+      }),
+    );
+  return {
+    nodeId: status.node.id,
+    name: status.node.name,
+    ip: status.node.ip,
+    role: "agent",
+    peers,
+    counters: { ...status.drops, ...status.multicast, ...status.adjusted },
+    atMs: Math.round(wallMs),
+  };
+}
+
+/** One row of `ipop status`: the core's view of a link, the transport's facts and the host's drops. */
+export function peerStatusOf(
+  l: LinkStatus,
+  transport: LinkTransportStats | undefined,
+  drops: Record<string, number>,
+): PeerStatus {
+  return {
+    id: l.peer.nodeId,
+    name: l.peer.name,
+    ip: l.peer.ip,
+    state: l.state === "up" ? "up" : "connecting",
+    role: l.role,
+    kinds: l.kinds,
+    remoteKinds: l.remoteKinds,
+    candidateType: pairType(transport),
+    remoteAddress: transport?.remoteAddress ?? null,
+    rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
+    upForMs: l.upForMs === null ? null : Math.round(l.upForMs),
+    tx: l.tx,
+    rx: l.rx,
+    drops,
+  };
+}

@@ -1,0 +1,305 @@
+import { type LinkTransportStats, type PeerLink, parseLinkSignal } from "@ipop/agent/link";
+import {
+  type Action,
+  type Certificate,
+  Counters,
+  FrameBatcher,
+  formatIpv4Address,
+  type Instant,
+  inSubnet,
+  type MemberInfo,
+  NetworkTrust,
+  type NodeEvent,
+  nodeIdFor,
+  OverlayNode,
+  parseIpv4Address,
+  type StatusPathKind,
+  type StatusPeerRow,
+  type StatusReport,
+  signJoinProof,
+} from "@ipop/shared";
+import { createBrowserLinkFactory } from "./browser-link.js";
+import { PageSignaling } from "./signaling.js";
+import { VirtualHost } from "./virtual-host.js";
+
+/** The page's credentials: what the CA issued for its key. */
+export interface PageIdentity {
+  readonly cert: Certificate;
+  readonly certText: string;
+  readonly ca: Certificate;
+  readonly seed: Uint8Array;
+}
+
+/** What the page peer tells the console about itself. */
+export interface PagePeerEvents {
+  onEvent(event: NodeEvent): void;
+  onSignaling(up: boolean): void;
+  /** The server refused us for good (address taken, certificate refused or revoked). */
+  onRefused(code: string, message: string): void;
+}
+
+/** Most links a console opens: its ring neighbours and a few shortcuts, like a small agent. */
+const MAX_LINKS = 16;
+/** Overlay MTU of the page: the agents' default, so nothing it sends needs fragmenting. */
+const PAGE_MTU = 1400;
+
+/**
+ * The page's host shell around the overlay core, as `Agent` is on Linux: one owner of the core's
+ * state; every event (a link message, a signaling message, a timer, a probe the page sends) calls
+ * into the core and then carries out its actions at once. A {@link VirtualHost} stands where an
+ * agent has its TUN device.
+ */
+export class PagePeer {
+  readonly node: OverlayNode;
+  readonly self: MemberInfo;
+  readonly host: VirtualHost;
+  private readonly signaling: PageSignaling;
+  private readonly linkFactory = createBrowserLinkFactory();
+  private readonly links = new Map<number, PeerLink>();
+  private readonly hostDrops = new Counters();
+  private readonly batcher = new FrameBatcher((linkId, message, frames) => {
+    if (this.links.get(linkId)?.send("data", message) !== true) this.hostDrops.add("send-backpressure", frames);
+  });
+  private readonly waiters = new Map<string, (event: NodeEvent) => void>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private turn: Instant | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly identity: PageIdentity,
+    signalUrl: string,
+    private readonly iceServers: readonly string[],
+    private readonly events: PagePeerEvents,
+  ) {
+    const { cert, certText, ca, seed } = identity;
+    const address = cert.address!;
+    const incarnation = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"));
+    const nodeId = nodeIdFor(cert, incarnation.join(""));
+    this.self = { nodeId, name: cert.name, ip: formatIpv4Address(address.address) };
+    const trust = new NetworkTrust({ network: cert.network, ca, nodeId, certText, seed });
+    this.node = new OverlayNode({
+      self: this.self,
+      network: cert.network,
+      prefixLength: address.prefixLength,
+      random: Math.random,
+      limits: { maxLinks: MAX_LINKS, mtu: PAGE_MTU, multicast: false },
+      trust,
+    });
+    this.host = new VirtualHost(address.address, (packet) => this.step((at) => this.node.handleHostPacket(at, packet)));
+    const credential = () =>
+      signJoinProof({ network: cert.network, nodeId, ip: this.self.ip, timeMs: Date.now() }, certText, seed);
+    this.signaling = new PageSignaling(
+      { url: signalUrl, network: cert.network, self: this.self, credential },
+      {
+        onWelcome: (members) => {
+          this.step((at) => this.node.handleSignalingUp(at, members));
+          events.onSignaling(true);
+        },
+        onMemberJoined: (member) => this.step((at) => this.node.handleMemberJoined(at, member)),
+        onMemberLeft: (id) => this.step((at) => this.node.handleMemberLeft(at, id)),
+        onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
+        onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
+        onDown: () => {
+          this.step((at) => this.node.handleSignalingDown(at));
+          events.onSignaling(false);
+        },
+        onRefused: (code, message) => events.onRefused(code, message),
+      },
+    );
+  }
+
+  start(): void {
+    this.signaling.start();
+  }
+
+  /** Closes every link (telling the peers, so the ring repairs at once) and leaves signaling. */
+  stop(): void {
+    if (this.stopped) return;
+    this.step((at) => this.node.shutdown(at));
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.signaling.close();
+    // The close envelopes are queued on the control channels; give them a moment to leave.
+    const links = [...this.links.values()];
+    this.links.clear();
+    setTimeout(() => {
+      for (const link of links) link.close();
+    }, 200);
+  }
+
+  /** Data frames the links refused (over their high-water mark): the throughput test backs off on these. */
+  backpressureDrops(): number {
+    return this.hostDrops.get("send-backpressure");
+  }
+
+  get certificate(): Certificate {
+    return this.identity.cert;
+  }
+
+  /** Runs `call` in the core and resolves with the event `match` picks out of what follows. */
+  request(call: (at: Instant) => number, kind: "trace-result" | "ping-result" | "status-result"): Promise<NodeEvent> {
+    return new Promise((resolve) => {
+      this.step((at) => {
+        const id = call(at);
+        this.waiters.set(`${kind}:${id}`, resolve);
+      });
+    });
+  }
+
+  /** Forgets a request nobody waits for any more (timed out). */
+  forget(kind: string, id: number): void {
+    this.waiters.delete(`${kind}:${id}`);
+  }
+
+  /** This page's report: its links as a peer table, and its counters. */
+  async report(): Promise<StatusReport> {
+    const now = performance.now();
+    const core = this.node.status(now);
+    const wall = Date.now();
+    const peers = await Promise.all(
+      core.links
+        .filter((l) => l.state === "up")
+        .map(async (l): Promise<StatusPeerRow> => {
+          const transport = await this.links
+            .get(l.linkId)
+            ?.stats()
+            .catch(() => undefined);
+          return {
+            nodeId: l.peer.nodeId,
+            name: l.peer.name,
+            ip: l.peer.ip,
+            kinds: l.kinds,
+            path: pathKind(transport),
+            ...(l.rttMs === null ? {} : { rttMs: Math.round(l.rttMs * 1000) / 1000 }),
+            bytesIn: l.rx.bytes,
+            bytesOut: l.tx.bytes,
+            packetsIn: l.rx.packets,
+            packetsOut: l.tx.packets,
+            drops: Object.values(l.drops).reduce((sum, n) => sum + n, 0),
+            upSinceMs: Math.round(wall - (l.upForMs ?? 0)),
+          };
+        }),
+    );
+    const counters = { ...core.drops, ...this.hostDrops.toJSON(), ...this.host.counters };
+    return { ...this.self, role: "console", peers, counters, atMs: wall };
+  }
+
+  private instant(): Instant {
+    this.turn ??= { mono: performance.now(), wall: Date.now() };
+    return this.turn;
+  }
+
+  private step(call: (at: Instant) => void): void {
+    if (this.stopped) return;
+    call(this.instant());
+    this.drain();
+  }
+
+  private drain(): void {
+    for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
+      this.perform(action);
+    }
+    this.batcher.flush();
+    this.turn = null;
+    this.armTimer();
+  }
+
+  private perform(action: Action): void {
+    switch (action.type) {
+      case "send-frame":
+        if (action.channel === "data") return this.batcher.add(action.linkId, action.frame);
+        if (this.links.get(action.linkId)?.send(action.channel, action.frame) !== true)
+          this.hostDrops.add("control-unsent");
+        return;
+      case "deliver": {
+        // The virtual host may answer (an echo reply): after this turn, not inside it.
+        const packet = action.packet.slice();
+        queueMicrotask(() => this.host.deliver(packet));
+        return;
+      }
+      case "open-link":
+        return this.openLink(action.linkId, action.role);
+      case "link-signal": {
+        const signal = parseLinkSignal(action.payload);
+        if (typeof signal === "string") return this.hostDrops.add("signal-bad-payload");
+        return this.links.get(action.linkId)?.handleSignal(signal);
+      }
+      case "close-link":
+        this.links.get(action.linkId)?.close();
+        this.links.delete(action.linkId);
+        this.batcher.forget(action.linkId);
+        return;
+      case "send-signal":
+        if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
+        return;
+      case "event":
+        return this.event(action.event);
+    }
+  }
+
+  private event(event: NodeEvent): void {
+    if (event.kind === "status-asked") {
+      this.report().then((report) => this.step((at) => this.node.answerStatus(at, event.handle, report)));
+      return;
+    }
+    if (event.kind === "trace-result" || event.kind === "ping-result" || event.kind === "status-result") {
+      const key = `${event.kind}:${event.id}`;
+      const waiter = this.waiters.get(key);
+      this.waiters.delete(key);
+      waiter?.(event);
+      return;
+    }
+    this.events.onEvent(event);
+  }
+
+  private openLink(linkId: number, role: "offerer" | "answerer"): void {
+    const address = this.identity.cert.address!;
+    const link = this.linkFactory.create(
+      {
+        role,
+        iceServers: this.iceServers,
+        isForbiddenAddress: (ip) => {
+          const parsed = parseIpv4Address(ip);
+          return parsed !== null && inSubnet(parsed, address);
+        },
+      },
+      {
+        onSignal: (signal) => this.step((at) => this.node.handleLinkSignal(at, linkId, signal)),
+        onOpen: () => this.step((at) => this.node.handleLinkUp(at, linkId)),
+        onMessage: (_channel, message) => {
+          if (this.stopped) return;
+          this.node.handleFrame(this.instant(), linkId, message);
+          this.drain();
+        },
+        onClose: (reason) => {
+          this.batcher.forget(linkId);
+          if (this.links.delete(linkId)) this.step((at) => this.node.handleLinkDown(at, linkId, reason));
+        },
+      },
+    );
+    this.links.set(linkId, link);
+  }
+
+  private armTimer(): void {
+    const at = this.node.nextTimeout() ?? Number.POSITIVE_INFINITY;
+    if (at === this.timerAt || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.step((now) => this.node.handleTimeout(now));
+      },
+      Math.max(0, at - performance.now()),
+    );
+  }
+}
+
+/** One word for the selected pair: relayed if either end relays, reflexive if either is, else host. */
+function pathKind(stats: LinkTransportStats | undefined): StatusPathKind {
+  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
+  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
+  return types[0] === undefined && types[1] === undefined ? "unknown" : "host";
+}
