@@ -39,6 +39,7 @@ interface Ipop {
   join(r: { network: string; token: string }): Promise<{ ip: string; name: string; groups: string[] }>;
   peers(): Array<{ name: string; ip: string; path: string }>;
   state(): string;
+  self(): { notAfterMs: number } | undefined;
   ping(ip: string, o: object): Promise<Array<{ seq: number; rttMs: number; ttl: number }>>;
   status(ip?: string): Promise<{ name: string; role: string; peers: Array<{ name: string; ip: string }> }>;
   udpProbe(ip: string, port: number, o?: object): Promise<{ outcome: string; from?: string }>;
@@ -67,7 +68,9 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
     signalArgs = ["--ca", pki.caPath, "--ca-key", pki.caKeyPath];
     signaling = await startSignaling(lab, signalArgs);
     consoleUrl = `http://${lab.underlayIp(lab.signalHost!)}:${new URL(signaling.url).port}/`;
-    opsToken = (await pki.ipop(["token", "create", "--ttl", "10m", "--pool", POOL, "--groups", "ops"])).trim();
+    // The shortest lease, so the page must renew its certificate during the test (two thirds in: 40 s).
+    const ops = ["--groups", "ops", "--lease", "60s"];
+    opsToken = (await pki.ipop(["token", "create", "--ttl", "10m", "--pool", POOL, ...ops])).trim();
     plainToken = (await pki.ipop(["token", "create", "--ttl", "10m", "--pool", POOL])).trim();
     for (const host of AGENTS) {
       const credentials = await hostCredentials(lab, pki, host);
@@ -257,6 +260,17 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
       polling: 100,
     });
     assert.equal(await state(), "joined");
+  });
+
+  test("the page renews its 60 s certificate before it expires, and keeps its links", { timeout: 90_000 }, async () => {
+    const first = await page.evaluate(() => (globalThis as unknown as { ipop: Ipop }).ipop.self()?.notAfterMs ?? 0);
+    await page.waitForFunction(
+      (before) => ((globalThis as unknown as { ipop: Ipop }).ipop.self()?.notAfterMs ?? 0) > before,
+      first,
+      { timeout: 70_000, polling: 500 },
+    );
+    const back = await ping(lab, "h2", pageIp, { count: 2, intervalS: 0.2, waitS: 2 });
+    assert.equal(back.received, 2, back.summary);
   });
 
   test("screenshots of the page, wide and narrow", { timeout: 30_000 }, async () => {
