@@ -46,7 +46,6 @@ interface Ipop {
   traceroute(ip: string): Promise<Array<{ hop: number; name: string; ip: string; rttMs: number }>>;
   throughput(ip: string, o: object): Promise<{ mbitPerSec: number; rttMs: number; bytesReceived: number }>;
 }
-const ipop = (): Ipop => (globalThis as unknown as { ipop: Ipop }).ipop;
 
 describe("the web console as an overlay member, in Chromium inside the lab", () => {
   let lab: Lab;
