@@ -53,6 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
       logger,
       ...(authority === undefined ? {} : { authority }),
       ...(tls === undefined ? {} : { tls }),
+      ...(command.consoleDir === undefined ? {} : { consoleDir: command.consoleDir }),
     });
   } catch (err) {
     if (err instanceof OptionError) return usageError(err);

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, test } from "vitest";
 import { CONSOLE_CSP } from "./console-files.js";
+import { OptionError } from "./errors.js";
+import { parseCliArgs } from "./options.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 
 let dir: string;
@@ -98,4 +100,16 @@ test("unknown paths, traversal attempts and other methods get 404 or 405, never 
 test("without a console the server serves none", async () => {
   assert.equal((await get(bare, "/")).status, 404);
   assert.equal((await get(bare, "/healthz")).status, 200);
+});
+
+test("--console DIR|off: off serves none, a directory without a build is refused at start", async () => {
+  const off = parseCliArgs(["--console", "off"]);
+  const dirArg = parseCliArgs(["--console", "/srv/console"]);
+  assert.ok(off.kind === "run" && dirArg.kind === "run");
+  assert.equal(off.consoleDir, false);
+  assert.equal(dirArg.consoleDir, "/srv/console");
+  await assert.rejects(
+    startSignalServer({ consoleDir: join(dir, "assets") }),
+    (e: unknown) => e instanceof OptionError,
+  );
 });

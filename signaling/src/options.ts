@@ -40,6 +40,8 @@ export type CliCommand =
       readonly authority?: AuthorityPaths;
       /** The TLS certificate and key files, when `--tls-cert` and `--tls-key` were given. */
       readonly tls?: TlsPaths;
+      /** `--console DIR|off`: the web console's build to serve at `/`, or none (default: the repository's). */
+      readonly consoleDir?: string | false;
     };
 
 /** `ipop-signal --help`. */
@@ -59,6 +61,8 @@ Options:
   --max-message-bytes N      largest message in bytes, ${MIN_MESSAGE_BYTES} to ${MAX_SIGNAL_MESSAGE_BYTES} (default ${DEFAULT_LIMITS.maxMessageBytes})
   --join-timeout-ms N        close connections that have not joined after N ms (default ${DEFAULT_LIMITS.joinTimeoutMs})
   --log-level LEVEL          ${LOG_LEVELS.join(", ")} (default info)
+  --console DIR|off          serve the web console's build from DIR at / (default: web-console/dist/app of
+                             this installation, when built; docs/console.md), or serve none
 
 TLS (see docs/signaling.md):
   --tls-cert PATH            serve wss:// and https:// with this PEM certificate (the server's first, then any
@@ -98,6 +102,7 @@ const FLAGS = {
   crl: "crl",
   tlsCert: "tls-cert",
   tlsKey: "tls-key",
+  console: "console",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
@@ -161,6 +166,7 @@ const SETTINGS = v.strictObject({
   crl: v.optional(filePathSchema()),
   tlsCert: v.optional(filePathSchema()),
   tlsKey: v.optional(filePathSchema()),
+  console: v.optional(v.pipe(v.string("a directory, or off"), v.minLength(1, "a directory, or off"))),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -224,6 +230,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     logLevel: s.logLevel ?? "info",
     ...(authority === undefined ? {} : { authority }),
     ...(tls === undefined ? {} : { tls }),
+    ...(s.console === undefined ? {} : { consoleDir: s.console === "off" ? false : s.console }),
   };
 }
 

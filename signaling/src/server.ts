@@ -125,6 +125,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
   const consoleFiles = consoleDir === false ? undefined : ConsoleFiles.load(consoleDir);
+  if (consoleFiles === undefined && typeof options.consoleDir === "string")
+    throw new OptionError(`--console ${options.consoleDir}: no index.html there; build the console with npm run build`);
   const onRequest: RequestListener = (req, res) => {
     try {
       handleHttpRequest(req, res, {

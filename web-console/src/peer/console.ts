@@ -16,7 +16,7 @@ import {
   type UdpProbeOptions,
   type UdpProbeResult,
 } from "../api.js";
-import { enrollPage } from "./enroll.js";
+import { enrollPage, renewPage } from "./enroll.js";
 import { checkCount, checkIp, checkNetwork, checkPort, readJoinLink, signalUrlFor } from "./inputs.js";
 import { PagePeer } from "./page-peer.js";
 import { overlayTrace } from "./trace.js";
@@ -49,6 +49,7 @@ class PageConsole implements ConsoleApi {
   private readonly listeners = new Set<(event: ConsoleEvent) => void>();
   private readonly paths = new Map<string, StatusPeerRow["path"]>();
   private refresher: ReturnType<typeof setInterval> | undefined;
+  private renewal: ReturnType<typeof setTimeout> | undefined;
   private welcomed: ((error?: ConsoleError) => void) | undefined;
 
   constructor(private readonly iceServers: readonly string[]) {
@@ -101,6 +102,7 @@ class PageConsole implements ConsoleApi {
         notAfterMs: cert.notAfter * 1000,
       };
       this.refresher = setInterval(() => void this.refreshPaths(), PATH_REFRESH_MS);
+      this.scheduleRenewal(url, { ...issued }, seed);
       this.setState("joined", `joined ${network} as ${cert.name} (${peer.self.ip})`);
       return this.info;
     } catch (error) {
@@ -115,6 +117,7 @@ class PageConsole implements ConsoleApi {
 
   async leave(): Promise<void> {
     clearInterval(this.refresher);
+    clearTimeout(this.renewal);
     this.peer?.stop();
     this.peer = undefined;
     this.info = undefined;
@@ -190,12 +193,12 @@ class PageConsole implements ConsoleApi {
   }
 
   ping(ip: string, options: PingOptions = {}): Promise<PingReply[]> {
-    return this.guard(() => ping(this.joinedPeer().host, ip, checkIp(ip), options ?? {}));
+    return this.guard(() => ping(this.joinedPeer().host, ip, this.otherNode(ip), options ?? {}));
   }
 
   udpProbe(ip: string, port: number, options: UdpProbeOptions = {}): Promise<UdpProbeResult> {
     return this.guard(() => {
-      const address = checkIp(ip);
+      const address = this.otherNode(ip);
       const checkedPort = checkPort(port);
       const timeoutMs = checkCount("timeoutMs", options?.timeoutMs, 2000, 10, 60_000);
       const raw = options?.payload ?? "ipop udp probe";
@@ -217,10 +220,8 @@ class PageConsole implements ConsoleApi {
   throughput(ip: string, options: ThroughputOptions = {}): Promise<ThroughputResult> {
     return this.guard(() => {
       const peer = this.joinedPeer();
-      const address = checkIp(ip);
+      const address = this.otherNode(ip);
       const seconds = checkCount("seconds", options?.seconds, 5, 1, 30);
-      if (formatIpv4Address(address) === peer.self.ip)
-        throw new ConsoleError("bad-input", "a throughput test needs another node, not this page");
       return throughput(peer.host, ip, address, seconds, () => peer.backpressureDrops());
     });
   }
@@ -236,6 +237,14 @@ class PageConsole implements ConsoleApi {
     if (this.peer === undefined || this.info === undefined)
       throw new ConsoleError("not-joined", "join a network first");
     return this.peer;
+  }
+
+  /** The address of another node: probes to the page's own address would never leave it. */
+  private otherNode(ip: string): number {
+    const address = checkIp(ip);
+    if (formatIpv4Address(address) === this.joinedPeer().self.ip)
+      throw new ConsoleError("bad-input", `${ip} is this page's own address; pick another node`);
+    return address;
   }
 
   /** Runs an action, turning synchronous throws into rejections. */
@@ -298,6 +307,37 @@ class PageConsole implements ConsoleApi {
         return;
       default:
     }
+  }
+
+  /**
+   * The certificate lives only as long as its address lease: renew it two thirds into its lifetime,
+   * as agents do, and retry every 30 s until it expires.
+   */
+  private scheduleRenewal(url: string, current: Parameters<typeof renewPage>[1], seed: Uint8Array): void {
+    const { notBefore, notAfter } = current.cert;
+    const at = (notBefore + ((notAfter - notBefore) * 2) / 3) * 1000;
+    this.renewal = setTimeout(
+      () => {
+        const peer = this.peer;
+        if (peer === undefined) return;
+        renewPage(url, current, seed).then(
+          (renewed) => {
+            if (this.peer !== peer) return;
+            peer.renew(renewed.cert, renewed.certText);
+            if (this.info !== undefined) this.info = { ...this.info, notAfterMs: renewed.cert.notAfter * 1000 };
+            this.emit({ kind: "log", level: "info", message: "certificate renewed" });
+            this.scheduleRenewal(url, renewed, seed);
+          },
+          (error: unknown) => {
+            const expired = Date.now() >= notAfter * 1000;
+            this.emit({ kind: "log", level: expired ? "error" : "warn", message: `renewal failed: ${String(error)}` });
+            if (!expired && this.peer === peer)
+              this.renewal = setTimeout(() => this.scheduleRenewal(url, current, seed), 0);
+          },
+        );
+      },
+      Math.max(30_000, at - Date.now()),
+    );
   }
 
   private async refreshPaths(): Promise<void> {

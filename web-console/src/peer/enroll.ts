@@ -7,6 +7,7 @@ import {
   parseToken,
   publicKeyOf,
   signEnrollRequest,
+  signRenewRequest,
   verifyCertificate,
 } from "@ipop/shared";
 import { ConsoleError } from "../api.js";
@@ -49,12 +50,35 @@ export async function enrollPage(
       throw new ConsoleError("unknown-network", `${url} does not serve network "${network}": ${answer.message}`);
     throw new ConsoleError("token-refused", `the join token was refused: ${answer.message} (${reason})`);
   }
+  return checkIssued(answer, url, token.value.issuer, seed);
+}
+
+/**
+ * Renews the page's certificate for the same key, name and address (its lease), as the agent's
+ * LeaseKeeper does; the new one must come from the same CA.
+ * @throws {@link ConsoleError} token-refused (the server refused), signaling-down or timeout.
+ */
+export async function renewPage(url: string, current: PageCredentials, seed: Uint8Array): Promise<PageCredentials> {
+  const request = signRenewRequest(
+    { network: current.ca.network, certText: current.certText, timeMs: Date.now() },
+    seed,
+  );
+  const answer = await requestOnce(url, request);
+  if (answer.t === "error") throw new ConsoleError("token-refused", `renewal refused: ${answer.message}`);
+  const renewed = checkIssued(answer, url, current.ca.nodeId, seed);
+  if (renewed.cert.ip !== current.cert.ip || renewed.cert.name !== current.cert.name)
+    throw new ConsoleError("token-refused", "the renewed certificate changed the name or address");
+  return renewed;
+}
+
+/** Checks an `enrolled` answer: the CA is `caId`, the certificate verifies against it and is for `seed`. */
+function checkIssued(answer: Answer["value"], url: string, caId: string, seed: Uint8Array): PageCredentials {
   if (answer.t !== "enrolled")
     throw new ConsoleError("token-refused", `${url} answered ${answer.t}, not a certificate`);
   const ca = parseCertificate(answer.ca);
   const cert = parseCertificate(answer.cert);
   if (!ca.ok || !cert.ok) throw new ConsoleError("token-refused", "the server's certificates do not parse");
-  if (ca.value.nodeId !== token.value.issuer)
+  if (ca.value.nodeId !== caId)
     throw new ConsoleError("token-refused", "the server handed back another CA than the token names: not trusting it");
   const verified = verifyCertificate(cert.value, { ca: ca.value, nowSeconds: certificateSecondsOf(Date.now()) });
   if (!verified.ok) throw new ConsoleError("token-refused", `the issued certificate: ${verified.message}`);

@@ -24,8 +24,8 @@ import { VirtualHost } from "./virtual-host.js";
 
 /** The page's credentials: what the CA issued for its key. */
 export interface PageIdentity {
-  readonly cert: Certificate;
-  readonly certText: string;
+  cert: Certificate;
+  certText: string;
   readonly ca: Certificate;
   readonly seed: Uint8Array;
 }
@@ -52,6 +52,7 @@ const PAGE_MTU = 1400;
 export class PagePeer {
   readonly node: OverlayNode;
   readonly self: MemberInfo;
+  private readonly trust: NetworkTrust;
   readonly host: VirtualHost;
   private readonly signaling: PageSignaling;
   private readonly linkFactory = createBrowserLinkFactory();
@@ -78,6 +79,7 @@ export class PagePeer {
     const nodeId = nodeIdFor(cert, incarnation.join(""));
     this.self = { nodeId, name: cert.name, ip: formatIpv4Address(address.address) };
     const trust = new NetworkTrust({ network: cert.network, ca, nodeId, certText, seed });
+    this.trust = trust;
     this.node = new OverlayNode({
       self: this.self,
       network: cert.network,
@@ -87,8 +89,13 @@ export class PagePeer {
       trust,
     });
     this.host = new VirtualHost(address.address, (packet) => this.step((at) => this.node.handleHostPacket(at, packet)));
+    // Joins carry the current certificate: the renewed one once there is one.
     const credential = () =>
-      signJoinProof({ network: cert.network, nodeId, ip: this.self.ip, timeMs: Date.now() }, certText, seed);
+      signJoinProof(
+        { network: cert.network, nodeId, ip: this.self.ip, timeMs: Date.now() },
+        this.identity.certText,
+        seed,
+      );
     this.signaling = new PageSignaling(
       { url: signalUrl, network: cert.network, self: this.self, credential },
       {
@@ -126,6 +133,14 @@ export class PagePeer {
     setTimeout(() => {
       for (const link of links) link.close();
     }, 200);
+  }
+
+  /** Switches to a renewed certificate (same key, name, address); peers are told. */
+  renew(cert: Certificate, certText: string): void {
+    this.identity.cert = cert;
+    this.identity.certText = certText;
+    this.trust.guard.renew(certText, this.identity.seed);
+    this.step((at) => this.node.handleCertificateRenewed(at));
   }
 
   /** Data frames the links refused (over their high-water mark): the throughput test backs off on these. */
