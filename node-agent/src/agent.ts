@@ -25,6 +25,7 @@ import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
+import type { IceServer } from "./link/ice-servers.js";
 import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
@@ -43,7 +44,8 @@ export interface AgentOptions {
   readonly revocations?: string;
   readonly tun: TunDevice;
   readonly links: PeerLinkFactory;
-  readonly iceServers: readonly string[];
+  /** STUN/TURN servers from the flags and config (the signaling server may add its own). */
+  readonly iceServers: readonly IceServer[];
   readonly logger: Logger;
   /** Most links this node opens (near links are always allowed). */
   readonly maxLinks: number;

@@ -24,6 +24,7 @@ import { controlSocketPath } from "./control/socket-path.js";
 import { DNS_PORT, DnsServer } from "./dns/dns-server.js";
 import { registerWithResolved } from "./dns/resolved.js";
 import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
+import { iceServersFor, loadTurnCredentials } from "./ice-config.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { AgentMetrics } from "./metrics/agent-metrics.js";
@@ -133,6 +134,11 @@ async function up(options: UpOptions): Promise<number> {
   const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
   const signalCa = options.signalCa === undefined ? undefined : await loadSignalCa(options.signalCa);
   const { issued, ...trust } = await startingCredentials(options, process.env, signalCa);
+  // Checked before any device exists: a TURN URL without credentials is a usage error.
+  const iceServers = iceServersFor(
+    options.iceServers,
+    await loadTurnCredentials(options.turnCredentialsFile, process.env),
+  );
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
@@ -158,7 +164,7 @@ async function up(options: UpOptions): Promise<number> {
       ...trust,
       tun,
       links,
-      iceServers: options.iceServers,
+      iceServers,
       maxLinks: options.maxLinks,
       multicast: options.multicast,
       logger,

@@ -1,4 +1,5 @@
 import type { Channel as LinkChannel, LinkRole } from "@ipop/shared";
+import type { IceServer } from "./ice-servers.js";
 
 /**
  * One WebRTC connection to one peer, as the agent sees it, whatever library implements it.
@@ -78,10 +79,10 @@ export interface LinkEvents {
 export interface LinkOptions {
   readonly role: LinkRole;
   /**
-   * STUN/TURN URLs, e.g. `stun:127.0.0.1:3478`; empty for host candidates only. TURN credentials go
-   * inside the URL: `turn:user:password@host:port?transport=udp` (percent-encode `:` and `@`).
+   * STUN/TURN servers, e.g. `{ urls: "stun:127.0.0.1:3478" }`; empty for host candidates only. TURN
+   * credentials go in `username`/`credential`, never inside the URL.
    */
-  readonly iceServers: readonly string[];
+  readonly iceServers: readonly IceServer[];
   /**
    * Returns true for addresses that must never be used as an ICE candidate, local or remote: the
    * overlay's own addresses (a path through the overlay inside the overlay loops). Candidates whose
