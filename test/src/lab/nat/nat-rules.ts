@@ -65,6 +65,9 @@ export function natRuleset(kind: Exclude<NatKind, "none">, box: NatBoxInterfaces
     "    type filter hook forward priority filter; policy drop;",
     "    ct state established,related accept",
     `    iifname ${lan} oifname ${wan} accept`,
+    // Between two hosts of the home network: bridged, but where br_netfilter is loaded (Docker hosts)
+    // bridged frames pass this hook too, and the policy would drop the LAN's own traffic.
+    `    iifname ${lan} oifname ${lan} accept`,
     ...inboundAccept,
     "  }",
     "  chain input {",
