@@ -26,9 +26,10 @@ import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
 import type { IceServer } from "./link/ice-servers.js";
-import type { CandidateType, LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
+import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
+import { pairType, relayReason } from "./peer-path.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
 import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
@@ -70,6 +71,8 @@ export class Agent {
   private certText: string;
   private readonly signaling: SignalingClient;
   private readonly links = new Map<number, PeerLink>();
+  /** TURN/STUN servers the signaling server handed out (`ice-servers`), the newest ones. */
+  private signalIceServers: readonly IceServer[] = [];
   /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
   private readonly hostDrops = new Counters();
   private readonly linkSendDrops = new Map<number, Counters>();
@@ -132,6 +135,10 @@ export class Agent {
         onMemberLeft: (nodeId) => this.step((at) => this.node.handleMemberLeft(at, nodeId)),
         onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
         onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
+        // Links set up from now on use them; links already up keep the servers they started with.
+        onIceServers: (servers) => {
+          this.signalIceServers = servers;
+        },
         onDown: () => this.step((at) => this.node.handleSignalingDown(at)),
         onRefused: (message) => options.onFatal(message),
       },
@@ -256,7 +263,7 @@ export class Agent {
     const link = this.options.links.create(
       {
         role,
-        iceServers: this.options.iceServers,
+        iceServers: [...this.options.iceServers, ...this.signalIceServers],
         // Never let ICE pick a path through the overlay itself.
         isForbiddenAddress: (ip) => {
           const address = parseIpv4Address(ip);
@@ -434,6 +441,7 @@ export class Agent {
             kinds: l.kinds,
             remoteKinds: l.remoteKinds,
             candidateType: pairType(transport),
+            pathReason: relayReason(transport),
             remoteAddress: transport?.remoteAddress ?? null,
             rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
             upForMs: l.upForMs === null ? null : Math.round(l.upForMs),
@@ -481,17 +489,6 @@ export class Agent {
       multicast: core.multicast,
     };
   }
-}
-
-/**
- * One word for how the selected pair reaches the peer: relayed if either end is a relay, through a
- * NAT mapping if either end is server- or peer-reflexive, else direct between host addresses.
- */
-function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
-  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
-  if (types[0] === undefined && types[1] === undefined) return null;
-  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
-  return "host";
 }
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */

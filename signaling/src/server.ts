@@ -12,6 +12,7 @@ import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
 import type { TlsCredentials } from "./tls-files.js";
+import type { TurnCredentialIssuer } from "./turn-grants.js";
 
 /** Options of {@link startSignalServer}. */
 export interface SignalServerOptions {
@@ -38,6 +39,8 @@ export interface SignalServerOptions {
    * `loadTlsFiles`) instead of plain `ws://` and `http://`.
    */
   readonly tls?: TlsCredentials;
+  /** TURN servers with REST credentials for every member (`--turn-url`, `--turn-secret-file`). */
+  readonly turn?: TurnCredentialIssuer;
 }
 
 /** A running signaling server. */
@@ -101,6 +104,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     now: () => performance.now(),
     wallNow: wallClock,
     ...(authority === undefined ? {} : { authority }),
+    ...(options.turn === undefined ? {} : { turn: options.turn }),
     isShuttingDown: () => shuttingDown,
     onClosed(session) {
       sessions.delete(session);

@@ -101,6 +101,9 @@ export type CandidateType = "host" | "srflx" | "prflx" | "relay";
 export interface LinkTransportStats {
   readonly localCandidateType?: CandidateType;
   readonly remoteCandidateType?: CandidateType;
+  /** Types of the candidates this side offered, and of those the peer offered (after the filter). */
+  readonly localCandidateTypes?: readonly CandidateType[];
+  readonly remoteCandidateTypes?: readonly CandidateType[];
   readonly localAddress?: string;
   readonly remoteAddress?: string;
   /** Round trip measured by the ICE/SCTP stack, when it tells. The core measures its own as well. */
