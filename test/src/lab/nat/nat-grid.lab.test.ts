@@ -72,6 +72,13 @@ describe("NAT grid", () => {
       assert.equal(r.path, expected, `path not the best possible: ${row}`);
       // Behind one NAT the LAN path wins; a side may learn it as peer-reflexive (its check came first).
       const lan = (c: string) => c === "host" || c === "prflx";
+      if (r.path === "relay") {
+        assert.deepEqual(
+          r.reasons,
+          ["hole punching failed (symmetric NAT)", "hole punching failed (symmetric NAT)"],
+          row,
+        );
+      } else assert.deepEqual(r.reasons, [null, null], row);
       if (r.sameSite) assert.ok(r.candidates.every(lan), `same NAT should use the LAN: ${row}`);
     }
   }, 900_000);

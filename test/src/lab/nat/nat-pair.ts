@@ -22,6 +22,8 @@ export interface PairResult {
   readonly sameSite: boolean;
   /** Each side's local candidate type of the selected pair. */
   readonly candidates: readonly [PathKind, PathKind];
+  /** Each side's `pathReason` from `ipop status` (why relayed; null when direct). */
+  readonly reasons: readonly [string | null, string | null];
   /** "relay" when either side relays through TURN, else "direct". */
   readonly path: "direct" | "relay";
   /** From starting the second agent until the first saw the link up. */
@@ -36,8 +38,12 @@ export interface PairOptions {
   readonly signalUrl: string;
   /** STUN (and TURN, when `turn` is given) from this coturn. */
   readonly coturn: Coturn;
-  /** Hand the agents TURN credentials (in a file, as `--turn-credentials-file`). Default true. */
-  readonly turn?: boolean;
+  /**
+   * Where the agents get STUN/TURN: `file` (default): `--ice-server` flags and TURN credentials in a
+   * `--turn-credentials-file`; `signal`: no flags, the signaling server hands them out (it must run
+   * with `--turn-url`); `stun`: STUN only, no TURN.
+   */
+  readonly ice?: "file" | "signal" | "stun";
   readonly webrtc?: WebRtcBackend;
   readonly upTimeoutMs?: number;
 }
@@ -48,8 +54,9 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
   const pki = await LabPki.create(options.network);
   const agents: Agent[] = [];
   try {
-    const iceArgs = [...options.coturn.stunUrls.slice(0, 1).flatMap((url) => ["--ice-server", url])];
-    if (options.turn ?? true) {
+    const ice = options.ice ?? "file";
+    const iceArgs = ice === "signal" ? [] : ["--ice-server", options.coturn.stunUrls[0]!];
+    if (ice === "file") {
       const file = join(pki.dir, "turn.json");
       writeFileSync(file, JSON.stringify(options.coturn.credentials(options.network)), { mode: 0o600 });
       iceArgs.push("--ice-server", options.coturn.turnUrl, "--turn-credentials-file", file);
@@ -78,6 +85,9 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
     const candidate = (status: typeof statusA, peerIp: string): PathKind =>
       (status.peers.find((p) => p.ip === peerIp)?.candidateType as PathKind | undefined) ?? "unknown";
     const candidates = [candidate(statusA, virtualIp(lab, b)), candidate(statusB, virtualIp(lab, a))] as const;
+    const reason = (status: typeof statusA, peerIp: string) =>
+      status.peers.find((p) => p.ip === peerIp)?.pathReason ?? null;
+    const reasons = [reason(statusA, virtualIp(lab, b)), reason(statusB, virtualIp(lab, a))] as const;
     const siteA = nat.siteOf(a);
     const siteB = nat.siteOf(b);
     return {
@@ -85,6 +95,7 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
       kinds: [siteA.kind, siteB.kind],
       sameSite: siteA === siteB,
       candidates,
+      reasons,
       path: candidates.includes("relay") ? "relay" : "direct",
       setupMs,
       pinged: [ab.transmitted > 0 && ab.lost === 0, ba.transmitted > 0 && ba.lost === 0],
