@@ -46,6 +46,8 @@ export interface PairOptions {
   readonly ice?: "file" | "signal" | "stun";
   readonly webrtc?: WebRtcBackend;
   readonly upTimeoutMs?: number;
+  /** More checks while both agents still run (after the link and the pings). */
+  readonly whileUp?: (result: PairResult) => Promise<void>;
 }
 
 /** Runs one pair to the end (agents stopped again, PKI removed), whatever happens. */
@@ -90,7 +92,7 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
     const reasons = [reason(statusA, virtualIp(lab, b)), reason(statusB, virtualIp(lab, a))] as const;
     const siteA = nat.siteOf(a);
     const siteB = nat.siteOf(b);
-    return {
+    const result: PairResult = {
       hosts: [a, b],
       kinds: [siteA.kind, siteB.kind],
       sameSite: siteA === siteB,
@@ -100,6 +102,8 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
       setupMs,
       pinged: [ab.transmitted > 0 && ab.lost === 0, ba.transmitted > 0 && ba.lost === 0],
     };
+    await options.whileUp?.(result);
+    return result;
   } finally {
     await Promise.all(agents.map((agent) => agent.proc.stop("SIGTERM", 10_000)));
     pki.remove();
