@@ -20,6 +20,7 @@ import { configSettings } from "./config-file.js";
 import { UsageError } from "./errors.js";
 import { parseIceUrl } from "./link/ice-servers.js";
 import type { WebRtcBackendName } from "./link/peer-link.js";
+import { type NetcheckOptions, parseNetcheck } from "./netcheck/netcheck-args.js";
 import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
@@ -64,6 +65,8 @@ export const USAGE = `Usage:
       ${DEFAULT_PING_COUNT} pings a second apart by default; --until-direct pings 5 a second (at most --count,
       default ${UNTIL_DIRECT_COUNT}) until one goes over a direct link, which that traffic makes the overlay set up
   ipop down [--dev DEV]                   stop the running agent as SIGTERM does (peers told, TUN removed)
+  ipop netcheck --ice-server stun:HOST:PORT ... [--json]   this host's NAT: mapping, filtering, public
+                                          address, which STUN/TURN servers answered and how fast
   ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
   ipop token create|print ...             join tokens for nodes without a certificate (ipop token --help)
   ipop --help | --version`;
@@ -154,6 +157,7 @@ export type CliCommand =
   | RouteOptions
   | PingOptions
   | DownOptions
+  | NetcheckOptions
   | { readonly command: "help" }
   | { readonly command: "version" };
 
@@ -182,6 +186,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       return parsePing(rest);
     case "down":
       return parseDown(rest);
+    case "netcheck":
+      return parseNetcheck(rest);
     case "cert":
       return { command: "cert", argv: rest };
     default:

@@ -29,6 +29,7 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { AgentMetrics } from "./metrics/agent-metrics.js";
 import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
+import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
@@ -74,6 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return ping(command);
     case "down":
       return down(command);
+    case "netcheck": {
+      const report = await netcheck(command.servers);
+      process.stdout.write(command.json ? `${JSON.stringify(report)}\n` : `${formatNetcheck(report)}\n`);
+      return report.udp ? 0 : 1;
+    }
     case "cert":
       return runCertCommand(command.argv, processCertIo());
     case "up":
