@@ -17,6 +17,12 @@ const needed = {
 if (process.argv.includes("--browser")) {
   needed.chromium = "chromium";
   needed["systemd-analyze"] = "systemd";
+  // The NAT lab (test/src/lab/nat): nftables builds the NAT boxes, coturn is the lab's STUN/TURN
+  // server. The package's service stays off (Debian ships it disabled); the tests run turnserver.
+  needed.nft = "nftables";
+  needed.turnserver = "coturn";
+  // Flushes a NAT box's flows when a test changes its kind.
+  needed.conntrack = "conntrack";
 }
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;

@@ -26,6 +26,7 @@ import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
+import type { IceServer } from "./link/ice-servers.js";
 import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
 import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
@@ -45,7 +46,8 @@ export interface AgentOptions {
   readonly revocations?: string;
   readonly tun: TunDevice;
   readonly links: PeerLinkFactory;
-  readonly iceServers: readonly string[];
+  /** STUN/TURN servers from the flags and config (the signaling server may add its own). */
+  readonly iceServers: readonly IceServer[];
   readonly logger: Logger;
   /** Most links this node opens (near links are always allowed). */
   readonly maxLinks: number;
@@ -72,6 +74,8 @@ export class Agent {
   private certText: string;
   private readonly signaling: SignalingClient;
   private readonly links = new Map<number, PeerLink>();
+  /** TURN/STUN servers the signaling server handed out (`ice-servers`), the newest ones. */
+  private signalIceServers: readonly IceServer[] = [];
   /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
   private readonly hostDrops = new Counters();
   private readonly linkSendDrops = new Map<number, Counters>();
@@ -138,6 +142,10 @@ export class Agent {
         onMemberLeft: (nodeId) => this.step((at) => this.node.handleMemberLeft(at, nodeId)),
         onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
         onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
+        // Links set up from now on use them; links already up keep the servers they started with.
+        onIceServers: (servers) => {
+          this.signalIceServers = servers;
+        },
         onDown: () => this.step((at) => this.node.handleSignalingDown(at)),
         onRefused: (message) => options.onFatal(message),
       },
@@ -279,7 +287,7 @@ export class Agent {
     const link = this.options.links.create(
       {
         role,
-        iceServers: this.options.iceServers,
+        iceServers: [...this.options.iceServers, ...this.signalIceServers],
         // Never let ICE pick a path through the overlay itself.
         isForbiddenAddress: (ip) => {
           const address = parseIpv4Address(ip);

@@ -20,6 +20,8 @@ import * as v from "valibot";
 import { configSettings } from "./config-file.js";
 import { UsageError } from "./errors.js";
 import type { RealBackendName } from "./link/backends.js";
+import { parseIceUrl } from "./link/ice-servers.js";
+import { type NetcheckOptions, parseNetcheck } from "./netcheck/netcheck-args.js";
 import { DEFAULT_PING_COUNT, DEFAULT_PING_INTERVAL_MS, UNTIL_DIRECT_COUNT, UNTIL_DIRECT_INTERVAL_MS } from "./ping.js";
 
 /** MTU bounds: IPv4's minimum reassembly size, and the largest packet a data frame carries. */
@@ -43,7 +45,11 @@ export const USAGE = `Usage:
       --dev DEV            TUN device name (default: ipop0)
       --webrtc BACKEND     ndc (default) | werift | wrtc
       --mtu BYTES          TUN and overlay MTU, ${MIN_MTU}-${MAX_MTU} (default: 1400)
-      --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only)
+      --ice-server URL     STUN/TURN server, repeatable (default: none, host candidates only);
+                           no credentials in it: TURN ones come from --turn-credentials-file
+      --turn-credentials-file FILE
+                           JSON {"username","credential"} for the TURN servers (or the
+                           environment: IPOP_TURN_USERNAME, IPOP_TURN_CREDENTIAL)
       --max-links N        most links this node opens, 8-1000 (default: 40; ring neighbours always)
       --multicast on|off   broadcast and multicast (224.0.0.0/4, e.g. mDNS) to every member, with a
                            route for 224.0.0.0/4 on the device (default: on; docs/multicast.md)
@@ -62,6 +68,8 @@ export const USAGE = `Usage:
       ${DEFAULT_PING_COUNT} pings a second apart by default; --until-direct pings 5 a second (at most --count,
       default ${UNTIL_DIRECT_COUNT}) until one goes over a direct link, which that traffic makes the overlay set up
   ipop down [--dev DEV]                   stop the running agent as SIGTERM does (peers told, TUN removed)
+  ipop netcheck --ice-server stun:HOST:PORT ... [--json]   this host's NAT: mapping, filtering, public
+                                          address, which STUN/TURN servers answered and how fast
   ipop cert ca|sign|print|verify|revoke ...  network certificates (ipop cert --help)
   ipop token create|print ...             join tokens for nodes without a certificate (ipop token --help)
   ipop --help | --version`;
@@ -94,7 +102,10 @@ export interface UpOptions {
   readonly dev: string;
   readonly webrtc: RealBackendName;
   readonly mtu: number;
+  /** STUN/TURN URLs, without credentials (those come from `turnCredentialsFile` or the environment). */
   readonly iceServers: readonly string[];
+  /** `--turn-credentials-file`: JSON `{"username","credential"}` for the TURN URLs. */
+  readonly turnCredentialsFile?: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly maxLinks: number;
   /** Broadcast and multicast flood the overlay (`--multicast on|off`, default on). */
@@ -151,6 +162,7 @@ export type CliCommand =
   | RouteOptions
   | PingOptions
   | DownOptions
+  | NetcheckOptions
   | { readonly command: "help" }
   | { readonly command: "version" };
 
@@ -179,6 +191,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
       return parsePing(rest);
     case "down":
       return parseDown(rest);
+    case "netcheck":
+      return parseNetcheck(rest);
     case "cert":
       return { command: "cert", argv: rest };
     default:
@@ -213,6 +227,7 @@ const UP_FLAGS = {
   webrtc: "webrtc",
   mtu: "mtu",
   iceServers: "ice-server",
+  turnCredentialsFile: "turn-credentials-file",
   maxLinks: "max-links",
   multicast: "multicast",
   operatorGroup: "operator-group",
@@ -223,11 +238,18 @@ const UP_FLAGS = {
 type UpKey = keyof typeof UP_FLAGS;
 const UP_KEYS = Object.keys(UP_FLAGS) as UpKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["signalCa", "ca", "cert", "key", "tokenFile", "crl"] as const;
+const PATH_KEYS = ["signalCa", "ca", "cert", "key", "tokenFile", "crl", "turnCredentialsFile"] as const;
 const NUMERIC_KEYS: ReadonlySet<UpKey> = new Set(["mtu", "maxLinks"]);
 /** Values never repeated in a message: a secret pasted where its path belongs. */
-const QUIET_KEYS: ReadonlySet<string> = new Set(["key", "tokenFile"]);
-const ICE_SERVER = /^(stun|turn|turns):[^\s]+$/;
+const QUIET_KEYS: ReadonlySet<string> = new Set(["key", "tokenFile", "turnCredentialsFile", "iceServers"]);
+/**
+ * What an ICE server URL must look like. User info (`turn:user:pass@host`) is refused: a password in
+ * argv is visible to every user of the host (`ps`), and one in a URL ends up in logs. The setting is
+ * quiet, so the refusal does not repeat it either.
+ */
+const ICE_SERVER_EXPECTED =
+  "a stun:HOST:PORT, turn:HOST:PORT[?transport=udp|tcp] or turns:HOST:PORT URL without credentials " +
+  "(TURN credentials go in --turn-credentials-file FILE or IPOP_TURN_USERNAME and IPOP_TURN_CREDENTIAL, never in argv)";
 const LISTEN_EXPECTED = "HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9470 ([::1]:9470 for IPv6)";
 
 /** Splits `HOST:PORT` (IPv6 literals in brackets); undefined when it is not one. */
@@ -251,6 +273,7 @@ const UP_SETTINGS = v.strictObject({
   key: v.optional(filePathSchema()),
   tokenFile: v.optional(filePathSchema()),
   crl: v.optional(filePathSchema()),
+  turnCredentialsFile: v.optional(filePathSchema()),
   network: v.optional(textSchema("1-64 characters of [A-Za-z0-9._-], starting alphanumeric", isNetworkName)),
   ip: v.optional(
     v.pipe(
@@ -269,7 +292,7 @@ const UP_SETTINGS = v.strictObject({
   mtu: v.optional(integerSchema(MIN_MTU, MAX_MTU)),
   iceServers: v.optional(
     v.array(
-      textSchema("a stun:, turn: or turns: URL", (url) => ICE_SERVER.test(url)),
+      textSchema(ICE_SERVER_EXPECTED, (url) => parseIceUrl(url) !== undefined),
       "a list of stun:, turn: or turns: URLs",
     ),
   ),
@@ -351,6 +374,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     webrtc: s.webrtc ?? "ndc",
     mtu: s.mtu ?? DEFAULT_MTU,
     iceServers: s.iceServers ?? [],
+    ...(s.turnCredentialsFile === undefined ? {} : { turnCredentialsFile: s.turnCredentialsFile }),
     logLevel: s.logLevel ?? "info",
     maxLinks: s.maxLinks ?? DEFAULT_LIMITS.maxLinks,
     multicast: s.multicast ?? DEFAULT_LIMITS.multicast,

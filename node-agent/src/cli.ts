@@ -24,10 +24,12 @@ import { controlSocketPath } from "./control/socket-path.js";
 import { DNS_PORT, DnsServer } from "./dns/dns-server.js";
 import { registerWithResolved } from "./dns/resolved.js";
 import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
+import { iceServersFor, loadTurnCredentials } from "./ice-config.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import { AgentMetrics } from "./metrics/agent-metrics.js";
 import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
+import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
@@ -73,6 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return ping(command);
     case "down":
       return down(command);
+    case "netcheck": {
+      const report = await netcheck(command.servers);
+      process.stdout.write(command.json ? `${JSON.stringify(report)}\n` : `${formatNetcheck(report)}\n`);
+      return report.udp ? 0 : 1;
+    }
     case "cert":
       return runCertCommand(command.argv, processCertIo());
     case "up":
@@ -133,6 +140,11 @@ async function up(options: UpOptions): Promise<number> {
   const logger = pino({ level: options.logLevel, base: { dev: options.dev } }, pino.destination(2));
   const signalCa = options.signalCa === undefined ? undefined : await loadSignalCa(options.signalCa);
   const { issued, ...trust } = await startingCredentials(options, process.env, signalCa);
+  // Checked before any device exists: a TURN URL without credentials is a usage error.
+  const iceServers = iceServersFor(
+    options.iceServers,
+    await loadTurnCredentials(options.turnCredentialsFile, process.env),
+  );
   const links = await createLinkFactory(options.webrtc);
   const tun = LinuxTun.open(options.dev, options.mtu);
   let control: ControlServer | undefined;
@@ -158,7 +170,7 @@ async function up(options: UpOptions): Promise<number> {
       ...trust,
       tun,
       links,
-      iceServers: options.iceServers,
+      iceServers,
       maxLinks: options.maxLinks,
       multicast: options.multicast,
       operatorGroup: options.operatorGroup,

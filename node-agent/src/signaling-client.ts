@@ -6,6 +6,7 @@ import {
   type ServerLimits,
   type ServerMessage,
   SIGNAL_PROTOCOL_VERSION,
+  type SignalIceServer,
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import WebSocket from "ws";
@@ -24,6 +25,8 @@ export interface SignalingEvents {
   onMessage(from: string, body: unknown): void;
   /** The network's revocation list (armored), after joining and whenever the server gets a newer one. */
   onRevocations(list: string): void;
+  /** STUN/TURN servers from the server (`ipop-signal --turn-url`); each call replaces the last. */
+  onIceServers(servers: readonly SignalIceServer[]): void;
   /** The connection dropped; the client is already trying again. */
   onDown(): void;
   /**
@@ -181,6 +184,13 @@ export class SignalingClient {
         return;
       case "revocations":
         this.events.onRevocations(message.list);
+        return;
+      case "ice-servers":
+        this.options.logger.debug(
+          { servers: message.servers.map((s) => s.urls), expires: message.expires },
+          "ICE servers from the signaling server",
+        );
+        this.events.onIceServers(message.servers);
         return;
       case "enrolled":
       case "published":

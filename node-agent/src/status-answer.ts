@@ -1,17 +1,7 @@
 import { type LinkStatus, parseIpv4Address, type StatusPeerRow, type StatusReport } from "@ipop/shared";
-import type { CandidateType, LinkTransportStats } from "./link/peer-link.js";
+import type { LinkTransportStats } from "./link/peer-link.js";
+import { pairType, relayReason } from "./peer-path.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
-
-/**
- * One word for how the selected pair reaches the peer: relayed if either end is a relay, through a
- * NAT mapping if either end is server- or peer-reflexive, else direct between host addresses.
- */
-export function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
-  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
-  if (types[0] === undefined && types[1] === undefined) return null;
-  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
-  return "host";
-}
 
 export function compareIp(a: string, b: string): number {
   return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
@@ -66,6 +56,7 @@ export function peerStatusOf(
     kinds: l.kinds,
     remoteKinds: l.remoteKinds,
     candidateType: pairType(transport),
+    pathReason: relayReason(transport),
     remoteAddress: transport?.remoteAddress ?? null,
     rttMs: l.rttMs === null ? null : Math.round(l.rttMs * 1000) / 1000,
     upForMs: l.upForMs === null ? null : Math.round(l.upForMs),

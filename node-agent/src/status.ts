@@ -76,6 +76,11 @@ export interface PeerStatus {
   readonly remoteKinds: readonly LinkKind[];
   /** How the selected ICE candidate pair reaches the peer; null until known. */
   readonly candidateType: CandidateType | null;
+  /**
+   * Why the path is relayed, when `candidateType` is `relay`: "TURN only", "no UDP path" or "hole
+   * punching failed (symmetric NAT)" (docs/nat.md); null otherwise.
+   */
+  readonly pathReason: string | null;
   readonly remoteAddress: string | null;
   /** Round trip of the overlay keepalive on this link, in milliseconds; null until measured. */
   readonly rttMs: number | null;
@@ -103,7 +108,7 @@ export function formatStatus(s: AgentStatus, target?: string): string {
       p.ip,
       p.state,
       formatKinds(p.kinds, p.remoteKinds),
-      p.candidateType ?? "-",
+      p.pathReason === null ? (p.candidateType ?? "-") : `${p.candidateType} (${p.pathReason})`,
       p.rttMs === null ? "-" : `${p.rttMs.toFixed(1)} ms`,
       `${formatBytes(p.tx.bytes)}/${p.tx.packets}`,
       `${formatBytes(p.rx.bytes)}/${p.rx.packets}`,

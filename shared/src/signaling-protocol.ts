@@ -98,6 +98,24 @@ export interface ServerLimits {
   readonly maxMembers: number;
 }
 
+/**
+ * One STUN or TURN server the signaling server hands its members (`ipop-signal --turn-url`), in the
+ * W3C `RTCIceServer` shape with one URL. TURN ones carry coturn REST credentials: `username` is
+ * `EXPIRY:NAME` (Unix seconds), `credential` base64(HMAC-SHA1(shared secret, username)).
+ */
+export interface SignalIceServer {
+  readonly urls: string;
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+/** Most ICE servers one `ice-servers` message may list. */
+export const MAX_SIGNAL_ICE_SERVERS = 8;
+const MAX_ICE_URL_CHARS = 256;
+const MAX_ICE_CREDENTIAL_CHARS = 512;
+/** A stun:/turn: URL without user info (credentials travel beside it). */
+const ICE_URL = /^(stuns?|turns?):[^\s@/]+$/;
+
 export type ServerMessage =
   | {
       readonly v: 1;
@@ -136,6 +154,17 @@ export type ServerMessage =
       readonly network: string;
       /** The armored list. */
       readonly list: string;
+    }
+  | {
+      /**
+       * STUN/TURN servers for the member's links: right after `welcome`, and again before the TURN
+       * credentials expire. Each message replaces the servers of the one before.
+       */
+      readonly v: 1;
+      readonly t: "ice-servers";
+      readonly servers: readonly SignalIceServer[];
+      /** When the TURN credentials stop working (Unix seconds); 0 when none are listed. */
+      readonly expires: number;
     }
   | {
       /** The answer to `publish-revocations`. */
@@ -228,6 +257,24 @@ export function isMemberName(value: unknown): value is string {
 
 export function isDottedQuad(value: unknown): value is string {
   return typeof value === "string" && DOTTED_QUAD.test(value);
+}
+
+function parseIceServers(value: unknown): SignalIceServer[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_SIGNAL_ICE_SERVERS) return undefined;
+  const out: SignalIceServer[] = [];
+  for (const raw of value) {
+    if (!isRecord(raw)) return undefined;
+    const { urls, username, credential } = raw;
+    if (typeof urls !== "string" || urls.length > MAX_ICE_URL_CHARS || !ICE_URL.test(urls)) return undefined;
+    const text = (x: unknown) => x === undefined || (typeof x === "string" && x.length <= MAX_ICE_CREDENTIAL_CHARS);
+    if (!text(username) || !text(credential)) return undefined;
+    out.push({
+      urls,
+      ...(typeof username === "string" ? { username } : {}),
+      ...(typeof credential === "string" ? { credential } : {}),
+    });
+  }
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -417,6 +464,13 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
         return fail("bad-message", "enrolled needs cert and ca, armored certificates");
       }
       return { ok: true, value: { v: 1, t: "enrolled", cert: m.cert, ca: m.ca } };
+    case "ice-servers": {
+      const servers = parseIceServers(m.servers);
+      if (servers === undefined || !Number.isSafeInteger(m.expires) || (m.expires as number) < 0) {
+        return fail("bad-message", `ice-servers needs up to ${MAX_SIGNAL_ICE_SERVERS} servers and expires`);
+      }
+      return { ok: true, value: { v: 1, t: "ice-servers", servers, expires: m.expires as number } };
+    }
     case "revocations":
       if (!isNetworkName(m.network) || !isArmoredField(m.list, MAX_SIGNAL_MESSAGE_BYTES)) {
         return fail("bad-message", "revocations needs network and list");

@@ -7,11 +7,12 @@
 import { errorMessage } from "@ipop/shared";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
-import { CaError, OptionError, SignalServerError, TlsError } from "./errors.js";
+import { CaError, OptionError, SignalServerError, TlsError, TurnError } from "./errors.js";
 import { createLogger, type SignalLogger } from "./logger.js";
 import { parseCliArgs, USAGE } from "./options.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { loadTlsFiles, type TlsPaths } from "./tls-files.js";
+import { loadTurnIssuer } from "./turn-grants.js";
 
 // If clients keep a shutdown from finishing (the server already terminates them after a grace period),
 // exit anyway rather than hang a service manager.
@@ -46,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const authority: AuthorityOptions | undefined =
       command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
     const tls = command.tls === undefined ? undefined : await loadTlsFiles(command.tls);
+    const turn = command.turn === undefined ? undefined : await loadTurnIssuer(command.turn);
     server = await startSignalServer({
       host: command.host,
       port: command.port,
@@ -54,10 +56,11 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(authority === undefined ? {} : { authority }),
       ...(tls === undefined ? {} : { tls }),
       ...(command.consoleDir === undefined ? {} : { consoleDir: command.consoleDir }),
+      ...(turn === undefined ? {} : { turn }),
     });
   } catch (err) {
     if (err instanceof OptionError) return usageError(err);
-    if (err instanceof CaError || err instanceof TlsError) {
+    if (err instanceof CaError || err instanceof TlsError || err instanceof TurnError) {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
       return 1;
     }

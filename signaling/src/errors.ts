@@ -15,7 +15,9 @@ export type SignalServerErrorCode =
   /** The CA files or settings cannot be used ({@link CaError}). */
   | "ERR_SIGNAL_CA"
   /** The TLS certificate or key (`--tls-cert`, `--tls-key`) cannot be used ({@link TlsError}). */
-  | "ERR_SIGNAL_TLS";
+  | "ERR_SIGNAL_TLS"
+  /** The TURN shared secret (`--turn-secret-file`) cannot be used ({@link TurnError}). */
+  | "ERR_SIGNAL_TURN";
 
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
@@ -104,5 +106,15 @@ export class CaError extends SignalServerError {
 export class TlsError extends SignalServerError {
   constructor(message: string) {
     super("ERR_SIGNAL_TLS", message);
+  }
+}
+
+/**
+ * The TURN shared secret cannot be used: the file is missing, unreadable, readable by others, empty
+ * or too long. The server refuses to start (exit status 1).
+ */
+export class TurnError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_TURN", message);
   }
 }

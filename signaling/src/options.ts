@@ -23,6 +23,7 @@ import {
 } from "./limits.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 import type { TlsPaths } from "./tls-files.js";
+import { DEFAULT_TURN_TTL_SECONDS, MIN_TURN_TTL_SECONDS, type TurnPaths } from "./turn-grants.js";
 
 /** Where `ipop-signal` listens when `--listen` is not given: loopback only, so nothing is exposed by accident. */
 export const DEFAULT_LISTEN = "127.0.0.1:7700";
@@ -42,6 +43,8 @@ export type CliCommand =
       readonly tls?: TlsPaths;
       /** `--console DIR|off`: the web console's build to serve at `/`, or none (default: the repository's). */
       readonly consoleDir?: string | false;
+      /** TURN servers to hand members, when `--turn-secret-file` and `--turn-url` were given. */
+      readonly turn?: TurnPaths;
     };
 
 /** `ipop-signal --help`. */
@@ -78,6 +81,13 @@ Certificates (see docs/certificates.md):
   --crl PATH                 with --ca: the revocation list file, read at start and rewritten when a newer
                              list is published (default: kept in memory only)
   Address leases are kept in memory: after a restart, nodes that rejoin or renew take theirs up again.
+
+TURN (see docs/nat.md):
+  --turn-url URL             a TURN server (turn:HOST:3478) to hand every member with its welcome, with
+                             coturn REST credentials (coturn: use-auth-secret), and STUN on the same address
+  --turn-secret-file PATH    coturn's static-auth-secret, on one line, mode 0600; never on the command line
+  --turn-ttl DURATION        lifetime of the credentials (default 1d); fresh ones are sent halfway through
+
   --config FILE              every option above from a JSON file (docs/config.md); flags override it
   -h, --help                 show this help
 
@@ -103,11 +113,14 @@ const FLAGS = {
   tlsCert: "tls-cert",
   tlsKey: "tls-key",
   console: "console",
+  turnUrl: "turn-url",
+  turnSecretFile: "turn-secret-file",
+  turnTtl: "turn-ttl",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey"] as const;
+const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey", "turnSecretFile"] as const;
 const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMembers",
   "maxConnections",
@@ -116,7 +129,7 @@ const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "joinTimeoutMs",
 ]);
 /** Values never repeated in a message: a key pasted where its path belongs. */
-const QUIET_KEYS: ReadonlySet<string> = new Set(["caKey", "tlsKey"]);
+const QUIET_KEYS: ReadonlySet<string> = new Set(["caKey", "tlsKey", "turnSecretFile", "turnUrl"]);
 
 function limitSchema(key: keyof SignalServerLimits) {
   const expected = limitExpectation(key);
@@ -148,6 +161,11 @@ const LEASE_EXPECTED = `a duration from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEAS
 
 const LISTEN_EXPECTED = "HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7700";
 
+/** A TURN URL without user info: credentials are made per member, never written in a URL. */
+const TURN_URL = /^turns?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
+const TURN_URL_EXPECTED = "a turn:HOST:PORT or turns:HOST:PORT URL without credentials, e.g. turn:turn.example:3478";
+const TURN_TTL_EXPECTED = "a duration from 1m to 7d, like 1d";
+
 /**
  * What every `ipop-signal` setting may be: the one rule for the config file and the flags. The file
  * is checked against it as it is; flags are first put in the same shape (numbers for numeric flags).
@@ -167,6 +185,14 @@ const SETTINGS = v.strictObject({
   tlsCert: v.optional(filePathSchema()),
   tlsKey: v.optional(filePathSchema()),
   console: v.optional(v.pipe(v.string("a directory, or off"), v.minLength(1, "a directory, or off"))),
+  turnUrl: v.optional(
+    v.pipe(
+      v.string(TURN_URL_EXPECTED),
+      v.check((url) => TURN_URL.test(url), TURN_URL_EXPECTED),
+    ),
+  ),
+  turnSecretFile: v.optional(filePathSchema()),
+  turnTtl: v.optional(readSchema(TURN_TTL_EXPECTED, readTurnTtl)),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -222,6 +248,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   }
   const authority = parseAuthority(s);
   const tls = parseTls(s);
+  const turn = parseTurn(s);
   return {
     kind: "run",
     host,
@@ -231,7 +258,21 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ...(authority === undefined ? {} : { authority }),
     ...(tls === undefined ? {} : { tls }),
     ...(s.console === undefined ? {} : { consoleDir: s.console === "off" ? false : s.console }),
+    ...(turn === undefined ? {} : { turn }),
   };
+}
+
+/** TURN needs the URL and the secret; either alone is a mistake. */
+function parseTurn(s: Settings): TurnPaths | undefined {
+  if (s.turnUrl === undefined && s.turnSecretFile === undefined) {
+    if (s.turnTtl !== undefined) throw new OptionError("--turn-ttl needs --turn-url and --turn-secret-file");
+    return undefined;
+  }
+  if (s.turnSecretFile === undefined) {
+    throw new OptionError("--turn-url needs --turn-secret-file PATH, coturn's static-auth-secret (mode 0600)");
+  }
+  if (s.turnUrl === undefined) throw new OptionError("--turn-secret-file needs --turn-url turn:HOST:PORT");
+  return { secretFile: s.turnSecretFile, urls: [s.turnUrl], ttlSeconds: s.turnTtl ?? DEFAULT_TURN_TTL_SECONDS };
 }
 
 /** TLS needs both files; one without the other is a mistake, not plain WebSocket. */
@@ -294,6 +335,13 @@ function readListen(text: string): { host: string; port: number } | Refusal {
   const port = Number(portText);
   if (port > 65535) return new Refusal("HOST:PORT with a port from 0 to 65535");
   return { host, port };
+}
+
+function readTurnTtl(text: string): number | Refusal {
+  const seconds = parseDuration(text);
+  if (typeof seconds === "string") return new Refusal(`${TURN_TTL_EXPECTED} (${seconds})`);
+  if (seconds < MIN_TURN_TTL_SECONDS || seconds > 7 * 86_400) return new Refusal(TURN_TTL_EXPECTED);
+  return seconds;
 }
 
 function readLease(text: string): number | Refusal {

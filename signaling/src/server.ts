@@ -13,6 +13,7 @@ import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
 import type { TlsCredentials } from "./tls-files.js";
+import type { TurnCredentialIssuer } from "./turn-grants.js";
 
 /** Options of {@link startSignalServer}. */
 export interface SignalServerOptions {
@@ -44,6 +45,8 @@ export interface SignalServerOptions {
    * web-console/dist/app when it is built); false serves no console.
    */
   readonly consoleDir?: string | false;
+  /** TURN servers with REST credentials for every member (`--turn-url`, `--turn-secret-file`). */
+  readonly turn?: TurnCredentialIssuer;
 }
 
 /** A running signaling server. */
@@ -107,6 +110,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     now: () => performance.now(),
     wallNow: wallClock,
     ...(authority === undefined ? {} : { authority }),
+    ...(options.turn === undefined ? {} : { turn: options.turn }),
     isShuttingDown: () => shuttingDown,
     onClosed(session) {
       sessions.delete(session);

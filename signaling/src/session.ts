@@ -17,6 +17,7 @@ import type { SignalLogger } from "./logger.js";
 import type { SessionMetrics } from "./metrics.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
+import type { TurnCredentialIssuer } from "./turn-grants.js";
 import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
@@ -35,6 +36,8 @@ export interface SessionContext {
   onClosed(session: Session): void;
   /** Counts joins, relayed messages and refusals for `GET /metrics`. */
   readonly metrics: SessionMetrics;
+  /** Hands members TURN servers with time-limited credentials (`--turn-url`), when configured. */
+  readonly turn?: TurnCredentialIssuer;
 }
 
 type State =
@@ -56,6 +59,8 @@ type State =
 export class Session implements CaMember {
   private state: State = { kind: "waiting" };
   private joinTimer: NodeJS.Timeout | undefined;
+  /** Sends fresh TURN credentials before the last ones expire, while joined. */
+  private iceTimer: NodeJS.Timeout | undefined;
   private readonly messages: TokenBucket;
   private readonly strikes: TokenBucket;
   private invalidStreak = 0;
@@ -259,6 +264,7 @@ export class Session implements CaMember {
     this.deliver(welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
+    this.grantIceServers();
     const others = outcome.others.map((m) => m.peer);
     if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(others, { v: 1, t: "member-joined", member });
@@ -397,6 +403,18 @@ export class Session implements CaMember {
   private clearJoinTimer(): void {
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
     this.joinTimer = undefined;
+    // Every way out of "joined" passes here (leave, end): no more credentials once not a member.
+    if (this.iceTimer !== undefined) clearTimeout(this.iceTimer);
+    this.iceTimer = undefined;
+  }
+
+  /** Sends the member TURN servers with fresh credentials, and again halfway through their life. */
+  private grantIceServers(): void {
+    const turn = this.ctx.turn;
+    if (turn === undefined || this.state.kind !== "joined") return;
+    const grant = turn.grant(this.state.member.name, this.ctx.wallNow());
+    this.sendBounded({ v: 1, t: "ice-servers", servers: grant.servers, expires: grant.expires });
+    this.iceTimer = setTimeout(() => this.guard(() => this.grantIceServers()), grant.renewInMs);
   }
 
   private logFields(): Record<string, unknown> {

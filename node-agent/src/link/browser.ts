@@ -6,6 +6,7 @@
 
 export { parseLinkSignal } from "../link-signal.js";
 export { LINK_CHANNELS } from "./channels.js";
+export type { IceServer } from "./ice-servers.js";
 export type {
   LinkChannel,
   LinkEvents,

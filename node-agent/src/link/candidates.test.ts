@@ -8,7 +8,6 @@ import {
   sdpCandidates,
   stripCandidatePrefix,
 } from "./candidates.js";
-import { toW3cIceServers } from "./ice-servers.js";
 
 describe("parseCandidate", () => {
   test("reads what each stack emits", () => {
@@ -109,14 +108,5 @@ describe("filterSdpCandidates", () => {
       filterSdpCandidates(plain, () => false),
       plain,
     );
-  });
-});
-
-describe("toW3cIceServers", () => {
-  test("moves inline TURN credentials into username and credential", () => {
-    assert.deepEqual(toW3cIceServers(["stun:127.0.0.1:3478", "turn:al%40ice:p%3Ass@10.0.0.1:3478?transport=udp"]), [
-      { urls: "stun:127.0.0.1:3478" },
-      { urls: "turn:10.0.0.1:3478?transport=udp", username: "al@ice", credential: "p:ss" },
-    ]);
   });
 });

@@ -10,6 +10,7 @@ import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { closeReason, type LinkCloseCode } from "./close-reason.js";
 import { type DtlsFingerprint, sameFingerprint, sdpFingerprints } from "./dtls-fingerprint.js";
 import {
+  type CandidateType,
   type LinkChannel,
   type LinkEvents,
   type LinkOptions,
@@ -70,6 +71,9 @@ export abstract class BaseLink implements PeerLink {
   #localDescriptionSent = false;
   #pendingLocal: LinkSignal[] = [];
   #earlyMessages: Array<readonly [LinkChannel, Uint8Array]> = [];
+  /** Candidate types signalled each way (after the filter), for telling why a path is relayed. */
+  readonly #localTypes = new Set<CandidateType>();
+  readonly #remoteTypes = new Set<CandidateType>();
 
   protected constructor(options: LinkOptions, events: LinkEvents, traits: BackendTraits) {
     this.role = options.role;
@@ -109,10 +113,11 @@ export abstract class BaseLink implements PeerLink {
 
   async stats(): Promise<LinkTransportStats> {
     if (this.#state === "closed") return {};
+    const offered = { localCandidateTypes: [...this.#localTypes], remoteCandidateTypes: [...this.#remoteTypes] };
     try {
-      return await this.transportStats();
+      return { ...(await this.transportStats()), ...offered };
     } catch {
-      return {};
+      return offered;
     }
   }
 
@@ -314,12 +319,15 @@ export abstract class BaseLink implements PeerLink {
 
   #acceptLocal(c: ParsedCandidate): boolean {
     // Our own mDNS name hides an address the filter cannot check.
-    return !isMdnsHostname(c.address) && !this.#isForbidden(c.address);
+    const ok = !isMdnsHostname(c.address) && !this.#isForbidden(c.address);
+    if (ok) this.#localTypes.add(c.type);
+    return ok;
   }
 
   #acceptRemote(c: ParsedCandidate): boolean {
-    if (isMdnsHostname(c.address)) return this.#traits.resolvesMdns;
-    return !this.#isForbidden(c.address);
+    const ok = isMdnsHostname(c.address) ? this.#traits.resolvesMdns : !this.#isForbidden(c.address);
+    if (ok) this.#remoteTypes.add(c.type);
+    return ok;
   }
 
   #isForbidden(address: string): boolean {

@@ -4,6 +4,7 @@ import { LinkError } from "../errors.js";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import type { DtlsFingerprint } from "./dtls-fingerprint.js";
+import { toNdcIceServers } from "./ice-servers.js";
 import { BaseLink } from "./link-base.js";
 import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
 
@@ -43,7 +44,7 @@ export class NdcLink extends BaseLink {
     super(options, events, { resolvesMdns: false });
     try {
       const pc = new nodeDataChannel.PeerConnection(`ipop-${options.role}`, {
-        iceServers: [...options.iceServers],
+        iceServers: toNdcIceServers(options.iceServers),
         mtu: UNDERLAY_MTU,
       });
       this.#pc = pc;

@@ -1,4 +1,5 @@
 import type { Channel as LinkChannel, LinkRole } from "@ipop/shared";
+import type { IceServer } from "./ice-servers.js";
 
 /**
  * One WebRTC connection to one peer, as the agent sees it, whatever library implements it.
@@ -78,10 +79,10 @@ export interface LinkEvents {
 export interface LinkOptions {
   readonly role: LinkRole;
   /**
-   * STUN/TURN URLs, e.g. `stun:127.0.0.1:3478`; empty for host candidates only. TURN credentials go
-   * inside the URL: `turn:user:password@host:port?transport=udp` (percent-encode `:` and `@`).
+   * STUN/TURN servers, e.g. `{ urls: "stun:127.0.0.1:3478" }`; empty for host candidates only. TURN
+   * credentials go in `username`/`credential`, never inside the URL.
    */
-  readonly iceServers: readonly string[];
+  readonly iceServers: readonly IceServer[];
   /**
    * Returns true for addresses that must never be used as an ICE candidate, local or remote: the
    * overlay's own addresses (a path through the overlay inside the overlay loops). Candidates whose
@@ -100,6 +101,9 @@ export type CandidateType = "host" | "srflx" | "prflx" | "relay";
 export interface LinkTransportStats {
   readonly localCandidateType?: CandidateType;
   readonly remoteCandidateType?: CandidateType;
+  /** Types of the candidates this side offered, and of those the peer offered (after the filter). */
+  readonly localCandidateTypes?: readonly CandidateType[];
+  readonly remoteCandidateTypes?: readonly CandidateType[];
   readonly localAddress?: string;
   readonly remoteAddress?: string;
   /** Round trip measured by the ICE/SCTP stack, when it tells. The core measures its own as well. */

@@ -40,6 +40,14 @@ export interface LabOptions {
   sweep?: boolean;
   /** Copy spawned processes' output to our stderr. Default: env IPOP_LAB_VERBOSE=1. */
   echo?: boolean;
+  /**
+   * How the namespaces are joined. `bridge` (default): the flat underlay drawn above. `none`: the
+   * namespaces get only `lo`, and the caller wires them itself (the NAT lab, test/src/lab/nat), telling
+   * the lab each host's address with {@link Lab.setUnderlayIp}.
+   */
+  underlay?: "bridge" | "none";
+  /** More namespaces, not agent hosts (NAT boxes, routers); created empty, removed with the lab. */
+  routers?: readonly string[];
 }
 
 /** Options of {@link Lab.spawn}. */
@@ -58,16 +66,29 @@ export class Lab implements SyncDestroyable {
   readonly hosts: readonly string[];
   /** The signaling host's name, when the lab has one. */
   readonly signalHost: string | undefined;
+  /** The extra namespaces of {@link LabOptions.routers}. */
+  readonly routers: readonly string[];
   readonly #names: LabNames;
+  readonly #bridged: boolean;
+  readonly #underlayIps = new Map<string, string>();
   readonly #echo: boolean;
   readonly #procs = new Set<LabProcess>();
   readonly #execPids = new Set<number>();
   #state: "live" | "destroying" | "destroyed" = "live";
   #destroying: Promise<void> | undefined;
 
-  private constructor(names: LabNames, hosts: number, signaling: boolean, echo: boolean) {
+  private constructor(
+    names: LabNames,
+    hosts: number,
+    signaling: boolean,
+    echo: boolean,
+    bridged: boolean,
+    routers: readonly string[],
+  ) {
     this.#names = names;
     this.#echo = echo;
+    this.#bridged = bridged;
+    this.routers = [...routers];
     this.hosts = Array.from({ length: hosts }, (_, i) => `h${i + 1}`);
     this.signalHost = signaling ? SIGNAL_HOST : undefined;
   }
@@ -87,7 +108,20 @@ export class Lab implements SyncDestroyable {
     if (options.sweep ?? true) sweepStaleLabs(prefix);
     serial += 1;
     const echo = options.echo ?? process.env.IPOP_LAB_VERBOSE === "1";
-    const lab = new Lab(labNames(prefix, process.pid, serial), options.hosts, options.signaling ?? true, echo);
+    const routers = options.routers ?? [];
+    for (const r of routers) {
+      if (!/^[A-Za-z0-9_.]{1,12}$/.test(r) || /^h\d+$/.test(r) || r === SIGNAL_HOST || r === BRIDGE_HOST) {
+        throw new RangeError(`router namespace name ${r} must be 1-12 of [A-Za-z0-9_.] and not hN, sig or br`);
+      }
+    }
+    const lab = new Lab(
+      labNames(prefix, process.pid, serial),
+      options.hosts,
+      options.signaling ?? true,
+      echo,
+      (options.underlay ?? "bridge") === "bridge",
+      routers,
+    );
     registerLive(lab);
     try {
       await lab.#build();
@@ -98,9 +132,14 @@ export class Lab implements SyncDestroyable {
     return lab;
   }
 
-  /** Every namespace host of the lab: the hosts, `sig` if present, and `br`. */
+  /** Every namespace host of the lab: the hosts, `sig` if present, the routers, and `br` when bridged. */
   get allHosts(): readonly string[] {
-    return [...this.hosts, ...(this.signalHost ? [this.signalHost] : []), BRIDGE_HOST];
+    return [
+      ...this.hosts,
+      ...(this.signalHost ? [this.signalHost] : []),
+      ...this.routers,
+      ...(this.#bridged ? [BRIDGE_HOST] : []),
+    ];
   }
 
   /** Namespace name prefix of this lab run, e.g. `ipoplab-4711-1-`. */
@@ -121,10 +160,22 @@ export class Lab implements SyncDestroyable {
 
   /** Underlay IPv4 address of `host` (the bridge namespace has none). */
   underlayIp(host: string): string {
+    const set = this.#underlayIps.get(host);
+    if (set !== undefined) return set;
+    if (!this.#bridged) throw new LabError("LAB_UNKNOWN_HOST", `lab host ${host} was given no underlay address`);
     if (host === this.signalHost) return `${UNDERLAY_PREFIX}.${SIGNAL_OCTET}`;
     const i = this.hosts.indexOf(host);
     if (i < 0) throw new LabError("LAB_UNKNOWN_HOST", `lab host ${host} has no underlay address`);
     return `${UNDERLAY_PREFIX}.${i + 1}`;
+  }
+
+  /**
+   * Records the address other hosts reach `host` at, for a lab built with `underlay: "none"` (whoever
+   * wired the namespaces knows it; {@link underlayIp} reports it from then on).
+   */
+  setUnderlayIp(host: string, ip: string): void {
+    this.#checkHost(host);
+    this.#underlayIps.set(host, ip);
   }
 
   /**
@@ -215,6 +266,13 @@ export class Lab implements SyncDestroyable {
 
   async #build(): Promise<void> {
     const ip = (...args: string[]) => runChecked(["ip", ...args]);
+    if (!this.#bridged) {
+      for (const host of this.allHosts) {
+        await ip("netns", "add", this.#names.ns(host));
+        await ip("-n", this.#names.ns(host), "link", "set", "lo", "up");
+      }
+      return;
+    }
     const br = this.#names.ns(BRIDGE_HOST);
     await ip("netns", "add", br);
     await ip("-n", br, "link", "set", "lo", "up");
@@ -235,7 +293,7 @@ export class Lab implements SyncDestroyable {
   }
 
   #checkHost(host: string): void {
-    if (host !== BRIDGE_HOST && host !== this.signalHost && !this.hosts.includes(host)) {
+    if (!this.allHosts.includes(host)) {
       throw new LabError("LAB_UNKNOWN_HOST", `no lab host ${host}; hosts are ${this.allHosts.join(", ")}`);
     }
   }

@@ -42,6 +42,7 @@ test("renderStatusTable lines up peers under their host and notes hosts without 
       kinds: ["near" as const],
       remoteKinds: [],
       candidateType: "host" as const,
+      pathReason: null,
       remoteAddress: null,
       rttMs: 0.25,
       upForMs: 1000,

@@ -11,6 +11,7 @@ const peer: PeerStatus = {
   kinds: ["near"],
   remoteKinds: ["near", "shortcut"],
   candidateType: "host",
+  pathReason: null,
   remoteAddress: "172.31.250.2:40000",
   rttMs: 0.8,
   upForMs: 5000,

@@ -59,6 +59,7 @@ function checkPeer(value: unknown, at: string): void {
     }
   }
   oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
+  if (p.pathReason !== null) str(p.pathReason, `${at}.pathReason`);
   if (p.remoteAddress !== null) str(p.remoteAddress, `${at}.remoteAddress`);
   if (p.rttMs !== null) num(p.rttMs, `${at}.rttMs`);
   if (p.upForMs !== null) num(p.upForMs, `${at}.upForMs`);

@@ -24,19 +24,9 @@ export function createBrowserLinkFactory(): PeerLinkFactory {
     // node-datachannel stall (docs/console.md, "Unordered channels").
     sendModes: { data: { ordered: false } },
     createPeerConnection: (options) =>
-      new RTCPeerConnection({ iceServers: options.iceServers.map(iceServer) }) as unknown as W3cPeerConnection,
+      new RTCPeerConnection({
+        iceServers: options.iceServers.map((server) => ({ ...server })),
+      }) as unknown as W3cPeerConnection,
     send: (channel, message) => (channel as unknown as RTCDataChannel).send(message as Uint8Array<ArrayBuffer>),
   });
-}
-
-/** `turn:user:pass@host:port` (the agent's form) as the browser's RTCIceServer. */
-function iceServer(url: string): RTCIceServer {
-  const match = /^(turns?):([^:@]+):([^@]+)@(.+)$/.exec(url);
-  if (match === null) return { urls: url };
-  const [, scheme, username, credential, rest] = match;
-  return {
-    urls: `${scheme}:${rest}`,
-    username: decodeURIComponent(username!),
-    credential: decodeURIComponent(credential!),
-  };
 }

@@ -1,3 +1,4 @@
+import type { IceServer } from "@ipop/agent/link";
 import { formatIpv4Address, type NodeEvent, parseStatusReport, type StatusPeerRow } from "@ipop/shared";
 import {
   type ConnectionState,
@@ -29,8 +30,11 @@ const STATUS_TIMEOUT_MS = 5_000;
 const PATH_REFRESH_MS = 2_000;
 
 export interface ConsoleOptions {
-  /** STUN/TURN URLs for the page's links (`turn:user:pass@host:port`, as for agents). */
-  readonly iceServers?: readonly string[];
+  /**
+   * STUN/TURN servers for the page's links, besides those the signaling server hands out
+   * (`ipop-signal --turn-url`, with time-limited credentials).
+   */
+  readonly iceServers?: readonly IceServer[];
 }
 
 /**
@@ -52,7 +56,7 @@ class PageConsole implements ConsoleApi {
   private renewal: ReturnType<typeof setTimeout> | undefined;
   private welcomed: ((error?: ConsoleError) => void) | undefined;
 
-  constructor(private readonly iceServers: readonly string[]) {
+  constructor(private readonly iceServers: readonly IceServer[]) {
     // A tab closes at any moment: tell the peers, so the ring repairs at once rather than on timeout.
     if (typeof addEventListener === "function") addEventListener("pagehide", () => this.peer?.stop());
   }

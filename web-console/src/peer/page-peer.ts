@@ -1,4 +1,4 @@
-import { type LinkTransportStats, type PeerLink, parseLinkSignal } from "@ipop/agent/link";
+import { type IceServer, type LinkTransportStats, type PeerLink, parseLinkSignal } from "@ipop/agent/link";
 import {
   type Action,
   type Certificate,
@@ -66,11 +66,13 @@ export class PagePeer {
   private timerAt = Number.POSITIVE_INFINITY;
   private turn: Instant | null = null;
   private stopped = false;
+  /** STUN/TURN servers the signaling server handed out, the newest ones. */
+  private signalIceServers: readonly IceServer[] = [];
 
   constructor(
     private readonly identity: PageIdentity,
     signalUrl: string,
-    private readonly iceServers: readonly string[],
+    private readonly iceServers: readonly IceServer[],
     private readonly events: PagePeerEvents,
   ) {
     const { cert, certText, ca, seed } = identity;
@@ -107,6 +109,9 @@ export class PagePeer {
         onMemberLeft: (id) => this.step((at) => this.node.handleMemberLeft(at, id)),
         onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
         onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
+        onIceServers: (servers) => {
+          this.signalIceServers = servers;
+        },
         onDown: () => {
           this.step((at) => this.node.handleSignalingDown(at));
           events.onSignaling(false);
@@ -273,7 +278,7 @@ export class PagePeer {
     const link = this.linkFactory.create(
       {
         role,
-        iceServers: this.iceServers,
+        iceServers: [...this.iceServers, ...this.signalIceServers],
         isForbiddenAddress: (ip) => {
           const parsed = parseIpv4Address(ip);
           return parsed !== null && inSubnet(parsed, address);

@@ -4,6 +4,7 @@ import {
   parseServerMessage,
   type ServerMessage,
   SIGNAL_PROTOCOL_VERSION,
+  type SignalIceServer,
 } from "@ipop/shared";
 
 /** What the page's signaling connection reports (the agent's `SignalingEvents`, in the browser). */
@@ -14,6 +15,8 @@ export interface PageSignalingEvents {
   onMemberLeft(nodeId: string): void;
   onMessage(from: string, body: unknown): void;
   onRevocations(list: string): void;
+  /** STUN/TURN servers the server hands out (TURN with time-limited credentials), the newest ones. */
+  onIceServers(servers: readonly SignalIceServer[]): void;
   /** The connection dropped after a join; the client is already trying again. */
   onDown(): void;
   /** The server refused the join for good (address in use, certificate refused or revoked). */
@@ -142,6 +145,9 @@ export class PageSignaling {
         return;
       case "revocations":
         this.events.onRevocations(message.list);
+        return;
+      case "ice-servers":
+        this.events.onIceServers(message.servers);
         return;
       case "error":
         if (FATAL_JOIN_ERRORS.has(message.code) && !this.joined) {
