@@ -18,6 +18,9 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  *   took and whether it came in over a direct link from its origin.
  * - `revocations`: the network's CA-signed revocation list, flooded over links when a node adopts a
  *   newer one, so revocation reaches every node even without the signaling server.
+ * - `relay-ask` / `relay-ok`: a node that cannot link to `node` asks a peer whether it has a link
+ *   to it; the peer answers only if it has (relays.ts).
+ * - `relay`: a sealed relay handshake envelope (hello or accept), routed through the chosen relay.
  */
 export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
@@ -42,11 +45,18 @@ export type OverlayMessage =
       /** The ping came in over a direct link from its origin. */
       readonly direct: boolean;
     }
-  | { readonly t: "revocations"; readonly list: string };
+  | { readonly t: "revocations"; readonly list: string }
+  // Relays (relays.ts): may the receiver relay to `node`, yes it may, and the sealed handshake.
+  | { readonly t: "relay-ask"; readonly node: string }
+  | { readonly t: "relay-ok"; readonly node: string }
+  | { readonly t: "relay"; readonly from: string; readonly envelope: unknown };
 
-/** Why a node keeps a link. A link can serve several purposes at once. */
-export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
-export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand"];
+/**
+ * Why a node keeps a link. A link can serve several purposes at once. `relay`: a relayed path
+ * runs over it (relays.ts), as this node's first hop or with this node as the relay in the middle.
+ */
+export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand" | "relay";
+export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand", "relay"];
 
 /** The most members a `neighbours` list or a trace path may hold. */
 export const MAX_MEMBER_LIST = 64;
@@ -105,6 +115,12 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
     case "revocations":
       // Checked by the node's trust (signature, network, serial); here only its shape.
       return typeof m.list === "string" ? { t: "revocations", list: m.list } : "bad-revocations";
+    case "relay-ask":
+    case "relay-ok":
+      return typeof m.node === "string" && m.node.length <= 64 ? { t: m.t, node: m.node } : "bad-relay";
+    case "relay":
+      if (typeof m.from !== "string" || m.from.length > 64 || m.envelope === undefined) return "bad-relay";
+      return { t: "relay", from: m.from, envelope: m.envelope };
     default:
       return "unknown-type";
   }

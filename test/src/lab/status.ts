@@ -55,7 +55,7 @@ function checkPeer(value: unknown, at: string): void {
     const kinds = p[side];
     if (!Array.isArray(kinds)) throw bad(`field ${at}.${side} is not an array`);
     for (const [i, kind] of kinds.entries()) {
-      oneOf(kind, ["bootstrap", "near", "shortcut", "on-demand"], `${at}.${side}[${i}]`);
+      oneOf(kind, ["bootstrap", "near", "shortcut", "on-demand", "relay"], `${at}.${side}[${i}]`);
     }
   }
   oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
