@@ -30,7 +30,7 @@ import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
-import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
+import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayedPeers } from "./status.js";
 import type { TunDevice } from "./tun/tun-device.js";
 
 export interface AgentOptions {
@@ -108,8 +108,9 @@ export class Agent {
       self,
       network,
       prefixLength: address.prefixLength,
-      // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
+      // Math.random only picks shortcut targets; keys of relayed paths need node:crypto's bytes.
       random: Math.random,
+      randomBytes: (length) => new Uint8Array(randomBytes(length)),
       limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu, multicast: options.multicast ?? true },
       trust: this.trust,
     });
@@ -477,6 +478,7 @@ export class Agent {
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
       adjusted: core.adjusted,
       multicast: core.multicast,
+      relayed: relayedPeers(core.relays, only),
     };
   }
 }
@@ -494,7 +496,3 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
 const LINK_CLOSE_GRACE_MS = 200;
-
-function compareIp(a: string, b: string): number {
-  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
-}
