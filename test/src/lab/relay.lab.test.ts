@@ -127,7 +127,7 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
     };
     const unblockedAt = Date.now();
     await waitFor(
-      "direct link to " + b,
+      `direct link to ${b}`,
       UPGRADE_TIMEOUT_MS,
       (s) => upPeerIps(s).includes(ipB) && !relayedUp(s).some((r) => r.ip === ipB),
     );
@@ -139,7 +139,7 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
     await blocks.block(a, b);
     const blockedAt = Date.now();
     await waitFor(
-      "relayed path to " + b,
+      `relayed path to ${b}`,
       FALLBACK_TIMEOUT_MS,
       (s) => !upPeerIps(s).includes(ipB) && relayedUp(s).some((r) => r.ip === ipB),
     );
@@ -150,5 +150,37 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
     const result = await transfer;
     assert.equal(result.received.bytes, bytes);
     assert.equal(result.received.sha256, result.sent.sha256, "every byte arrived, in order");
+  });
+
+  test("an agent's underlay address changes mid-stream: its links come up again from the new address and the stream delivers every byte", {
+    timeout: 300_000,
+  }, async () => {
+    const hub = RELAY_LAB.reachable[0]!;
+    const movers = lab.hosts.filter((h) => h !== hub);
+    let pair: [string, string] | undefined;
+    for (const host of movers) {
+      const path = relayedUp(await statusOf(host))[0];
+      if (path !== undefined) {
+        pair = [host, path.name];
+        break;
+      }
+    }
+    assert.ok(pair, "a relayed pair to start from");
+    const [a, b] = pair;
+    const bytes = 12 * 1024 * 1024;
+    const transfer = tcpTransfer(lab, a, b, virtualIp(lab, b), bytes, { rateBytesPerS: 250_000, timeoutMs: 240_000 });
+    await sleep(5_000);
+    // The host moves to another underlay address, as a laptop changing networks or a VM migrating:
+    // every WebRTC path it had is dead, its signaling connection too.
+    const old = lab.underlayIp(a);
+    const moved = `${old.slice(0, old.lastIndexOf("."))}.${100 + Number(a.slice(1))}`;
+    await lab.execOk(a, ["ip", "addr", "add", `${moved}/24`, "dev", "eth0"]);
+    await lab.execOk(a, ["ip", "addr", "del", `${old}/24`, "dev", "eth0"]);
+    const result = await transfer;
+    assert.equal(result.received.bytes, bytes);
+    assert.equal(result.received.sha256, result.sent.sha256, "every byte arrived, in order");
+    const s = await statusOf(a);
+    const hubPeer = s.peers.find((p) => p.name === hub && p.state === "up");
+    assert.ok(hubPeer?.remoteAddress, `${a} linked to ${hub} again: ${JSON.stringify(s.peers)}`);
   });
 });
