@@ -51,7 +51,12 @@ async function waitForPath(lab: Lab, relayed: boolean): Promise<void> {
   const ip = virtualIp(lab, "h2");
   const deadline = Date.now() + PATH_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const s = await agentStatus(lab, "h1");
+    // The agent may not listen on its control socket yet: ask again.
+    const s = await agentStatus(lab, "h1").catch(() => undefined);
+    if (s === undefined) {
+      await sleep(500);
+      continue;
+    }
     const direct = s.peers.some((p) => p.ip === ip && p.state === "up");
     const viaRelay = (s.relayed ?? []).some((r) => r.ip === ip && r.state === "up");
     if (relayed ? viaRelay && !direct : direct) {
