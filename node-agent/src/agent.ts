@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   type Action,
@@ -111,6 +111,7 @@ export class Agent {
       // Math.random only picks shortcut targets; keys of relayed paths need node:crypto's bytes.
       random: Math.random,
       randomBytes: (length) => new Uint8Array(randomBytes(length)),
+      hmacSha256: (key) => (data) => createHmac("sha256", key).update(data).digest(),
       limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu, multicast: options.multicast ?? true },
       trust: this.trust,
     });

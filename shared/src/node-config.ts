@@ -3,6 +3,7 @@ import { MAX_DATA_PAYLOAD_BYTES } from "./frame.js";
 import type { LinkStatus } from "./link-record.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { RelayStatus } from "./relay-route.js";
+import type { HmacSha256 } from "./relay-session.js";
 import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
 import { MIN_OVERLAY_MTU, type OverlayLimits, type Timing } from "./timing.js";
 
@@ -21,6 +22,8 @@ export interface NodeConfig {
    * relays.ts). Without it the node neither starts nor accepts relayed paths.
    */
   readonly randomBytes?: (length: number) => Uint8Array;
+  /** HMAC-SHA256 for the tags of relayed frames; default, the pure-JavaScript one of @noble/hashes. */
+  readonly hmacSha256?: HmacSha256;
   readonly timing?: Partial<Timing>;
   readonly limits?: Partial<OverlayLimits>;
 }

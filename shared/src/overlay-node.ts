@@ -88,7 +88,7 @@ export class OverlayNode {
       selfHop,
       () => this.relays,
     );
-    this.relays = new Relays(ctx, this.trust, this.router, config.randomBytes);
+    this.relays = new Relays(ctx, this.trust, this.router, config.randomBytes, config.hmacSha256);
     this.neighbourhood = new Neighbourhood(
       ctx,
       this.trust,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "vitest";
 import { ROUTED_HEADER_BYTES, RoutedKind, routedDestination, routedKind, routedSource } from "./frame.js";
 import { RELAY_OVERHEAD_BYTES, RelayBody, RelaySession, relayChannel, relayKeyPair } from "./relay-session.js";
@@ -74,6 +75,17 @@ test("a third party with its own keys (the relay) cannot make a frame the ends a
   const forger = RelaySession.derive(relay, a.publicKey, true, context)!;
   const forged = forger.seal(32, 11, 22, RelayBody.frame, bytes(8, 40));
   assert.equal(responder.open(forged.subarray(ROUTED_HEADER_BYTES)), "relay-bad-tag");
+});
+
+test("a host's native HMAC-SHA256 and the pure-JavaScript default seal alike (the two ends may differ)", () => {
+  const { a, b, context } = pair();
+  const native = (key: Uint8Array) => (data: Uint8Array) => createHmac("sha256", key).update(data).digest();
+  const sender = RelaySession.derive(a, b.publicKey, true, context, native)!;
+  const receiver = RelaySession.derive(b, a.publicKey, false, context)!;
+  const body = bytes(11, 1400);
+  const opened = receiver.open(sender.seal(32, 1, 2, RelayBody.frame, body).subarray(ROUTED_HEADER_BYTES));
+  assert.ok(typeof opened !== "string", String(opened));
+  assert.deepEqual(opened.body, body);
 });
 
 test("an all-zero (low-order) peer key derives no session", () => {

@@ -14,7 +14,7 @@ import { type NodeTrust, refusalReason } from "./node-trust.js";
 import type { OverlayMessage } from "./overlay-message.js";
 import { parseRelayEnvelope, type RelayEnvelope, relayEnvelopeBody } from "./relay-envelope.js";
 import { newRoute, type RelayHop, type RelayRoute, type RelayStatus, routeStatus } from "./relay-route.js";
-import { RelayBody, RelaySession, relayChannel, relayKeyPair } from "./relay-session.js";
+import { type HmacSha256, RelayBody, RelaySession, relayChannel, relayKeyPair } from "./relay-session.js";
 import { ringDistance } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { encodeTraceHop } from "./trace-path.js";
@@ -55,6 +55,8 @@ export class Relays {
     private readonly router: RelayRouter,
     /** Secure random bytes for ephemeral keys; without them this node neither starts nor accepts relays. */
     private readonly randomBytes: ((length: number) => Uint8Array) | undefined,
+    /** The host's HMAC-SHA256, when it has a faster one than the pure-JavaScript default. */
+    private readonly hmacSha256?: HmacSha256,
   ) {}
 
   // ---- what the ring wants ---------------------------------------------------------------------
@@ -218,13 +220,19 @@ export class Relays {
     if (via === undefined) return ctx.drops.add("relay-no-way-back");
     if (ctx.links.byPeer.get(hello.from.nodeId)?.life.state === "up") return ctx.drops.add("relay-linked");
     const keys = relayKeyPair(this.randomBytes!(32));
-    const crypto = RelaySession.derive(keys, hello.key, false, {
-      session: hello.session,
-      initiator: hello.from.nodeId,
-      responder: ctx.self.nodeId,
-      initiatorKey: hello.key,
-      responderKey: keys.publicKey,
-    });
+    const crypto = RelaySession.derive(
+      keys,
+      hello.key,
+      false,
+      {
+        session: hello.session,
+        initiator: hello.from.nodeId,
+        responder: ctx.self.nodeId,
+        initiatorKey: hello.key,
+        responderKey: keys.publicKey,
+      },
+      this.hmacSha256,
+    );
     if (crypto === null) return ctx.drops.add("relay-bad-key");
     if (existing !== undefined) this.forget(existing);
     const route = newRoute(hello.from, ring, address, "responder", now);
@@ -244,13 +252,19 @@ export class Relays {
     const route = this.routes.get(accept.from.nodeId);
     if (route === undefined || route.state !== "hello" || route.session !== accept.session)
       return ctx.drops.add("relay-stale-session");
-    const crypto = RelaySession.derive(route.keys!, accept.key, true, {
-      session: route.session,
-      initiator: ctx.self.nodeId,
-      responder: accept.from.nodeId,
-      initiatorKey: route.keys!.publicKey,
-      responderKey: accept.key,
-    });
+    const crypto = RelaySession.derive(
+      route.keys!,
+      accept.key,
+      true,
+      {
+        session: route.session,
+        initiator: ctx.self.nodeId,
+        responder: accept.from.nodeId,
+        initiatorKey: route.keys!.publicKey,
+        responderKey: accept.key,
+      },
+      this.hmacSha256,
+    );
     if (crypto === null) return ctx.drops.add("relay-bad-key");
     route.crypto = crypto;
     route.heardAt = now;
