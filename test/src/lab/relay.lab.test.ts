@@ -157,13 +157,14 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
   }, async () => {
     const hub = RELAY_LAB.reachable[0]!;
     const movers = lab.hosts.filter((h) => h !== hub);
+    // On its own (vitest -t) this test first waits for the relayed paths to form.
     let pair: [string, string] | undefined;
-    for (const host of movers) {
-      const path = relayedUp(await statusOf(host))[0];
-      if (path !== undefined) {
-        pair = [host, path.name];
-        break;
+    for (const deadline = Date.now() + CONVERGE_TIMEOUT_MS; pair === undefined && Date.now() < deadline; ) {
+      for (const host of movers) {
+        const path = relayedUp(await statusOf(host).catch(() => ({ relayed: [] }) as unknown as AgentStatus))[0];
+        if (path !== undefined) pair ??= [host, path.name];
       }
+      if (pair === undefined) await sleep(POLL_MS);
     }
     assert.ok(pair, "a relayed pair to start from");
     const [a, b] = pair;
@@ -174,9 +175,14 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
     // every WebRTC path it had is dead, its signaling connection too.
     const old = lab.underlayIp(a);
     const moved = `${old.slice(0, old.lastIndexOf("."))}.${100 + Number(a.slice(1))}`;
-    await lab.execOk(a, ["ip", "addr", "add", `${moved}/24`, "dev", "eth0"]);
+    // Old address first: deleting a primary address also deletes the secondaries of its subnet.
     await lab.execOk(a, ["ip", "addr", "del", `${old}/24`, "dev", "eth0"]);
-    const result = await transfer;
+    await lab.execOk(a, ["ip", "addr", "add", `${moved}/24`, "dev", "eth0"]);
+    const result = await transfer.catch(async (error: unknown) => {
+      const agent = overlay.agents.find((x) => x.host === a)!;
+      const status = await statusOf(a).catch((e: unknown) => String(e));
+      throw new Error(`${String(error)}\n${a} status: ${JSON.stringify(status)}\n${a} agent:\n${agent.proc.tail()}`);
+    });
     assert.equal(result.received.bytes, bytes);
     assert.equal(result.received.sha256, result.sent.sha256, "every byte arrived, in order");
     const s = await statusOf(a);
