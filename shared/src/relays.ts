@@ -14,7 +14,14 @@ import { type NodeTrust, refusalReason } from "./node-trust.js";
 import type { OverlayMessage } from "./overlay-message.js";
 import { parseRelayEnvelope, type RelayEnvelope, relayEnvelopeBody } from "./relay-envelope.js";
 import { newRoute, type RelayHop, type RelayRoute, type RelayStatus, routeStatus } from "./relay-route.js";
-import { type HmacSha256, RelayBody, RelaySession, relayChannel, relayKeyPair } from "./relay-session.js";
+import {
+  type HmacSha256,
+  RelayBody,
+  type RelayKeyPair,
+  RelaySession,
+  relayChannel,
+  relayKeyPair,
+} from "./relay-session.js";
 import { ringDistance } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { encodeTraceHop } from "./trace-path.js";
@@ -42,7 +49,6 @@ export interface RelayRouter {
 export class Relays {
   private readonly routes = new Map<string, RelayRoute>();
   private readonly byRing = new Map<number, RelayRoute>();
-  private readonly byAddress = new Map<number, RelayRoute>();
   private nextSession = 1;
   /** Sealed frames this node passed on as the relay in the middle of others' paths. */
   relayed = 0;
@@ -220,19 +226,7 @@ export class Relays {
     if (via === undefined) return ctx.drops.add("relay-no-way-back");
     if (ctx.links.byPeer.get(hello.from.nodeId)?.life.state === "up") return ctx.drops.add("relay-linked");
     const keys = relayKeyPair(this.randomBytes!(32));
-    const crypto = RelaySession.derive(
-      keys,
-      hello.key,
-      false,
-      {
-        session: hello.session,
-        initiator: hello.from.nodeId,
-        responder: ctx.self.nodeId,
-        initiatorKey: hello.key,
-        responderKey: keys.publicKey,
-      },
-      this.hmacSha256,
-    );
+    const crypto = this.derive(keys, hello.key, hello.from.nodeId, ctx.self.nodeId, hello.session);
     if (crypto === null) return ctx.drops.add("relay-bad-key");
     if (existing !== undefined) this.forget(existing);
     const route = newRoute(hello.from, ring, address, "responder", now);
@@ -252,23 +246,25 @@ export class Relays {
     const route = this.routes.get(accept.from.nodeId);
     if (route === undefined || route.state !== "hello" || route.session !== accept.session)
       return ctx.drops.add("relay-stale-session");
-    const crypto = RelaySession.derive(
-      route.keys!,
-      accept.key,
-      true,
-      {
-        session: route.session,
-        initiator: ctx.self.nodeId,
-        responder: accept.from.nodeId,
-        initiatorKey: route.keys!.publicKey,
-        responderKey: accept.key,
-      },
-      this.hmacSha256,
-    );
+    const crypto = this.derive(route.keys!, accept.key, ctx.self.nodeId, accept.from.nodeId, route.session);
     if (crypto === null) return ctx.drops.add("relay-bad-key");
     route.crypto = crypto;
     route.heardAt = now;
     this.setUp(now, route);
+  }
+
+  /** This end's session with the peer whose public key is `peerKey`, for the handshake `session`. */
+  private derive(
+    own: RelayKeyPair,
+    peerKey: Uint8Array,
+    initiator: string,
+    responder: string,
+    session: string,
+  ): RelaySession | null {
+    const asInitiator = initiator === this.ctx.self.nodeId;
+    const [initiatorKey, responderKey] = asInitiator ? [own.publicKey, peerKey] : [peerKey, own.publicKey];
+    const context = { session, initiator, responder, initiatorKey, responderKey };
+    return RelaySession.derive(own, peerKey, asInitiator, context, this.hmacSha256);
   }
 
   private setUp(now: number, route: RelayRoute): void {
@@ -279,11 +275,6 @@ export class Relays {
   }
 
   // ---- the packet path -------------------------------------------------------------------------
-
-  /** The up relayed path to the node at virtual address `address`. */
-  toAddress(address: number): RelayHop | undefined {
-    return this.byAddress.get(address);
-  }
 
   /**
    * The up relayed path whose peer is closest to `destination` and strictly closer than `distance`
@@ -410,10 +401,8 @@ export class Relays {
     route.state = state;
     if (state === "up") {
       this.byRing.set(route.ring, route);
-      this.byAddress.set(route.address, route);
     } else {
       if (this.byRing.get(route.ring) === route) this.byRing.delete(route.ring);
-      if (this.byAddress.get(route.address) === route) this.byAddress.delete(route.address);
     }
   }
 
