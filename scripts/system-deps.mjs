@@ -10,6 +10,8 @@ const needed = {
   ping: "iputils-ping",
   // The TLS tests make their certificates with it.
   openssl: "openssl",
+  // The relay lab blocks UDP between chosen hosts with it (test/src/lab/udp-blocks.ts).
+  nft: "nftables",
 };
 // Only the tests need these: Debian's chromium, which playwright drives (it never downloads a browser
 // here), and systemd-analyze, which checks the units in deploy/systemd (installing the package starts

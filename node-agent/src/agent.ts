@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   type Action,
@@ -32,8 +32,8 @@ import { parseLinkSignal } from "./link-signal.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
-import type { AgentStatus, PeerStatus, RouteResult } from "./status.js";
-import { compareIp, peerStatusOf, statusReportOf } from "./status-answer.js";
+import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayedPeers } from "./status.js";
+import { peerStatusOf, statusReportOf } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
 
 export interface AgentOptions {
@@ -118,8 +118,10 @@ export class Agent {
       self,
       network,
       prefixLength: address.prefixLength,
-      // Randomness only picks shortcut targets; nothing depends on it being unpredictable.
+      // Math.random only picks shortcut targets; keys of relayed paths need node:crypto's bytes.
       random: Math.random,
+      randomBytes: (length) => new Uint8Array(randomBytes(length)),
+      hmacSha256: (key) => (data) => createHmac("sha256", key).update(data).digest(),
       limits: { maxLinks: options.maxLinks, mtu: options.tun.mtu, multicast: options.multicast ?? true },
       trust: this.trust,
       ...(options.operatorGroup === undefined ? {} : { operatorGroup: options.operatorGroup }),
@@ -495,6 +497,7 @@ export class Agent {
       drops: { ...core.drops, ...this.hostDrops.toJSON() },
       adjusted: core.adjusted,
       multicast: core.multicast,
+      relayed: relayedPeers(core.relays, only),
     };
   }
 }

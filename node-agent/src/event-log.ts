@@ -24,6 +24,12 @@ export function logEvent(logger: Logger, event: NodeEvent): void {
       if (ROUTINE_SIGNAL_DROPS.has(event.reason)) logger.debug(event, "dropped link envelope");
       else logger.warn(event, "refused link envelope");
       return;
+    case "relay-up":
+      logger.info({ peer: event.peer, via: event.via, role: event.role }, "relayed path up");
+      return;
+    case "relay-down":
+      logger.info({ peer: event.peer, reason: event.reason }, "relayed path down");
+      return;
     case "revocations-updated":
       logger.info(event, "revocation list updated");
       return;

@@ -48,6 +48,12 @@ export interface SignalingClientOptions {
   /** First reconnect delay; doubles up to `maxBackoffMs`, with jitter so a restarted server is not stampeded. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * How often the client pings the server (default 10 s). A connection from which nothing came
+   * back (no pong, ping or message) within one interval is dead and is dropped for a new one: when
+   * the host's address changes, the old TCP connection would otherwise hang for many minutes.
+   */
+  readonly heartbeatMs?: number;
 }
 
 /**
@@ -63,6 +69,7 @@ export class SignalingClient {
   errorReplies = 0;
   private socket: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private backoffMs: number;
   private closed = false;
   private joined = false;
@@ -91,6 +98,7 @@ export class SignalingClient {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     const socket = this.socket;
     if (socket === undefined || socket.readyState === WebSocket.CLOSED) return;
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "leave" }));
@@ -116,7 +124,23 @@ export class SignalingClient {
       ...(ca === undefined ? {} : { ca }),
     });
     this.socket = socket;
+    let heard = true;
+    const hear = () => {
+      heard = true;
+    };
+    socket.on("pong", hear);
+    socket.on("ping", hear);
     socket.on("open", () => {
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        if (!heard) {
+          this.options.logger.warn({ url: this.options.url }, "signaling server silent for a heartbeat; reconnecting");
+          socket.terminate();
+          return;
+        }
+        heard = false;
+        socket.ping();
+      }, this.options.heartbeatMs ?? 10_000);
       const join = {
         v: SIGNAL_PROTOCOL_VERSION,
         t: "join",
@@ -127,6 +151,7 @@ export class SignalingClient {
       socket.send(JSON.stringify(join));
     });
     socket.on("message", (data, isBinary) => {
+      heard = true;
       if (isBinary) {
         this.invalidMessages++;
         return;
@@ -151,6 +176,7 @@ export class SignalingClient {
       }
     });
     socket.on("close", (code, reason) => {
+      if (this.socket === socket) clearInterval(this.heartbeat);
       const wasJoined = this.joined;
       this.joined = false;
       this.state = "disconnected";

@@ -1,11 +1,7 @@
-import { type LinkStatus, parseIpv4Address, type StatusPeerRow, type StatusReport } from "@ipop/shared";
+import type { LinkStatus, StatusPeerRow, StatusReport } from "@ipop/shared";
 import type { LinkTransportStats } from "./link/peer-link.js";
 import { pairType, relayReason } from "./peer-path.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
-
-export function compareIp(a: string, b: string): number {
-  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
-}
 
 /**
  * The agent's answer to a remote status request (the console's view of another node): its status

@@ -1,4 +1,4 @@
-import type { LinkKind } from "@ipop/shared";
+import { type LinkKind, parseIpv4Address, type RelayStatus } from "@ipop/shared";
 import type { CandidateType, WebRtcBackendName } from "./link/peer-link.js";
 import type { SignalingState } from "./signaling-client.js";
 
@@ -60,6 +60,50 @@ export interface AgentStatus {
   readonly adjusted?: Record<string, number>;
   /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded`. Absent from older agents. */
   readonly multicast?: Record<string, number>;
+  /**
+   * Ring neighbours reached through another node because no direct link comes up (overlay relays,
+   * docs/relays.md). Absent from older agents.
+   */
+  readonly relayed?: readonly RelayedPeerStatus[];
+}
+
+/** A peer reached through a relay: who, through whom, and how the path is doing. */
+export interface RelayedPeerStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly ip: string;
+  /** The node in the middle; null while one is being looked for. */
+  readonly via: { readonly id: string; readonly name: string; readonly ip: string } | null;
+  /** `asking` (looking for a relay), `hello` (handshake under way) or `up`. */
+  readonly state: "asking" | "hello" | "up";
+  /** Round trip of the sealed keepalive over the relay, in milliseconds; null until measured. */
+  readonly rttMs: number | null;
+  readonly upForMs: number | null;
+  readonly tx: { readonly bytes: number; readonly packets: number };
+  readonly rx: { readonly bytes: number; readonly packets: number };
+}
+
+/** The core's relayed paths as `ipop status` shows them; with `only`, the path to that address alone. */
+export function relayedPeers(relays: readonly RelayStatus[], only?: string): RelayedPeerStatus[] {
+  return relays
+    .filter((r) => only === undefined || r.peer.ip === only)
+    .map((r) => ({
+      id: r.peer.nodeId,
+      name: r.peer.name,
+      ip: r.peer.ip,
+      via: r.via === null ? null : { id: r.via.nodeId, name: r.via.name, ip: r.via.ip },
+      state: r.state,
+      rttMs: r.rttMs === null ? null : Math.round(r.rttMs * 1000) / 1000,
+      upForMs: r.upForMs === null ? null : Math.round(r.upForMs),
+      tx: r.tx,
+      rx: r.rx,
+    }))
+    .sort((a, b) => compareIp(a.ip, b.ip));
+}
+
+/** Orders dotted-quad addresses numerically. */
+export function compareIp(a: string, b: string): number {
+  return (parseIpv4Address(a) ?? 0) - (parseIpv4Address(b) ?? 0);
 }
 
 export interface PeerStatus {
@@ -117,6 +161,20 @@ export function formatStatus(s: AgentStatus, target?: string): string {
     lines.push(
       ...table(["PEER", "IP", "STATE", "KIND", "PATH", "RTT", "TX BYTES/PKTS", "RX BYTES/PKTS", "DROPS"], rows),
     );
+  }
+  const relayed = s.relayed ?? [];
+  if (relayed.length > 0) {
+    const rows = relayed.map((r) => [
+      r.name,
+      r.ip,
+      r.state,
+      r.via === null ? "-" : `via ${r.via.name} ${r.via.ip}`,
+      r.rttMs === null ? "-" : `${r.rttMs.toFixed(1)} ms`,
+      `${formatBytes(r.tx.bytes)}/${r.tx.packets}`,
+      `${formatBytes(r.rx.bytes)}/${r.rx.packets}`,
+    ]);
+    lines.push("relayed (no direct link):");
+    lines.push(...table(["PEER", "IP", "STATE", "PATH", "RTT", "TX BYTES/PKTS", "RX BYTES/PKTS"], rows));
   }
   lines.push(`drops: ${formatDrops(s.drops)}`);
   return lines.join("\n");

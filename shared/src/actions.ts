@@ -32,6 +32,14 @@ export type NodeEvent =
   | { readonly kind: "link-down"; readonly linkId: number; readonly peer: MemberInfo; readonly reason: string }
   | { readonly kind: "address-conflict"; readonly ip: string; readonly kept: string; readonly dropped: string }
   | { readonly kind: "signal-dropped"; readonly from: string; readonly reason: string }
+  /** A ring neighbour this node cannot link to directly is now reached through `via` (relays.ts). */
+  | {
+      readonly kind: "relay-up";
+      readonly peer: MemberInfo;
+      readonly via: MemberInfo;
+      readonly role: "initiator" | "responder";
+    }
+  | { readonly kind: "relay-down"; readonly peer: MemberInfo; readonly reason: string }
   /** A newer revocation list was adopted; `self` is true when it revokes this node itself. */
   | { readonly kind: "revocations-updated"; readonly closedLinks: number; readonly self: boolean }
   /** The answer to `traceRoute`: the nodes a routed message passed, in order, ending at the closest. */

@@ -72,7 +72,7 @@ export function classifyFrame(frame: Uint8Array): FrameType | FrameDropReason {
       return frame.length === PING_BYTES ? type : "bad-frame-length";
     case FrameType.routed:
       if (frame.length <= ROUTED_HEADER_BYTES) return "short-frame";
-      return frame[3]! <= RoutedKind.flood ? type : "unknown-frame-type";
+      return frame[3]! <= RoutedKind.relay ? type : "unknown-frame-type";
     case FrameType.message:
       return frame.length > FRAME_HEADER_BYTES ? type : "short-frame";
     case FrameType.batch:
@@ -188,6 +188,11 @@ export const RoutedKind = {
   ping: 3,
   /** A broadcast or multicast packet; the header's destination is the end of the receiver's ring range. */
   flood: 4,
+  /**
+   * A frame sealed end to end between two nodes that reach each other only through a relay
+   * (relay-session.ts); the relay passes it on to the destination's own link, never greedily.
+   */
+  relay: 5,
 } as const;
 export type RoutedKind = (typeof RoutedKind)[keyof typeof RoutedKind];
 
@@ -260,6 +265,19 @@ function readRing(frame: Uint8Array, offset: number): number {
   const high = (frame[offset]! << 16) | (frame[offset + 1]! << 8) | frame[offset + 2]!;
   const low = (frame[offset + 3]! << 16) | (frame[offset + 4]! << 8) | frame[offset + 5]!;
   return high * 2 ** 24 + low;
+}
+
+/** A routed frame of `kind` from ring address `source` with `payload` after its header (a copy). */
+export function encodeRoutedFrame(
+  ttl: number,
+  source: number,
+  kind: RoutedKind,
+  destination: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const frame = new Uint8Array(ROUTED_HEADER_BYTES + payload.length);
+  frame.set(payload, ROUTED_HEADER_BYTES);
+  return writeRoutedHeader(frame, { ttl, kind, source, destination });
 }
 
 /** A frame of `type` with `payload` after the 2-byte header (for message frames). */

@@ -16,6 +16,8 @@ export * from "./node-config.js";
 export * from "./node-trust.js";
 export * from "./overlay-message.js";
 export * from "./overlay-node.js";
+export * from "./relay-route.js";
+export * from "./relay-session.js";
 export * from "./ring.js";
 export * from "./signaling-protocol.js";
 export * from "./status-report.js";

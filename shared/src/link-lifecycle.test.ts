@@ -8,9 +8,8 @@ import type { LinkRecord } from "./link-record.js";
 import { Membership } from "./membership.js";
 import type { OpenedEnvelope } from "./node-trust.js";
 import { decodeOverlayMessage, type LinkKind } from "./overlay-message.js";
-import { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
-import { drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { UnsignedTrust } from "./testing/unsigned-trust.js";
 import type { Timing } from "./timing.js";
@@ -51,7 +50,7 @@ function setup(self = member(1), timing: Partial<Timing> = {}, trust = new Unsig
   const { events } = recordRouterEvents({
     keepalive: (now, link, frame, type) => lifecycle.handleKeepalive(now, link, frame, type),
   });
-  const router = new Router(ctx, events, encodeTraceHop(self));
+  const { router } = testRouter(ctx, events, encodeTraceHop(self));
   const lifecycle: LinkLifecycle = new LinkLifecycle(ctx, trust, membership, router, policy);
   /**
    * Fires every link deadline up to `until` in order, as the node's `handleTimeout` would; returns the

@@ -9,9 +9,15 @@ import { Membership } from "./membership.js";
 import { Neighbourhood } from "./neighbourhood.js";
 import { decodeOverlayMessage, type LinkKind, type OverlayMessage } from "./overlay-message.js";
 import { clockwise, RING_SIZE, ringAddress } from "./ring.js";
-import { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
-import { drain, recordRouterEvents, TEST_NETWORK, type TestContextOptions, testContext } from "./testing/context.js";
+import {
+  drain,
+  recordRouterEvents,
+  TEST_NETWORK,
+  type TestContextOptions,
+  testContext,
+  testRouter,
+} from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { UnsignedTrust } from "./testing/unsigned-trust.js";
 import { encodeTraceHop } from "./trace-path.js";
@@ -22,7 +28,7 @@ function setup(options: TestContextOptions = {}, self = member(1)) {
   const trust = new UnsignedTrust(self);
   const membership = new Membership(self.nodeId);
   const { events, calls } = recordRouterEvents();
-  const router = new Router(ctx, events, encodeTraceHop(self));
+  const { router, relays } = testRouter(ctx, events, encodeTraceHop(self));
   const hood: Neighbourhood = new Neighbourhood(
     ctx,
     trust,
@@ -30,6 +36,7 @@ function setup(options: TestContextOptions = {}, self = member(1)) {
     router,
     () => lifecycle,
     () => 0.5,
+    relays,
   );
   const lifecycle = new LinkLifecycle(ctx, trust, membership, router, hood);
   /** A link `peer` opened to us for `purpose`, up. */

@@ -5,10 +5,25 @@ import type { Membership } from "./membership.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { LinkKind } from "./overlay-message.js";
+import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
 import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { TrafficMeter } from "./traffic-meter.js";
+
+/** Bootstrap attempts through the signaling server at once, while none has come up. */
+const BOOTSTRAP_ATTEMPTS = 3;
+
+/** Reasons a link closes on purpose: nothing is wrong with the path, so no relay replaces it. */
+const DELIBERATE_CLOSES = new Set([
+  "unneeded",
+  "busy",
+  "shutdown",
+  "revoked",
+  "address-taken",
+  "replaced",
+  "certificate-expired",
+]);
 
 /** Someone this node has heard of: a candidate for near links and shortcuts. */
 interface KnownNode {
@@ -41,6 +56,8 @@ export class Neighbourhood implements LinkPolicy {
     private readonly lifecycle: () => LinkLifecycle,
     /** Uniform numbers in [0, 1): shortcut targets. */
     private readonly random: () => number,
+    /** Paths to ring neighbours this node cannot link to directly. */
+    private readonly relays: Relays,
   ) {
     this.traffic = new TrafficMeter(ctx.limits.onDemandPackets, ctx.limits.onDemandWindowMs);
     ctx.timers.setMaintenance(0);
@@ -147,12 +164,18 @@ export class Neighbourhood implements LinkPolicy {
     for (const [nodeId, node] of this.known) {
       if (node.info.ip === link.peer.ip && nodeId !== link.peer.nodeId) this.supersede(now, nodeId);
     }
+    this.relays.linkCameUp(link);
     this.maintainSoon(now);
   }
 
   linkClosed(now: number, link: LinkRecord, reason: string): void {
     // A node we never reached, or that went silent, may be gone: no longer a candidate until heard of again.
     if (reason === "keepalive-timeout" || reason === "setup-timeout") this.known.delete(link.peer.nodeId);
+    this.relays.linkClosed(now, link);
+    // A ring neighbour we could not link to, or whose link died: reach it through a relay meanwhile.
+    // Direct attempts go on with the lifecycle's backoff, and a direct link replaces the relay.
+    const near = link.purpose.kinds.has("near") || link.purpose.remoteKinds.includes("near");
+    if (near && !DELIBERATE_CLOSES.has(reason)) this.relays.want(now, link.peer);
     this.maintainSoon(now);
   }
 
@@ -220,15 +243,19 @@ export class Neighbourhood implements LinkPolicy {
     const near = nearNeighbours(ctx.ring, this.candidates(now), ctx.limits.nearPerSide);
     for (const nodeId of near) {
       if (ctx.links.byPeer.has(nodeId) || !lifecycle.mayRetry(now, nodeId)) continue;
-      const candidate = this.known.get(nodeId);
-      if (candidate !== undefined) this.open(now, candidate.info, "near");
+      // A relayed neighbour gets a new direct attempt each time its backoff ends: the upgrade.
+      const candidate = this.known.get(nodeId)?.info ?? this.relays.member(nodeId);
+      if (candidate !== undefined) this.open(now, candidate, "near");
     }
+    this.relays.maintain(now, near);
     for (const link of ctx.links.byId.values()) {
       const { kinds } = link.purpose;
       if (near.has(link.peer.nodeId)) kinds.add("near");
       else kinds.delete("near");
       if (link.life.upAt !== null && now - link.life.upAt > ctx.timing.bootstrapHoldMs) kinds.delete("bootstrap");
       if (now - link.traffic.lastDataAt > ctx.timing.onDemandIdleMs) kinds.delete("on-demand");
+      if (this.relays.uses(now, link)) kinds.add("relay");
+      else kinds.delete("relay");
     }
     this.seekShortcut(now);
     this.trimAndTell(now);
@@ -249,21 +276,30 @@ export class Neighbourhood implements LinkPolicy {
     for (const [nodeId, node] of this.known) {
       if (lifecycle.mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up")
         yield { nodeId, ring: node.ring };
+      else if (this.relays.isUp(nodeId)) yield { nodeId, ring: node.ring };
     }
+    // Relayed neighbours are as good as linked ones for the ring, known first hand or not.
+    for (const peer of this.relays.upPeers()) if (!this.known.has(peer.nodeId)) yield peer;
   }
 
   /**
-   * With no link at all, reach the overlay through the signaling server: link to the member closest
-   * on the ring (likely a near neighbour already), trying the next closest while one is backing off.
+   * With no link up, reach the overlay through the signaling server: link to the member closest on
+   * the ring (likely a near neighbour already). Behind a NAT the closest may never answer, so while
+   * attempts hang, each maintenance tick tries the next closest too, a few at a time
+   * (`BOOTSTRAP_ATTEMPTS`), until one link comes up: a node that can only reach a public one finds it.
    */
   private bootstrap(now: number): void {
     const { ctx } = this;
-    if (!this.membership.signalingUp || ctx.links.byId.size > 0) return;
+    if (!this.membership.signalingUp) return;
+    let pending = 0;
+    for (const link of ctx.links.byId.values()) if (link.purpose.kinds.has("bootstrap")) pending++;
+    if (pending >= BOOTSTRAP_ATTEMPTS) return;
     const lifecycle = this.lifecycle();
     let best: MemberInfo | undefined;
     let bestDistance = Number.POSITIVE_INFINITY;
     for (const member of this.membership.members.values()) {
       if (!lifecycle.mayRetry(now, member.nodeId) || member.ip === ctx.self.ip) continue;
+      if (ctx.links.byPeer.has(member.nodeId)) continue;
       const d = ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
       if (d < bestDistance) {
         best = member;

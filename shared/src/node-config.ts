@@ -2,6 +2,8 @@ import { CoreError } from "./errors.js";
 import { MAX_DATA_PAYLOAD_BYTES } from "./frame.js";
 import type { LinkStatus } from "./link-record.js";
 import type { NodeTrust } from "./node-trust.js";
+import type { RelayStatus } from "./relay-route.js";
+import type { HmacSha256 } from "./relay-session.js";
 import { isNetworkName, type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
 import { MIN_OVERLAY_MTU, type OverlayLimits, type Timing } from "./timing.js";
 
@@ -15,6 +17,13 @@ export interface NodeConfig {
   readonly trust: NodeTrust;
   /** Uniform numbers in [0, 1): the core's only source of randomness (shortcut targets). */
   readonly random: () => number;
+  /**
+   * `length` bytes from a cryptographically secure source (ephemeral keys of relayed sessions,
+   * relays.ts). Without it the node neither starts nor accepts relayed paths.
+   */
+  readonly randomBytes?: (length: number) => Uint8Array;
+  /** HMAC-SHA256 for the tags of relayed frames; default, the pure-JavaScript one of @noble/hashes. */
+  readonly hmacSha256?: HmacSha256;
   readonly timing?: Partial<Timing>;
   readonly limits?: Partial<OverlayLimits>;
   /** The certificate group whose members may read this node's status (default `ops`). */
@@ -38,6 +47,10 @@ export interface NodeStatus {
   readonly adjusted: Record<string, number>;
   /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded` (drops are in `drops`). */
   readonly multicast: Record<string, number>;
+  /** Ring neighbours reached through a relay because no direct link comes up (relays.ts). */
+  readonly relays: readonly RelayStatus[];
+  /** Sealed frames this node passed on as the relay between two others. */
+  readonly relayedForOthers: number;
 }
 
 /** Checks a node's configuration; throws CoreError saying what to fix. */

@@ -20,6 +20,9 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  *   newer one, so revocation reaches every node even without the signaling server.
  * - `status-request` / `status-reply`: remote status for the console (status-requests.ts): a request
  *   sealed by the requester's key, answered with the node's report or a refusal.
+ * - `relay-ask` / `relay-ok`: a node that cannot link to `node` asks a peer whether it has a link
+ *   to it; the peer answers only if it has (relays.ts).
+ * - `relay`: a sealed relay handshake envelope (hello or accept), routed through the chosen relay.
  */
 export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
@@ -45,6 +48,10 @@ export type OverlayMessage =
       readonly direct: boolean;
     }
   | { readonly t: "revocations"; readonly list: string }
+  // Relays (relays.ts): may the receiver relay to `node`, yes it may, and the sealed handshake.
+  | { readonly t: "relay-ask"; readonly node: string }
+  | { readonly t: "relay-ok"; readonly node: string }
+  | { readonly t: "relay"; readonly from: string; readonly envelope: unknown }
   | StatusMessage;
 
 /** Remote status messages (status-requests.ts). */
@@ -60,9 +67,12 @@ export type StatusMessage =
   /** Exactly one of `report` (the target host's JSON report) and `refused` (why not). */
   | { readonly t: "status-reply"; readonly id: number; readonly report?: unknown; readonly refused?: string };
 
-/** Why a node keeps a link. A link can serve several purposes at once. */
-export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand";
-export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand"];
+/**
+ * Why a node keeps a link. A link can serve several purposes at once. `relay`: a relayed path
+ * runs over it (relays.ts), as this node's first hop or with this node as the relay in the middle.
+ */
+export type LinkKind = "bootstrap" | "near" | "shortcut" | "on-demand" | "relay";
+export const LINK_KINDS: readonly LinkKind[] = ["bootstrap", "near", "shortcut", "on-demand", "relay"];
 
 /** The most members a `neighbours` list or a trace path may hold. */
 export const MAX_MEMBER_LIST = 64;
@@ -124,6 +134,12 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
     case "status-request":
     case "status-reply":
       return decodeStatusMessage(m);
+    case "relay-ask":
+    case "relay-ok":
+      return typeof m.node === "string" && m.node.length <= 64 ? { t: m.t, node: m.node } : "bad-relay";
+    case "relay":
+      if (typeof m.from !== "string" || m.from.length > 64 || m.envelope === undefined) return "bad-relay";
+      return { t: "relay", from: m.from, envelope: m.envelope };
     default:
       return "unknown-type";
   }

@@ -13,6 +13,7 @@ import { EventClock, type NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { OverlayMessage } from "./overlay-message.js";
 import { Pings } from "./pings.js";
+import { Relays } from "./relays.js";
 import { Revocations } from "./revocations.js";
 import { ringAddress } from "./ring.js";
 import { RingAddresses } from "./ring-addresses.js";
@@ -51,6 +52,7 @@ export class OverlayNode {
   private readonly pings: Pings;
   private readonly revocations: Revocations;
   private readonly statusRequests: StatusRequests;
+  private readonly relays: Relays;
 
   constructor(config: NodeConfig) {
     const self = validSelf(config);
@@ -86,7 +88,9 @@ export class OverlayNode {
         conversation: (now, address, ring) => this.neighbourhood.countConversation(now, address, ring),
       },
       selfHop,
+      () => this.relays,
     );
+    this.relays = new Relays(ctx, this.trust, this.router, config.randomBytes, config.hmacSha256);
     this.neighbourhood = new Neighbourhood(
       ctx,
       this.trust,
@@ -94,6 +98,7 @@ export class OverlayNode {
       this.router,
       () => this.lifecycle,
       config.random,
+      this.relays,
     );
     this.lifecycle = new LinkLifecycle(ctx, this.trust, this.membership, this.router, this.neighbourhood);
     this.traces = new Traces(ctx, this.router, selfHop);
@@ -222,6 +227,10 @@ export class OverlayNode {
         return this.neighbourhood.handleKinds(link, message.kinds);
       case "revocations":
         return this.revocations.offer(now, message.list, link);
+      case "relay-ask":
+        return this.relays.handleAsk(link, message.node);
+      case "relay-ok":
+        return this.relays.handleOk(now, link, message.node);
       default:
         this.router.dropOn(link, "message-unexpected");
     }
@@ -252,6 +261,9 @@ export class OverlayNode {
       case "status-reply":
         if (!exact) return this.drops.add("message-misdelivered");
         return this.statusRequests.handleReply(message.id, message.report, message.refused);
+      case "relay":
+        if (!exact) return this.drops.add("message-misdelivered");
+        return this.relays.handleEnvelope(now, message.envelope, source);
       default:
         this.drops.add("message-unexpected");
     }
@@ -340,6 +352,8 @@ export class OverlayNode {
       drops: this.drops.toJSON(),
       adjusted: this.router.adjusted.toJSON(),
       multicast: this.router.multicast.toJSON(),
+      relays: this.relays.status(now),
+      relayedForOthers: this.relays.relayed,
     };
   }
 
@@ -347,6 +361,7 @@ export class OverlayNode {
   shutdown(at: Instant): void {
     const now = this.enter(at);
     this.neighbourhood.clear();
+    this.relays.clear();
     this.lifecycle.closeAll(now, "shutdown");
     this.membership.clear();
   }

@@ -5,8 +5,7 @@ import { RoutedKind, routedDestination, routedKind, routedPayload, routedSource 
 import { parseIpv4Address } from "./ipv4.js";
 import { decodeOverlayMessage, encodeOverlayMessage } from "./overlay-message.js";
 import { Pings } from "./pings.js";
-import { Router } from "./router.js";
-import { addUpLink, drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { decodeTrace, encodeTrace, encodeTraceHop } from "./trace-path.js";
 
@@ -21,7 +20,7 @@ function setup() {
       if (message.t === "ping-reply") pings.handleReply(now, message.id, message.path, message.owner, message.direct);
     },
   });
-  const router = new Router(ctx, events, selfHop);
+  const { router } = testRouter(ctx, events, selfHop);
   const pings: Pings = new Pings(ctx, router, selfHop, (now, address, ring) =>
     conversations.push([now, address, ring]),
   );

@@ -5,8 +5,7 @@ import { RoutedKind, routedDestination, routedKind, routedPayload, routedSource,
 import { parseIpv4Address } from "./ipv4.js";
 import type { NodeContext } from "./node-context.js";
 import { clockwise } from "./ring.js";
-import { Router } from "./router.js";
-import { addUpLink, drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
 import type { OverlayLimits } from "./timing.js";
@@ -15,7 +14,7 @@ import { encodeTraceHop } from "./trace-path.js";
 function setup(limits: Partial<OverlayLimits> = {}, peers = [2, 3, 4, 5, 6]) {
   const ctx = testContext(member(1), { limits });
   const { events } = recordRouterEvents();
-  const router = new Router(ctx, events, encodeTraceHop(ctx.self));
+  const { router } = testRouter(ctx, events, encodeTraceHop(ctx.self));
   const links = peers.map((n, i) => addUpLink(ctx, i + 1, member(n)));
   return { ctx, router, links };
 }

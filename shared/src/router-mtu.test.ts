@@ -12,8 +12,7 @@ import {
 } from "./frame.js";
 import { checkIpv4Packet, internetChecksum, ipv4HeaderChecksum, parseIpv4Address } from "./ipv4.js";
 import { validSelf } from "./node-config.js";
-import { Router } from "./router.js";
-import { addUpLink, drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { makeIpv4Packet, makeTcpSyn, tcpChecksum, withHeadroom } from "./testing/packets.js";
 import { UnsignedTrust } from "./testing/unsigned-trust.js";
@@ -22,7 +21,7 @@ import { encodeTraceHop } from "./trace-path.js";
 function setup(mtu?: number) {
   const ctx = testContext(member(1), mtu === undefined ? {} : { limits: { mtu } });
   const { events } = recordRouterEvents();
-  const router = new Router(ctx, events, encodeTraceHop(ctx.self));
+  const { router } = testRouter(ctx, events, encodeTraceHop(ctx.self));
   return { ctx, router };
 }
 

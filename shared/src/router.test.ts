@@ -23,8 +23,7 @@ import type { LinkRecord } from "./link-record.js";
 import type { NodeContext } from "./node-context.js";
 import { decodeOverlayMessage, encodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
 import { ringDistance } from "./ring.js";
-import { Router } from "./router.js";
-import { addUpLink, drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { makeIpv4Packet, withHeadroom } from "./testing/packets.js";
 import { decodeTrace, encodeTrace, encodeTraceHop } from "./trace-path.js";
@@ -33,7 +32,7 @@ import { encodeUtf8 } from "./utf8.js";
 function setup() {
   const ctx = testContext(member(1));
   const { events, calls } = recordRouterEvents();
-  const router = new Router(ctx, events, encodeTraceHop(ctx.self));
+  const { router } = testRouter(ctx, events, encodeTraceHop(ctx.self));
   return { ctx, router, calls };
 }
 

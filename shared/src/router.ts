@@ -6,6 +6,7 @@ import {
   classifyFrame,
   dataPayload,
   encodeFrame,
+  encodeRoutedFrame,
   FRAME_HEADER_BYTES,
   FrameType,
   MAX_DATA_PAYLOAD_BYTES,
@@ -33,6 +34,9 @@ import { fragmentIpv4 } from "./ipv4-fragment.js";
 import type { LinkRecord } from "./link-record.js";
 import type { NodeContext } from "./node-context.js";
 import { decodeOverlayMessage, encodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
+import type { RelayHop } from "./relay-route.js";
+import type { Relays } from "./relays.js";
+import { ringDistance } from "./ring.js";
 import { RouteCache } from "./route-cache.js";
 import { clampTcpMss, mssForMtu } from "./tcp-mss.js";
 import { appendTraceHop } from "./trace-path.js";
@@ -75,6 +79,8 @@ export class Router {
     private readonly events: RouterEvents,
     /** This node's trace hop entry, encoded once (trace-path.ts). */
     private readonly selfTraceHop: Uint8Array,
+    /** Paths to ring neighbours reached through a relay: the router treats them as links. */
+    private readonly relays: () => Relays,
   ) {
     this.floods = new Floods(ctx);
   }
@@ -267,6 +273,7 @@ export class Router {
     const source = routedSource(frame);
     // Remember the way back, so answers to this source retrace the path.
     if (source !== this.ctx.ring) this.routeCache.learn(now, source, link.id);
+    if (routedKind(frame) === RoutedKind.relay) return this.receiveRelay(now, link, frame, source);
     if (routedKind(frame) === RoutedKind.packet) {
       link.traffic.rx.bytes += frame.length - ROUTED_HEADER_BYTES;
       link.traffic.rx.packets++;
@@ -278,18 +285,29 @@ export class Router {
    * Sends a routed frame one hop on, or handles it here if this node is where it ends. Transit
    * reads the header only: messages pass as they are, traces get this node's hop appended.
    */
-  private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined): void {
+  private routeFrame(now: number, frame: Uint8Array, from: LinkRecord | undefined, sealedFrom?: number): void {
     const destination = routedDestination(frame);
     const kind = routedKind(frame);
-    const next = destination === this.ctx.ring ? undefined : this.nextHop(now, destination, kind, from);
-    if (next === undefined) {
-      this.arriveRouted(now, frame);
+    const self = destination === this.ctx.ring;
+    const next = self ? undefined : this.nextHop(now, destination, kind, from);
+    const relay = self ? undefined : this.relayedHop(destination, next, sealedFrom);
+    if (next === undefined && relay === undefined) {
+      this.arriveRouted(now, frame, sealedFrom);
       return;
     }
     if (from !== undefined && !takeRoutedHop(frame)) {
       this.ctx.drops.add("hop-limit");
       return;
     }
+    if (relay !== undefined) {
+      // Each hop adds itself to a trace's path on its way through, as below.
+      const traced =
+        kind === RoutedKind.trace || kind === RoutedKind.ping ? appendTraceHop(frame, this.selfTraceHop) : frame;
+      if (traced === null) this.ctx.drops.add("message-oversized");
+      else this.relays().forward(relay, traced, kind);
+      return;
+    }
+    if (next === undefined) return;
     switch (kind) {
       case RoutedKind.packet:
         next.traffic.tx.bytes += frame.length - ROUTED_HEADER_BYTES;
@@ -333,8 +351,24 @@ export class Router {
     return link !== undefined && link.life.state === "up" ? link : undefined;
   }
 
+  /**
+   * A relayed path closer to `destination` than the best link `next` (or than this node): a ring
+   * neighbour this node cannot link to directly. Never straight back to the node a frame came from.
+   */
+  private relayedHop(destination: number, next: LinkRecord | undefined, sealedFrom?: number): RelayHop | undefined {
+    const distance = ringDistance(next === undefined ? this.ctx.ring : next.ring, destination);
+    return this.relays().closerThan(destination, distance, sealedFrom);
+  }
+
+  /** A sealed relay frame: pass it on to the destination's own link, or open it if it is for us. */
+  private receiveRelay(now: number, link: LinkRecord, frame: Uint8Array, source: number): void {
+    if (routedDestination(frame) !== this.ctx.ring) return this.relays().passOn(now, link, frame);
+    const inner = this.relays().receive(now, link, source, routedPayload(frame));
+    if (inner !== undefined) this.routeFrame(now, inner, link, source);
+  }
+
   /** A routed frame ended here: this node owns the destination or is the closest to it. */
-  private arriveRouted(now: number, frame: Uint8Array): void {
+  private arriveRouted(now: number, frame: Uint8Array, sealedFrom?: number): void {
     const { ctx } = this;
     const exact = routedDestination(frame) === ctx.ring;
     const payload = routedPayload(frame);
@@ -364,6 +398,11 @@ export class Router {
       ctx.drops.add("spoofed-source");
       return;
     }
+    // A node with a relayed session to us seals its packets: an unsealed one is someone else's forgery.
+    if (sealedFrom !== source && this.relays().sealedOnly(source)) {
+      ctx.drops.add("relay-unsealed");
+      return;
+    }
     if (ipv4Destination(payload) === ctx.subnet.address) {
       // Our own ICMP answer to a packet of ours (we are closest to its address) is no conversation.
       if (source !== ctx.ring) this.events.conversation(now, sourceAddress, source);
@@ -390,7 +429,8 @@ export class Router {
 
   /** Routes an overlay message towards `destination` (handled here if this node is closest). */
   sendRouted(now: number, destination: number, message: OverlayMessage): void {
-    const next = this.firstHop(now, destination, message.t !== "find");
+    const first = this.firstHop(now, destination, message.t !== "find");
+    const next = this.relayedHop(destination, first) ?? first;
     if (next === undefined) {
       this.events.routedMessage(now, message, this.ctx.ring, destination === this.ctx.ring);
       return;
@@ -408,7 +448,8 @@ export class Router {
     payload: Uint8Array,
     kind: typeof RoutedKind.trace | typeof RoutedKind.ping = RoutedKind.trace,
   ): void {
-    const next = this.firstHop(now, destination, true);
+    const first = this.firstHop(now, destination, true);
+    const next = this.relayedHop(destination, first) ?? first;
     if (next === undefined) {
       const arrived = kind === RoutedKind.ping ? this.events.pingArrived : this.events.traceArrived;
       arrived.call(this.events, now, payload, this.ctx.ring, destination === this.ctx.ring);
@@ -428,11 +469,21 @@ export class Router {
     return next ?? (handOn ? this.ctx.links.closestLink(destination) : undefined);
   }
 
-  private sendRoutedBytes(link: LinkRecord, kind: RoutedKind, destination: number, bytes: Uint8Array): void {
-    const frame = new Uint8Array(ROUTED_HEADER_BYTES + bytes.length);
-    frame.set(bytes, ROUTED_HEADER_BYTES);
-    writeRoutedHeader(frame, { ttl: this.ctx.limits.maxHops, kind, source: this.ctx.ring, destination });
-    this.ctx.actions.sendFrame(link.id, "control", frame);
+  /** Sends a routed frame from this node over `hop`: a link, or a relayed path (sealed). */
+  private sendRoutedBytes(hop: LinkRecord | RelayHop, kind: RoutedKind, destination: number, bytes: Uint8Array): void {
+    const frame = encodeRoutedFrame(this.ctx.limits.maxHops, this.ctx.ring, kind, destination, bytes);
+    if ("life" in hop) this.ctx.actions.sendFrame(hop.id, "control", frame);
+    else this.relays().forward(hop, frame, kind);
+  }
+
+  /** Sends an overlay message routed to `destination` with `link` as its first hop (relay handshakes). */
+  sendRoutedVia(link: LinkRecord, destination: number, message: OverlayMessage): void {
+    this.sendRoutedBytes(link, RoutedKind.message, destination, encodeOverlayMessage(message));
+  }
+
+  /** The link routed frames from ring address `source` came in on lately, if it is still up. */
+  wayBack(now: number, source: number): LinkRecord | undefined {
+    return this.cachedHop(now, source);
   }
 
   /** Sends an overlay message to the peer at the other end of `link`. */

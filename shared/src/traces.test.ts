@@ -4,8 +4,7 @@ import type { Action, NodeEvent } from "./actions.js";
 import { RoutedKind, routedDestination, routedKind, routedPayload, routedSource } from "./frame.js";
 import { parseIpv4Address } from "./ipv4.js";
 import { decodeOverlayMessage } from "./overlay-message.js";
-import { Router } from "./router.js";
-import { addUpLink, drain, recordRouterEvents, testContext } from "./testing/context.js";
+import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { decodeTrace, encodeTrace, encodeTraceHop } from "./trace-path.js";
 import { Traces } from "./traces.js";
@@ -20,7 +19,7 @@ function setup() {
       if (message.t === "trace-reply") traces.handleReply(message.id, message.path, message.owner);
     },
   });
-  const router = new Router(ctx, events, selfHop);
+  const { router } = testRouter(ctx, events, selfHop);
   const traces: Traces = new Traces(ctx, router, selfHop);
   /** Fires the trace deadlines due by `now`, as the node's `handleTimeout` does. */
   const runTimers = (now: number) => {

@@ -5,12 +5,14 @@ import { parseIpv4Address } from "../ipv4.js";
 import { LinkRecord } from "../link-record.js";
 import { LinkTable } from "../link-table.js";
 import { EventClock, type NodeContext } from "../node-context.js";
+import { Relays } from "../relays.js";
 import { ringAddress } from "../ring.js";
 import { RingAddresses } from "../ring-addresses.js";
-import type { RouterEvents } from "../router.js";
+import { Router, type RouterEvents } from "../router.js";
 import type { MemberInfo } from "../signaling-protocol.js";
 import { Timers } from "../timers.js";
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type OverlayLimits, type Timing } from "../timing.js";
+import { UnsignedTrust } from "./unsigned-trust.js";
 
 /**
  * Helpers for testing one part of a node alone (Router, LinkLifecycle, Neighbourhood, Traces, Pings), without
@@ -43,6 +45,21 @@ export function testContext(self: MemberInfo, options: TestContextOptions = {}):
     timers: new Timers(),
     clock: new EventClock(),
   };
+}
+
+/**
+ * A Router with the node's real Relays beside it, as `OverlayNode` wires them; the relays get no
+ * random source, so they never set up a relayed path (tests of relays use `MiniNet`).
+ */
+export function testRouter(
+  ctx: NodeContext,
+  events: RouterEvents,
+  selfHop: Uint8Array,
+): { router: Router; relays: Relays } {
+  let relays: Relays | undefined;
+  const router = new Router(ctx, events, selfHop, () => relays!);
+  relays = new Relays(ctx, new UnsignedTrust(ctx.self), router, undefined);
+  return { router, relays };
 }
 
 /** Every action queued so far, draining the queue. */

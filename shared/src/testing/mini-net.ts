@@ -33,6 +33,8 @@ export class MiniNet {
   /** Offers waiting for their answerer: offerer end keyed by the payload token. */
   private readonly pendingOffers = new Map<string, LinkEnd>();
   private nextToken = 1;
+  /** Pairs of node ids (`a|b`, sorted) whose links cannot connect, and whose up links go silent. */
+  private readonly blocked = new Set<string>();
 
   private readonly random: () => number;
 
@@ -61,6 +63,7 @@ export class MiniNet {
       timing: this.timing,
       limits: this.limits,
       random: this.random,
+      randomBytes: (length) => seededBytes(this.random, length),
       trust: this.trustFor(member),
     });
     const others = [...this.nodes.values()].map((n) => n.self);
@@ -85,6 +88,19 @@ export class MiniNet {
     for (const key of [...this.wires.keys()]) if (key.startsWith(`${nodeId}:`)) this.wires.delete(key);
     if (this.signalingUp) for (const other of this.nodes.values()) other.handleMemberLeft(this.at(), nodeId);
     this.settle();
+  }
+
+  /**
+   * From now on `a` and `b` cannot link directly, as two nodes behind symmetric NATs: offers between
+   * them never connect, and a link they had goes silent (it dies of keepalive timeout).
+   */
+  block(a: string, b: string): void {
+    this.blocked.add(pairKey(a, b));
+  }
+
+  /** `a` and `b` can link directly again. */
+  unblock(a: string, b: string): void {
+    this.blocked.delete(pairKey(a, b));
   }
 
   setSignaling(up: boolean): void {
@@ -154,7 +170,7 @@ export class MiniNet {
           return;
         }
         const offerer = payload.token === undefined ? undefined : this.pendingOffers.get(payload.token);
-        if (offerer === undefined) return;
+        if (offerer === undefined || this.blocked.has(pairKey(id, offerer.node))) return;
         this.pendingOffers.delete(payload.token!);
         this.wires.set(`${id}:${action.linkId}`, offerer);
         this.wires.set(`${offerer.node}:${offerer.linkId}`, { node: id, linkId: action.linkId });
@@ -192,10 +208,22 @@ export class MiniNet {
   /** Hands a message to the other end of a link, as a copy (senders reuse their buffers). */
   private transmit(from: string, linkId: number, message: Uint8Array): void {
     const peer = this.wires.get(`${from}:${linkId}`);
-    if (peer !== undefined) this.nodes.get(peer.node)?.handleFrame(this.at(), peer.linkId, message.slice());
+    if (peer !== undefined && !this.blocked.has(pairKey(from, peer.node)))
+      this.nodes.get(peer.node)?.handleFrame(this.at(), peer.linkId, message.slice());
   }
 }
 
 export function member(n: number, nodeId = `node${String(n).padStart(3, "0")}`): MemberInfo {
   return { nodeId, name: `h${n}`, ip: `10.88.0.${n}` };
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** Bytes from the seeded generator: deterministic keys for tests, never for real use. */
+function seededBytes(random: () => number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+  return bytes;
 }

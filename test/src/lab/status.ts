@@ -43,6 +43,10 @@ export function parseAgentStatus(text: string): AgentStatus {
   if (!Array.isArray(root.peers)) throw bad("peers is not an array");
   for (const [i, p] of root.peers.entries()) checkPeer(p, `peers[${i}]`);
   obj(root.drops, "drops");
+  if (root.relayed !== undefined) {
+    if (!Array.isArray(root.relayed)) throw bad("relayed is not an array");
+    for (const [i, r] of root.relayed.entries()) checkRelayed(r, `relayed[${i}]`);
+  }
   return root as unknown as AgentStatus;
 }
 
@@ -55,7 +59,7 @@ function checkPeer(value: unknown, at: string): void {
     const kinds = p[side];
     if (!Array.isArray(kinds)) throw bad(`field ${at}.${side} is not an array`);
     for (const [i, kind] of kinds.entries()) {
-      oneOf(kind, ["bootstrap", "near", "shortcut", "on-demand"], `${at}.${side}[${i}]`);
+      oneOf(kind, ["bootstrap", "near", "shortcut", "on-demand", "relay"], `${at}.${side}[${i}]`);
     }
   }
   oneOf(p.candidateType, ["host", "srflx", "prflx", "relay", null], `${at}.candidateType`);
@@ -69,6 +73,14 @@ function checkPeer(value: unknown, at: string): void {
     num(c.packets, `${at}.${dir}.packets`);
   }
   obj(p.drops, `${at}.drops`);
+}
+
+function checkRelayed(value: unknown, at: string): void {
+  const r = obj(value, at);
+  for (const k of ["id", "name", "ip"]) str(r[k], `${at}.${k}`);
+  oneOf(r.state, ["asking", "hello", "up"], `${at}.state`);
+  if (r.via !== null) for (const k of ["id", "name", "ip"]) str(obj(r.via, `${at}.via`)[k], `${at}.via.${k}`);
+  if (r.rttMs !== null) num(r.rttMs, `${at}.rttMs`);
 }
 
 function bad(what: string): LabError {

@@ -25,6 +25,8 @@ export interface UdpTransferResult {
 export interface TransferOptions {
   port?: number;
   timeoutMs?: number;
+  /** TCP only: send no faster than this many bytes a second (default: as fast as it goes). */
+  rateBytesPerS?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function tcpTransfer(
   try {
     await server.waitForLine(/^listening/, { timeoutMs: 10_000 });
     const argv = [process.execPath, tool("tcp-transfer"), "send", "--connect", addr, "--bytes", String(bytes)];
+    if (options.rateBytesPerS !== undefined) argv.push("--rate", String(options.rateBytesPerS));
     const client = await lab.exec(from, [...argv, "--timeout-ms", t], { timeoutMs: timeoutMs + 5_000 });
     const serverLine = await server.waitForLine(/^\{/, { timeoutMs: 10_000 });
     return {

@@ -87,6 +87,8 @@ export class PagePeer {
       network: cert.network,
       prefixLength: address.prefixLength,
       random: Math.random,
+      // Keys of relayed paths (relays.ts) need unpredictable bytes.
+      randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
       limits: { maxLinks: MAX_LINKS, mtu: PAGE_MTU, multicast: false },
       trust,
     });

@@ -1,14 +1,16 @@
 /**
  * Moves random bytes over one TCP connection and reports their sha256 at both ends.
  *   serve --listen IP:PORT            accepts one connection, prints `listening`, then {"bytes","sha256"} at EOF
- *   send  --connect IP:PORT --bytes N sends N random bytes, prints {"bytes","sha256"} after the server closed
+ *   send  --connect IP:PORT --bytes N sends N random bytes, prints {"bytes","sha256"} after the server closed;
+ *         with --rate B no faster than B bytes a second (a stream that lasts while a test changes paths)
  * Both give up after --timeout-ms (default 120000) with exit status 2.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { connect, createServer } from "node:net";
 import { deadline, die, hostPort, parseArgs } from "./args.js";
 
-const USAGE = "tcp-transfer serve --listen IP:PORT | send --connect IP:PORT --bytes N [--timeout-ms MS]";
+const USAGE =
+  "tcp-transfer serve --listen IP:PORT | send --connect IP:PORT --bytes N [--rate BYTES_PER_S] [--timeout-ms MS]";
 const args = parseArgs(process.argv.slice(2), USAGE);
 deadline(args.num("timeout-ms", 120_000), "tcp-transfer");
 const CHUNK = 64 * 1024;
@@ -34,12 +36,17 @@ if (args.positional[0] === "serve") {
 } else if (args.positional[0] === "send") {
   const { host, port } = hostPort(args.need("connect"));
   const total = args.num("bytes");
+  const rate = args.num("rate", 0);
   const sock = connect(port, host);
   const hash = createHash("sha256");
   let sent = 0;
   let failed = false;
   sock.on("connect", async () => {
+    const startedAt = Date.now();
     while (sent < total) {
+      // Paced: wait until the bytes sent so far are due at `rate`.
+      const aheadMs = rate > 0 ? (sent / rate) * 1000 - (Date.now() - startedAt) : 0;
+      if (aheadMs > 0) await new Promise((r) => setTimeout(r, aheadMs));
       const chunk = randomBytes(Math.min(CHUNK, total - sent));
       hash.update(chunk);
       sent += chunk.length;
