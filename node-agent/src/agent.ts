@@ -474,7 +474,7 @@ export class Agent {
         sizeEstimate: core.networkSizeEstimate,
       },
       peers,
-      drops: { ...core.drops, ...this.hostDrops.toJSON() },
+      drops: { ...core.drops, ...this.hostDrops.toJSON(), ...tunDrops(this.options.tun) },
       adjusted: core.adjusted,
       multicast: core.multicast,
     };
@@ -490,6 +490,11 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
   if (types[0] === undefined && types[1] === undefined) return null;
   for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
   return "host";
+}
+
+/** Packets the TUN device took but the kernel refused later (its queue was full), if any. */
+function tunDrops(tun: TunDevice): Record<string, number> {
+  return tun.writeDrops > 0 ? { "tun-write-refused": tun.writeDrops } : {};
 }
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */

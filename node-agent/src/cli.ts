@@ -31,7 +31,7 @@ import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
-import { LinuxTun } from "./tun/linux-tun.js";
+import { LinuxTun, type TunOffloads } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 import { startingCredentials } from "./up-credentials.js";
 
@@ -134,7 +134,9 @@ async function up(options: UpOptions): Promise<number> {
   const signalCa = options.signalCa === undefined ? undefined : await loadSignalCa(options.signalCa);
   const { issued, ...trust } = await startingCredentials(options, process.env, signalCa);
   const links = await createLinkFactory(options.webrtc);
-  const tun = LinuxTun.open(options.dev, options.mtu);
+  // IPOP_TUN_OFFLOAD=0 keeps the device plain (one packet per read and write), for comparison.
+  const tun = LinuxTun.open(options.dev, options.mtu, process.env.IPOP_TUN_OFFLOAD !== "0");
+  logger.info({ dev: tun.name, offloads: tun.offloads }, describeOffloads(tun.offloads));
   let control: ControlServer | undefined;
   let metricsServer: MetricsServer | undefined;
   let dns: DnsServer | undefined;
@@ -285,3 +287,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** The start-up log line about TUN offloads: what is on, and why less than everything is. */
+function describeOffloads(offloads: TunOffloads): string {
+  if (offloads.tso && offloads.uso) return "TUN offloads on: TCP and UDP segmentation, checksums, write coalescing";
+  if (offloads.tso)
+    return "TUN offloads on: TCP segmentation, checksums, write coalescing (no UDP segmentation in this kernel)";
+  if (offloads.vnetHeader)
+    return "TUN offloads partly refused by the kernel: no segmentation offload; writes are still coalesced";
+  return process.env.IPOP_TUN_OFFLOAD === "0"
+    ? "TUN offloads off (IPOP_TUN_OFFLOAD=0): one packet per read and write"
+    : "TUN offloads refused (no virtio-net header on this kernel or device): one packet per read and write";
+}
