@@ -94,7 +94,10 @@ export function renderMarkdown(summary: BenchSummary, run: BenchRun): string {
     out.push(
       "## IPOP relative to wireguard-go",
       "",
-      markdownTable(["system", "TCP", "TCP x4", "TCP lossy", "UDP64 pkt/s", "UDP1400 pkt/s", "RTT", "CPU/Gbit", "RSS"], ratios),
+      markdownTable(
+        ["system", "TCP", "TCP x4", "TCP lossy", "UDP64 pkt/s", "UDP1400 pkt/s", "RTT", "CPU/Gbit", "RSS"],
+        ratios,
+      ),
       "",
       "Above 1x is higher: better for throughput and packet rates, worse for RTT, CPU and memory.",
       "",
