@@ -26,8 +26,8 @@ import { registerWithResolved } from "./dns/resolved.js";
 import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
-import { AgentMetrics } from "./metrics/agent-metrics.js";
-import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
+import type { AgentMetrics } from "./metrics/agent-metrics.js";
+import type { MetricsServer } from "./metrics/metrics-server.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
@@ -149,9 +149,12 @@ async function up(options: UpOptions): Promise<number> {
       logger.error({ reason: message }, "cannot go on; stopping");
       stopNow("SIGTERM");
     };
-    // Off unless asked for: nothing listens on the network that the operator did not name.
+    // Off unless asked for: nothing listens on the network that the operator did not name. Loaded
+    // only then too: prom-client and the HTTP server cost an agent without metrics memory for nothing.
     const metrics: AgentMetrics | undefined =
-      options.metrics === undefined ? undefined : new AgentMetrics(() => agent.status());
+      options.metrics === undefined
+        ? undefined
+        : new (await import("./metrics/agent-metrics.js")).AgentMetrics(() => agent.status());
     const agent: Agent = new Agent({
       onFatal: fail,
       ...(metrics === undefined ? {} : { onEvent: (event) => metrics.observe(event) }),
@@ -183,6 +186,7 @@ async function up(options: UpOptions): Promise<number> {
     });
     if (metrics !== undefined && options.metrics !== undefined) {
       const { host, port } = options.metrics;
+      const { formatListen, startMetricsServer } = await import("./metrics/metrics-server.js");
       metricsServer = await startMetricsServer(host, port, () => metrics.render());
       logger.info(
         { metrics: `http://${formatListen(metricsServer.host, metricsServer.port)}/metrics` },
