@@ -474,7 +474,7 @@ export class Agent {
         sizeEstimate: core.networkSizeEstimate,
       },
       peers,
-      drops: { ...core.drops, ...this.hostDrops.toJSON(), ...tunDrops(this.options.tun) },
+      drops: withTunDrops({ ...core.drops, ...this.hostDrops.toJSON() }, this.options.tun),
       adjusted: core.adjusted,
       multicast: core.multicast,
     };
@@ -492,9 +492,13 @@ function pairType(stats: LinkTransportStats | undefined): CandidateType | null {
   return "host";
 }
 
-/** Packets the TUN device took but the kernel refused later (its queue was full), if any. */
-function tunDrops(tun: TunDevice): Record<string, number> {
-  return tun.writeDrops > 0 ? { "tun-write-refused": tun.writeDrops } : {};
+/**
+ * Adds the packets the TUN device took but the kernel refused when the batch was written (its queue
+ * was full) to `tun-write`, where refusals at `write` itself are counted.
+ */
+function withTunDrops(drops: Record<string, number>, tun: TunDevice): Record<string, number> {
+  if (tun.writeDrops > 0) drops["tun-write"] = (drops["tun-write"] ?? 0) + tun.writeDrops;
+  return drops;
 }
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
