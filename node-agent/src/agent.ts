@@ -477,6 +477,7 @@ export class Agent {
       drops: withTunDrops({ ...core.drops, ...this.hostDrops.toJSON() }, this.options.tun),
       adjusted: core.adjusted,
       multicast: core.multicast,
+      ...(this.options.tun.offloadReport === undefined ? {} : { tun: this.options.tun.offloadReport() }),
     };
   }
 }

@@ -60,6 +60,14 @@ export interface AgentStatus {
   readonly adjusted?: Record<string, number>;
   /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded`. Absent from older agents. */
   readonly multicast?: Record<string, number>;
+  /**
+   * The TUN device's offloads and its counters (super-packets read and cut, segments merged into
+   * super-packets on write); absent for a device without them and from older agents.
+   */
+  readonly tun?: {
+    readonly offloads: Readonly<Record<string, boolean>>;
+    readonly counters: Readonly<Record<string, number>>;
+  };
 }
 
 export interface PeerStatus {

@@ -164,6 +164,10 @@ export class LinuxTun implements TunDevice {
     return addon.stats(this.handle);
   }
 
+  offloadReport(): ReturnType<NonNullable<TunDevice["offloadReport"]>> {
+    return { offloads: { ...this.offloads }, counters: { ...this.offloadStats() } };
+  }
+
   close(): void {
     if (this.closed) return;
     this.flush();

@@ -27,4 +27,9 @@ export interface TunDevice {
   start(onPacket: (packet: Uint8Array) => void, onError: (error: Error) => void, onBatchEnd: () => void): void;
   write(packet: Uint8Array): boolean;
   close(): void;
+  /** What the device offloads and its counters, for status; absent on a device without offloads. */
+  offloadReport?(): {
+    readonly offloads: Readonly<Record<string, boolean>>;
+    readonly counters: Readonly<Record<string, number>>;
+  };
 }
