@@ -494,12 +494,22 @@ export class Agent {
         sizeEstimate: core.networkSizeEstimate,
       },
       peers,
-      drops: { ...core.drops, ...this.hostDrops.toJSON() },
+      drops: withTunDrops({ ...core.drops, ...this.hostDrops.toJSON() }, this.options.tun),
       adjusted: core.adjusted,
       multicast: core.multicast,
       relayed: relayedPeers(core.relays, only),
+      ...(this.options.tun.offloadReport === undefined ? {} : { tun: this.options.tun.offloadReport() }),
     };
   }
+}
+
+/**
+ * Adds the packets the TUN device took but the kernel refused when the batch was written (its queue
+ * was full) to `tun-write`, where refusals at `write` itself are counted.
+ */
+function withTunDrops(drops: Record<string, number>, tun: TunDevice): Record<string, number> {
+  if (tun.writeDrops > 0) drops["tun-write"] = (drops["tun-write"] ?? 0) + tun.writeDrops;
+  return drops;
 }
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */

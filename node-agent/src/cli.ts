@@ -27,13 +27,13 @@ import { AgentError, ConfigError, ControlError, UsageError } from "./errors.js";
 import { iceServersFor, loadTurnCredentials } from "./ice-config.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
-import { AgentMetrics } from "./metrics/agent-metrics.js";
-import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
+import type { AgentMetrics } from "./metrics/agent-metrics.js";
+import type { MetricsServer } from "./metrics/metrics-server.js";
 import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
-import { LinuxTun } from "./tun/linux-tun.js";
+import { LinuxTun, type TunOffloads } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
 import { startingCredentials } from "./up-credentials.js";
 
@@ -146,7 +146,9 @@ async function up(options: UpOptions): Promise<number> {
     await loadTurnCredentials(options.turnCredentialsFile, process.env),
   );
   const links = await createLinkFactory(options.webrtc);
-  const tun = LinuxTun.open(options.dev, options.mtu);
+  // IPOP_TUN_OFFLOAD=0 keeps the device plain (one packet per read and write), for comparison.
+  const tun = LinuxTun.open(options.dev, options.mtu, process.env.IPOP_TUN_OFFLOAD !== "0");
+  logger.info({ dev: tun.name, offloads: tun.offloads }, describeOffloads(tun.offloads));
   let control: ControlServer | undefined;
   let metricsServer: MetricsServer | undefined;
   let dns: DnsServer | undefined;
@@ -159,9 +161,12 @@ async function up(options: UpOptions): Promise<number> {
       logger.error({ reason: message }, "cannot go on; stopping");
       stopNow("SIGTERM");
     };
-    // Off unless asked for: nothing listens on the network that the operator did not name.
+    // Off unless asked for: nothing listens on the network that the operator did not name. Loaded
+    // only then too: prom-client and the HTTP server cost an agent without metrics memory for nothing.
     const metrics: AgentMetrics | undefined =
-      options.metrics === undefined ? undefined : new AgentMetrics(() => agent.status());
+      options.metrics === undefined
+        ? undefined
+        : new (await import("./metrics/agent-metrics.js")).AgentMetrics(() => agent.status());
     const agent: Agent = new Agent({
       onFatal: fail,
       ...(metrics === undefined ? {} : { onEvent: (event) => metrics.observe(event) }),
@@ -194,6 +199,7 @@ async function up(options: UpOptions): Promise<number> {
     });
     if (metrics !== undefined && options.metrics !== undefined) {
       const { host, port } = options.metrics;
+      const { formatListen, startMetricsServer } = await import("./metrics/metrics-server.js");
       metricsServer = await startMetricsServer(host, port, () => metrics.render());
       logger.info(
         { metrics: `http://${formatListen(metricsServer.host, metricsServer.port)}/metrics` },
@@ -298,3 +304,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** The start-up log line about TUN offloads: what is on, and why less than everything is. */
+function describeOffloads(offloads: TunOffloads): string {
+  if (offloads.tso && offloads.uso) return "TUN offloads on: TCP and UDP segmentation, checksums, write coalescing";
+  if (offloads.tso)
+    return "TUN offloads on: TCP segmentation, checksums, write coalescing (no UDP segmentation in this kernel)";
+  if (offloads.vnetHeader)
+    return "TUN offloads partly refused by the kernel: no segmentation offload; writes are still coalesced";
+  return process.env.IPOP_TUN_OFFLOAD === "0"
+    ? "TUN offloads off (IPOP_TUN_OFFLOAD=0): one packet per read and write"
+    : "TUN offloads refused (no virtio-net header on this kernel or device): one packet per read and write";
+}

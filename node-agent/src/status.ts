@@ -61,6 +61,14 @@ export interface AgentStatus {
   /** Broadcast and multicast floods: `sent`, `delivered`, `forwarded`. Absent from older agents. */
   readonly multicast?: Record<string, number>;
   /**
+   * The TUN device's offloads and its counters (super-packets read and cut, segments merged into
+   * super-packets on write); absent for a device without them and from older agents.
+   */
+  readonly tun?: {
+    readonly offloads: Readonly<Record<string, boolean>>;
+    readonly counters: Readonly<Record<string, number>>;
+  };
+  /**
    * Ring neighbours reached through another node because no direct link comes up (overlay relays,
    * docs/relays.md). Absent from older agents.
    */

@@ -8,6 +8,8 @@ import type { TunDevice } from "./tun-device.js";
 export class FakeTun implements TunDevice {
   readonly headroom = PACKET_HEADROOM;
   readonly written: Uint8Array[] = [];
+  /** The fake's kernel never refuses a packet. */
+  readonly writeDrops = 0;
   private onPacket: ((packet: Uint8Array) => void) | undefined;
   private onBatchEnd: (() => void) | undefined;
   private closed = false;

@@ -52,6 +52,12 @@ view.setUint16(26, 0);
 const received = new Promise<string>((resolve) => socket.once("message", (msg) => resolve(msg.toString())));
 const written = tun.write(reply);
 const answer = await received;
+// With offloads the kernel leaves a UDP checksum for the device to finish: the agent must have done so.
+const udpLength = seen.packet.length - 20;
+const pseudo = internetChecksum(seen.packet, 12, 20) ^ 0xffff;
+const checksumValid =
+  internetChecksum(seen.packet, 20, seen.packet.length, pseudo + 17 + udpLength) === 0 &&
+  (seen.packet[26]! | seen.packet[27]!) !== 0;
 tun.close();
 socket.close();
 const deviceGone = linkInfo("probe0") === undefined;
@@ -63,6 +69,8 @@ console.log(
     dst: ipv4Destination(seen.packet) === REMOTE,
     written,
     answer,
+    offloads: tun.offloads.tso,
+    checksumValid,
     writeAfterClose: tun.write(reply),
     deviceGone,
   }),

@@ -40,6 +40,7 @@ test("bench --quick over veth and ipop-ndc", { timeout: 180_000 }, async () => {
     assert.deepEqual(s.errors, [], `${s.name} errors`);
     assert.ok(s.tcpMbps !== null && s.tcpMbps > 0, `${s.name} TCP`);
     assert.ok(s.tcp4Mbps !== null && s.tcp4Mbps > 0, `${s.name} TCP x4`);
+    assert.ok(s.tcpLossMbps !== null && s.tcpLossMbps > 0, `${s.name} TCP over the lossy underlay`);
     assert.ok(s.udp64Pps !== null && s.udp64Pps > 0, `${s.name} UDP 64`);
     assert.ok(s.udp1400Loss !== null && s.udp1400Loss >= 0 && s.udp1400Loss <= 1, `${s.name} UDP 1400 loss`);
     assert.ok(s.rttMs !== null && s.rttP99Ms !== null && s.rttP99Ms >= s.rttMs * 0.5, `${s.name} RTT`);

@@ -51,6 +51,7 @@ async function main(): Promise<number> {
       linkSamples: options.linkSamples,
       udp64Pps: options.udp64Pps,
       udp1400Pps: options.udp1400Pps,
+      lossPermille: options.lossPermille,
       cpuProfDir,
       log,
     });
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
       linkSamples: options.linkSamples,
       udp64Pps: options.udp64Pps,
       udp1400Pps: options.udp1400Pps,
+      lossPermille: options.lossPermille,
       mtu: OVERLAY_MTU,
       quick: options.quick,
     },

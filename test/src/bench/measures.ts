@@ -10,6 +10,7 @@ import { type IperfTest, parseIperfTcp, parseIperfUdp, runIperf, type TcpResult,
 import { cpuSeconds, hostBusySeconds, peakRssKb } from "./procfs.js";
 import { measureRtt, type RttResult } from "./rtt.js";
 import type { RunningSystem } from "./systems/system.js";
+import { addUnderlayLoss } from "./underlay-loss.js";
 
 /** How hard and how long to measure. */
 export interface MeasureOptions {
@@ -17,6 +18,8 @@ export interface MeasureOptions {
   pings: number;
   udp64Pps: number;
   udp1400Pps: number;
+  /** Underlay loss for the lossy TCP test, per mille of UDP packets; 0 skips that test. */
+  lossPermille: number;
   log: (message: string) => void;
 }
 
@@ -33,6 +36,8 @@ export interface RepSample {
   rtt: RttResult | undefined;
   tcp1: TcpResult | undefined;
   tcp4: TcpResult | undefined;
+  /** One TCP stream while the underlay drops `lossPermille` of its UDP packets. */
+  tcpLoss: TcpResult | undefined;
   /** CPU used during tcp1 and tcp4 together. */
   tcpCpu: CpuUse | undefined;
   udp64: UdpResult | undefined;
@@ -85,6 +90,18 @@ export async function measureOnce(lab: Lab, system: RunningSystem, o: MeasureOpt
     });
   const tcp1 = await tcp(1);
   const tcp4 = await tcp(4);
+  // Not part of the CPU figures: loss makes every system do different work per Gbit.
+  const tcpLoss =
+    o.lossPermille > 0
+      ? await step(`tcp 1 stream, ${o.lossPermille / 10}% underlay loss`, async () => {
+          const removeLoss = await addUnderlayLoss(lab, o.lossPermille);
+          try {
+            return parseIperfTcp(await iperf({ kind: "tcp", streams: 1 }));
+          } finally {
+            await removeLoss();
+          }
+        })
+      : undefined;
   const udp = (packetBytes: number, pps: number) =>
     step(`udp ${packetBytes} B at ${pps} pkt/s`, async () =>
       parseIperfUdp(await iperf({ kind: "udp", packetBytes, pps })),
@@ -97,6 +114,7 @@ export async function measureOnce(lab: Lab, system: RunningSystem, o: MeasureOpt
     rtt,
     tcp1,
     tcp4,
+    tcpLoss,
     tcpCpu,
     udp64,
     udp1400,

@@ -14,6 +14,7 @@ export const USAGE = `Usage: npm run bench -- [options]        (root; builds a n
   --link-samples N    IPOP agent restarts timed for link setup (default 5, --quick 2)
   --udp64-pps N       offered rate of the 64-byte UDP test, packets/s (default 200000)
   --udp1400-pps N     offered rate of the 1400-byte UDP test, packets/s (default 100000)
+  --loss N            underlay loss of the lossy TCP test, per mille of UDP packets (default 10 = 1%; 0 skips it)
   --cpu-prof          run IPOP agents under node --cpu-prof; the report lists their top functions
   --out DIR           where to write bench.json, report.md, chart.svg (default results/bench-<timestamp>)
   --json              print the summary as one JSON object on the last line of stdout
@@ -29,6 +30,7 @@ export interface BenchOptions {
   linkSamples: number;
   udp64Pps: number;
   udp1400Pps: number;
+  lossPermille: number;
   cpuProf: boolean;
   outDir: string | undefined;
   json: boolean;
@@ -43,6 +45,8 @@ export interface BenchOptions {
  */
 export const DEFAULT_UDP64_PPS = 200_000;
 export const DEFAULT_UDP1400_PPS = 100_000;
+/** Underlay loss of the lossy TCP test: 1% of UDP packets, each way. */
+export const DEFAULT_LOSS_PERMILLE = 10;
 
 /**
  * Parses `argv` (without node and script).
@@ -64,6 +68,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         "link-samples": { type: "string" },
         "udp64-pps": { type: "string" },
         "udp1400-pps": { type: "string" },
+        loss: { type: "string" },
         "cpu-prof": { type: "boolean" },
         out: { type: "string" },
         json: { type: "boolean" },
@@ -100,6 +105,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     linkSamples: int("link-samples", quick ? 2 : 5, 0, 100),
     udp64Pps: int("udp64-pps", DEFAULT_UDP64_PPS, 1, 10_000_000),
     udp1400Pps: int("udp1400-pps", DEFAULT_UDP1400_PPS, 1, 10_000_000),
+    lossPermille: int("loss", DEFAULT_LOSS_PERMILLE, 0, 1000),
     cpuProf: v["cpu-prof"] === true,
     outDir: typeof v.out === "string" ? v.out : undefined,
     json: v.json === true,

@@ -42,6 +42,8 @@ export interface RunSettings {
   linkSamples: number;
   udp64Pps: number;
   udp1400Pps: number;
+  /** Underlay loss of the lossy TCP test, per mille of UDP packets (0: not measured). */
+  lossPermille: number;
   mtu: number;
   quick: boolean;
 }

@@ -13,6 +13,8 @@ export interface SystemSummary {
   name: string;
   tcpMbps: number | null;
   tcp4Mbps: number | null;
+  /** One TCP stream with random underlay loss (settings.lossPermille); null when not measured. */
+  tcpLossMbps: number | null;
   udp64Pps: number | null;
   udp64Loss: number | null;
   udp1400Pps: number | null;
@@ -101,6 +103,7 @@ export function summarizeSystem(run: SystemRun): SystemSummary {
     name: run.name,
     tcpMbps: m((s) => s.tcp1?.mbps),
     tcp4Mbps: m((s) => s.tcp4?.mbps),
+    tcpLossMbps: m((s) => s.tcpLoss?.mbps),
     udp64Pps: m((s) => s.udp64?.pps, 3),
     udp64Loss: m((s) => s.udp64?.loss, 3),
     udp1400Pps: m((s) => s.udp1400?.pps, 3),

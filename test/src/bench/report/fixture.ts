@@ -12,6 +12,7 @@ export function sample(mbps: number, rttMs: number, daemons: number, errors: str
     rtt: { sent: 200, received: 200, meanMs: rttMs, p99Ms: rttMs * 2 },
     tcp1: { bytes, seconds: 5, mbps, retransmits: 3 },
     tcp4: { bytes: bytes * 1.5, seconds: 5, mbps: mbps * 1.5, retransmits: 9 },
+    tcpLoss: { bytes: bytes / 2, seconds: 5, mbps: mbps / 2, retransmits: 90 },
     // 2.5 * bytes moved = 2.5 * mbps * 5e6 / 8 bytes; 1 CPU second per Gbit for the daemons.
     tcpCpu: { daemonSec: (2.5 * mbps * 5e6) / 1e9, hostSec: (5 * mbps * 5e6) / 1e9 },
     udp64: { sent: 1000, received: 900, seconds: 5, pps: 180, loss: 0.1 },
@@ -36,6 +37,7 @@ export function fixtureRun(): BenchRun {
       linkSamples: 2,
       udp64Pps: 200_000,
       udp1400Pps: 100_000,
+      lossPermille: 10,
       mtu: 1400,
       quick: false,
     },

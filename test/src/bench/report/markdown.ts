@@ -24,6 +24,7 @@ function ratioRows(systems: readonly SystemSummary[]): string[][] {
       s.name,
       ratio(s.tcpMbps, wg.tcpMbps),
       ratio(s.tcp4Mbps, wg.tcp4Mbps),
+      ratio(s.tcpLossMbps, wg.tcpLossMbps),
       ratio(s.udp64Pps, wg.udp64Pps),
       ratio(s.udp1400Pps, wg.udp1400Pps),
       ratio(s.rttMs, wg.rttMs),
@@ -44,6 +45,7 @@ function repRows(run: BenchRun): string[][] {
       `${sys.name} #${i + 1}`,
       mbps(s.tcp1?.mbps ?? null),
       mbps(s.tcp4?.mbps ?? null),
+      mbps(s.tcpLoss?.mbps ?? null),
       udpCell(s.udp64),
       udpCell(s.udp1400),
       ms(s.rtt?.meanMs ?? null),
@@ -74,7 +76,8 @@ export function renderMarkdown(summary: BenchSummary, run: BenchRun): string {
     "",
     `Settings: iperf3 tests of ${st.seconds} s; UDP offered at ${st.udp64Pps} pkt/s (64-byte packets) and ` +
       `${st.udp1400Pps} pkt/s (1400-byte packets); ${st.pings} pings ${st.pingIntervalMs} ms apart; ` +
-      `tunnel MTU ${st.mtu}; ${st.linkSamples} agent restarts for IPOP link setup.`,
+      `tunnel MTU ${st.mtu}; ${st.linkSamples} agent restarts for IPOP link setup; the lossy TCP test drops ` +
+      `${st.lossPermille / 10}% of the underlay's UDP packets at each host (nftables).`,
     "",
     "## Results",
     "",
@@ -91,7 +94,10 @@ export function renderMarkdown(summary: BenchSummary, run: BenchRun): string {
     out.push(
       "## IPOP relative to wireguard-go",
       "",
-      markdownTable(["system", "TCP", "TCP x4", "UDP64 pkt/s", "UDP1400 pkt/s", "RTT", "CPU/Gbit", "RSS"], ratios),
+      markdownTable(
+        ["system", "TCP", "TCP x4", "TCP lossy", "UDP64 pkt/s", "UDP1400 pkt/s", "RTT", "CPU/Gbit", "RSS"],
+        ratios,
+      ),
       "",
       "Above 1x is higher: better for throughput and packet rates, worse for RTT, CPU and memory.",
       "",
@@ -145,6 +151,7 @@ export function renderMarkdown(summary: BenchSummary, run: BenchRun): string {
         "run",
         "TCP Mbit/s",
         "TCP x4 Mbit/s",
+        "TCP lossy Mbit/s",
         "UDP64 delivered / sent pkt/s (loss)",
         "UDP1400 delivered / sent pkt/s (loss)",
         "RTT ms",

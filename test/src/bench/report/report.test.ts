@@ -12,6 +12,7 @@ test("summary: medians per system, the documented JSON keys, nulls where nothing
     "name",
     "tcpMbps",
     "tcp4Mbps",
+    "tcpLossMbps",
     "udp64Pps",
     "udp64Loss",
     "udp1400Pps",
@@ -24,6 +25,7 @@ test("summary: medians per system, the documented JSON keys, nulls where nothing
   for (const sys of s.systems) for (const k of keys) assert.ok(k in sys, `${sys.name} lacks ${k}`);
   const [veth, wg, ipop, nebula] = s.systems;
   assert.equal(wg!.tcpMbps, 700);
+  assert.equal(wg!.tcpLossMbps, 350);
   assert.equal(wg!.rttP99Ms, 1);
   assert.equal(wg!.cpuSecPerGbit, 1);
   assert.equal(wg!.rssMb, 50);
