@@ -19,6 +19,8 @@ test("every flag is parsed into its limit", () => {
     "0.0.0.0:0",
     "--max-members",
     "7",
+    "--welcome-members",
+    "3",
     "--max-connections",
     "9",
     "--rate=2.5",
@@ -35,6 +37,7 @@ test("every flag is parsed into its limit", () => {
     port: 0,
     limits: {
       maxMembers: 7,
+      welcomeMembers: 3,
       maxConnections: 9,
       messagesPerSecond: 2.5,
       burstMessages: 5,
@@ -61,6 +64,7 @@ test("bad arguments throw OptionError with a message naming the flag", () => {
     [["stray"], /unexpected argument "stray"/],
     [["--listen"], /--listen/],
     [["--max-members", "0"], /--max-members must be an integer from 1/],
+    [["--welcome-members", "1001"], /--welcome-members must be an integer from 1 to 1000, got 1001/],
     [["--max-members", "ten"], /--max-members must be an integer from 1 to 1000000, got "ten"/],
     [["--max-members", "1.5"], /--max-members must be an integer from 1 to 1000000, got 1.5/],
     [["--rate", "-1"], /--rate/], // parseArgs reads "-1" as an option: "argument is ambiguous"

@@ -53,6 +53,8 @@ Options:
   --listen HOST:PORT         address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port;
                              IPv6 as [::1]:PORT; 0.0.0.0:PORT for all interfaces)
   --max-members N            members per network (default ${DEFAULT_LIMITS.maxMembers})
+  --welcome-members N        members a welcome lists, the closest on the ring; as many hear of a join or a
+                             leave (default ${DEFAULT_LIMITS.welcomeMembers})
   --max-connections N        WebSocket connections in total (default ${DEFAULT_LIMITS.maxConnections})
   --rate N                   messages per second per connection, sustained (default ${DEFAULT_LIMITS.messagesPerSecond};
                              bursts up to twice that many messages are allowed)
@@ -87,6 +89,7 @@ Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server cannot s
 const FLAGS = {
   listen: "listen",
   maxMembers: "max-members",
+  welcomeMembers: "welcome-members",
   maxConnections: "max-connections",
   rate: "rate",
   maxMessageBytes: "max-message-bytes",
@@ -105,6 +108,7 @@ const KEYS = Object.keys(FLAGS) as SettingKey[];
 const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey"] as const;
 const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMembers",
+  "welcomeMembers",
   "maxConnections",
   "rate",
   "maxMessageBytes",
@@ -150,6 +154,7 @@ const LISTEN_EXPECTED = "HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7
 const SETTINGS = v.strictObject({
   listen: v.optional(readSchema(LISTEN_EXPECTED, readListen)),
   maxMembers: v.optional(limitSchema("maxMembers")),
+  welcomeMembers: v.optional(limitSchema("welcomeMembers")),
   maxConnections: v.optional(limitSchema("maxConnections")),
   rate: v.optional(limitSchema("messagesPerSecond")),
   maxMessageBytes: v.optional(limitSchema("maxMessageBytes")),
@@ -210,7 +215,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     // The bucket holds two seconds' worth, so a node may answer a burst of offers at once.
     limits.burstMessages = Math.max(1, Math.ceil(s.rate * 2));
   }
-  for (const key of ["maxMembers", "maxConnections", "maxMessageBytes", "joinTimeoutMs"] as const) {
+  for (const key of ["maxMembers", "welcomeMembers", "maxConnections", "maxMessageBytes", "joinTimeoutMs"] as const) {
     const value = s[key];
     if (value !== undefined) limits[key] = value;
   }

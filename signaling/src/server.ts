@@ -86,7 +86,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
 
   const wallClock = options.wallClock ?? Date.now;
   const authority = options.authority === undefined ? undefined : new Authority(options.authority, wallClock());
-  const registry = new NetworkRegistry<Session>(limits.maxMembers);
+  const registry = new NetworkRegistry<Session>(limits.maxMembers, limits.welcomeMembers);
   const sessions = new Set<Session>();
   let shuttingDown = false;
   let allClosed: (() => void) | undefined;

@@ -211,16 +211,16 @@ export class Session implements CaMember {
       }
       cert = admitted.cert;
     }
-    // The welcome lists every other member, so it grows with the network; it must still fit the message limit
-    // that clients enforce. A join that would need a bigger welcome is refused like a full network.
+    // The welcome lists the members closest on the ring, not everyone: it stays small however big the network
+    // grows, and those are the ones the newcomer links to first (its near neighbours). The node finds the rest
+    // through the overlay. It must still fit the message limit that clients enforce; a join that would need a
+    // bigger welcome is refused like a full network.
+    const neighbours = registry.closest(network, member.ip, limits.welcomeMembers, member.nodeId);
     const welcome = encodeServerMessage({
       v: 1,
       t: "welcome",
       network,
-      members: registry
-        .members(network)
-        .filter((m) => m.info.nodeId !== member.nodeId)
-        .map((m) => m.info),
+      members: neighbours.map((m) => m.info),
       limits: wireLimits(limits),
     });
     const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
@@ -259,7 +259,9 @@ export class Session implements CaMember {
     this.deliver(welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
-    const others = outcome.others.map((m) => m.peer);
+    // Only the neighbourhood hears of the join: they are the members it concerns (they may link to it), and
+    // telling 10,000 members of every join would cost the server O(N) messages per join.
+    const others = neighbours.map((m) => m.peer);
     if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(others, { v: 1, t: "member-joined", member });
     this.log.info({ network, nodeId: member.nodeId, name: member.name, ip: member.ip }, "joined");
@@ -331,12 +333,16 @@ export class Session implements CaMember {
 
   /** Removes this session's membership and tells the rest of the network, unless it was already replaced. */
   private departed(network: string, nodeId: string, reason: string, cert: Certificate | undefined): void {
-    if (!this.ctx.registry.leave(network, nodeId, this)) return;
+    const left = this.ctx.registry.leave(network, nodeId, this);
+    if (left === undefined) return;
     if (cert !== undefined) this.ctx.authority?.memberLeft(cert, this.ctx.wallNow());
     this.log.info({ network, nodeId, reason }, "left");
     if (this.ctx.isShuttingDown()) return;
-    const others = this.ctx.registry.members(network).map((m) => m.peer);
-    broadcast(others, { v: 1, t: "member-left", nodeId });
+    // The departed member's ring neighbourhood: the members that were told of it and may hold it in their lists.
+    broadcast(
+      left.neighbours.map((m) => m.peer),
+      { v: 1, t: "member-left", nodeId },
+    );
   }
 
   /** How a CA request (ca-requests.ts) answers through this connection. */
