@@ -15,7 +15,9 @@ export type SignalServerErrorCode =
   /** The CA files or settings cannot be used ({@link CaError}). */
   | "ERR_SIGNAL_CA"
   /** The TLS certificate or key (`--tls-cert`, `--tls-key`) cannot be used ({@link TlsError}). */
-  | "ERR_SIGNAL_TLS";
+  | "ERR_SIGNAL_TLS"
+  /** The state store (`--state-dir`, `--redis`) cannot be opened or read ({@link StoreError}). */
+  | "ERR_SIGNAL_STORE";
 
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
@@ -104,5 +106,16 @@ export class CaError extends SignalServerError {
 export class TlsError extends SignalServerError {
   constructor(message: string) {
     super("ERR_SIGNAL_TLS", message);
+  }
+}
+
+/**
+ * The state store cannot be used: the `--state-dir` cannot be created or its state file is not one
+ * this server wrote, or Redis (`--redis`) cannot be reached at start. The server refuses to start
+ * rather than run with leases it cannot keep; the CLI exits with status 1.
+ */
+export class StoreError extends SignalServerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_SIGNAL_STORE", message, options);
   }
 }

@@ -68,6 +68,8 @@ export interface SignalServer {
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
 // TCP connections too keeps idle or half-open sockets from eating file descriptors beyond the WebSocket cap.
 const NON_WEBSOCKET_CONNECTION_SLACK = 64;
+/** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn (4096 on Debian 12). */
+const LISTEN_BACKLOG = 4096;
 
 /**
  * Starts a signaling server and resolves once it listens.
@@ -233,7 +235,9 @@ function listen(http: Server, host: string, port: number): Promise<void> {
     const onError = (err: Error): void => reject(new ListenError(host, port, err));
     http.once("error", onError);
     try {
-      http.listen({ host, port }, () => {
+      // A big accept queue: a thousand joins a second arrive in bursts, and a full queue drops SYNs, which
+      // costs the client a one-second retransmission (measured with the load test at the default 511).
+      http.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
         http.off("error", onError);
         resolve();
       });
