@@ -7,10 +7,12 @@
 import { errorMessage } from "@ipop/shared";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
-import { CaError, OptionError, SignalServerError, TlsError } from "./errors.js";
+import { CaError, OptionError, SignalServerError, StoreError, TlsError } from "./errors.js";
 import { createLogger, type SignalLogger } from "./logger.js";
-import { parseCliArgs, USAGE } from "./options.js";
+import { type CliCommand, parseCliArgs, USAGE } from "./options.js";
 import { type SignalServer, startSignalServer } from "./server.js";
+import { FileStateStore } from "./store/file-store.js";
+import type { SignalStateStore } from "./store/state-store.js";
 import { loadTlsFiles, type TlsPaths } from "./tls-files.js";
 
 // If clients keep a shutdown from finishing (the server already terminates them after a grace period),
@@ -42,10 +44,12 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   let server: Awaited<ReturnType<typeof startSignalServer>>;
+  let store: SignalStateStore | undefined;
   try {
     const authority: AuthorityOptions | undefined =
       command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
     const tls = command.tls === undefined ? undefined : await loadTlsFiles(command.tls);
+    store = await openStore(command, logger);
     server = await startSignalServer({
       host: command.host,
       port: command.port,
@@ -53,10 +57,12 @@ async function main(argv: readonly string[]): Promise<number> {
       logger,
       ...(authority === undefined ? {} : { authority }),
       ...(tls === undefined ? {} : { tls }),
+      ...(store === undefined ? {} : { store }),
     });
   } catch (err) {
+    await store?.close().catch(() => undefined);
     if (err instanceof OptionError) return usageError(err);
-    if (err instanceof CaError || err instanceof TlsError) {
+    if (err instanceof CaError || err instanceof TlsError || err instanceof StoreError) {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
       return 1;
     }
@@ -85,7 +91,19 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGINT", forceExit);
   process.on("SIGTERM", forceExit);
   await server.close();
+  await store?.close();
   return 0;
+}
+
+/** The store `--state-dir` asks for; none (leases in memory) without it. */
+async function openStore(
+  command: Extract<CliCommand, { kind: "run" }>,
+  logger: SignalLogger,
+): Promise<SignalStateStore | undefined> {
+  if (command.stateDir === undefined) return undefined;
+  const store = await FileStateStore.open(command.stateDir, logger);
+  logger.info({ stateDir: command.stateDir }, "keeping leases and revocation lists in the state directory");
+  return store;
 }
 
 /**

@@ -95,3 +95,9 @@ test("resolveLimits fills defaults and range-checks overrides", () => {
   assert.throws(() => resolveLimits({ joinTimeoutMs: Number.NaN }), OptionError);
   assert.throws(() => resolveLimits({ maxConnections: 2.5 }), OptionError);
 });
+
+test("--state-dir names the directory that keeps leases and revocation lists", () => {
+  const command = parseCliArgs(["--state-dir", "/var/lib/ipop-signal"]);
+  assert.equal(command.kind === "run" ? command.stateDir : undefined, "/var/lib/ipop-signal");
+  assert.throws(() => parseCliArgs(["--state-dir", ""]), OptionError);
+});

@@ -40,6 +40,8 @@ export type CliCommand =
       readonly authority?: AuthorityPaths;
       /** The TLS certificate and key files, when `--tls-cert` and `--tls-key` were given. */
       readonly tls?: TlsPaths;
+      /** Where leases and revocation lists are kept past a restart (`--state-dir`). */
+      readonly stateDir?: string;
     };
 
 /** `ipop-signal --help`. */
@@ -75,7 +77,11 @@ Certificates (see docs/certificates.md):
   --lease DURATION           with --ca-key: lifetime of issued certificates, e.g. 1h (default: the token's)
   --crl PATH                 with --ca: the revocation list file, read at start and rewritten when a newer
                              list is published (default: kept in memory only)
-  Address leases are kept in memory: after a restart, nodes that rejoin or renew take theirs up again.
+
+State (see docs/signaling.md, "Scaling"):
+  --state-dir DIR            keep address leases and revocation lists in DIR/signal-state.json (written
+                             atomically), so a restart loses none. Without it they are kept in memory:
+                             after a restart, nodes that rejoin or renew take theirs up again.
   --config FILE              every option above from a JSON file (docs/config.md); flags override it
   -h, --help                 show this help
 
@@ -101,11 +107,12 @@ const FLAGS = {
   crl: "crl",
   tlsCert: "tls-cert",
   tlsKey: "tls-key",
+  stateDir: "state-dir",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey"] as const;
+const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey", "stateDir"] as const;
 const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMembers",
   "welcomeMembers",
@@ -166,6 +173,7 @@ const SETTINGS = v.strictObject({
   crl: v.optional(filePathSchema()),
   tlsCert: v.optional(filePathSchema()),
   tlsKey: v.optional(filePathSchema()),
+  stateDir: v.optional(filePathSchema()),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -229,6 +237,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     logLevel: s.logLevel ?? "info",
     ...(authority === undefined ? {} : { authority }),
     ...(tls === undefined ? {} : { tls }),
+    ...(s.stateDir === undefined ? {} : { stateDir: s.stateDir }),
   };
 }
 

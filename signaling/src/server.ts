@@ -11,6 +11,7 @@ import { type SignalLogger, silentLogger } from "./logger.js";
 import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
+import type { SignalStateStore } from "./store/state-store.js";
 import type { TlsCredentials } from "./tls-files.js";
 
 /** Options of {@link startSignalServer}. */
@@ -38,6 +39,12 @@ export interface SignalServerOptions {
    * `loadTlsFiles`) instead of plain `ws://` and `http://`.
    */
   readonly tls?: TlsCredentials;
+  /**
+   * Where the CA side keeps address leases and revocation lists past a restart (`--state-dir`, or
+   * Redis with `--redis`). The caller opens and closes it; the server reads it at start and flushes it
+   * at close. Without it they live in memory only.
+   */
+  readonly store?: SignalStateStore;
 }
 
 /** A running signaling server. */
@@ -87,7 +94,12 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
 
   const wallClock = options.wallClock ?? Date.now;
-  const authority = options.authority === undefined ? undefined : new Authority(options.authority, wallClock());
+  const { store } = options;
+  const authorityOptions: AuthorityOptions | undefined =
+    options.authority === undefined || store === undefined
+      ? options.authority
+      : { ...options.authority, state: { store, kept: await store.load(options.authority.ca.network) } };
+  const authority = authorityOptions === undefined ? undefined : new Authority(authorityOptions, wallClock());
   const registry = new NetworkRegistry<Session>(limits.maxMembers, limits.welcomeMembers);
   const sessions = new Set<Session>();
   let shuttingDown = false;
@@ -198,6 +210,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       http.closeAllConnections();
       wss.close();
       await httpClosed;
+      await store?.flush();
       log.info({}, "stopped");
     })();
     return closing;
