@@ -30,6 +30,7 @@ import { AgentMetrics } from "./metrics/agent-metrics.js";
 import { formatListen, type MetricsServer, startMetricsServer } from "./metrics/metrics-server.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
+import { signalUrls } from "./signaling-client.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
 import { LinuxTun } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
@@ -193,7 +194,8 @@ async function up(options: UpOptions): Promise<number> {
       issued === undefined
         ? undefined
         : new LeaseKeeper({
-            url: options.signal,
+            // Certificates are renewed through the first server; any of them with the CA key would do.
+            url: signalUrls(options.signal)[0] ?? options.signal,
             ...(signalCa === undefined ? {} : { signalCa }),
             issued,
             seed: trust.credentials.keySeed,
