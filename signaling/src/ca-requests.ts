@@ -29,6 +29,8 @@ export interface CaContext {
 
 /** What a published revocation list does to a connected member. */
 export interface CaMember {
+  /** Set for a member of another instance (`--redis`): it is not told from here. */
+  readonly remoteInstance: string | undefined;
   /** Sends an encoded server message. */
   deliver(text: string): void;
   /** Closes the connection if the member's certificate is now revoked; true when it did. */
@@ -89,6 +91,8 @@ export function answerPublish(ctx: CaContext, reply: CaReply, network: string, t
   let notified = 0;
   let disconnected = 0;
   for (const member of registry.members(network)) {
+    // Members of other instances are told by their own instance, which gets the list through Redis.
+    if (member.peer.remoteInstance !== undefined) continue;
     // A list too large for one message (64 KiB, some hundreds of entries) is not sent: members
     // then need it as a file (ipop up --crl); `notified` tells the publisher.
     if (message !== undefined) {

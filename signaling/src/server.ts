@@ -8,6 +8,7 @@ import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
+import type { MemberPeer } from "./member-peer.js";
 import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
@@ -100,7 +101,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       ? options.authority
       : { ...options.authority, state: { store, kept: await store.load(options.authority.ca.network) } };
   const authority = authorityOptions === undefined ? undefined : new Authority(authorityOptions, wallClock());
-  const registry = new NetworkRegistry<Session>(limits.maxMembers, limits.welcomeMembers);
+  const registry = new NetworkRegistry<MemberPeer>(limits.maxMembers, limits.welcomeMembers);
   const sessions = new Set<Session>();
   let shuttingDown = false;
   let allClosed: (() => void) | undefined;

@@ -14,6 +14,7 @@ import type { Authority } from "./authority.js";
 import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
+import { isLocal, type MemberPeer } from "./member-peer.js";
 import type { SessionMetrics } from "./metrics.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
@@ -22,7 +23,9 @@ import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
 /** What a session needs from the server that owns it. */
 export interface SessionContext {
   readonly limits: SignalServerLimits;
-  readonly registry: NetworkRegistry<Session>;
+  readonly registry: NetworkRegistry<MemberPeer>;
+  /** With `--redis`: tells the other instances of joins and leaves here. */
+  readonly cluster?: ClusterAnnouncer;
   /** Monotonic milliseconds. */
   now(): number;
   /** Wall-clock milliseconds since the Unix epoch: certificates, tokens and proofs carry wall-clock times. */
@@ -35,6 +38,12 @@ export interface SessionContext {
   onClosed(session: Session): void;
   /** Counts joins, relayed messages and refusals for `GET /metrics`. */
   readonly metrics: SessionMetrics;
+}
+
+/** How a session tells other instances (cluster/redis-cluster.ts) that a member joined or left here. */
+export interface ClusterAnnouncer {
+  joined(network: string, member: MemberInfo): void;
+  left(network: string, nodeId: string): void;
 }
 
 type State =
@@ -53,7 +62,9 @@ type State =
  * token bucket, invalid-message streak, liveness, outgoing buffer). Every event handler is guarded: whatever a
  * client sends, the worst outcome is that this one connection is closed.
  */
-export class Session implements CaMember {
+export class Session implements CaMember, MemberPeer {
+  /** A session is always a local member. */
+  readonly remoteInstance = undefined;
   private state: State = { kind: "waiting" };
   private joinTimer: NodeJS.Timeout | undefined;
   private readonly messages: TokenBucket;
@@ -253,9 +264,10 @@ export class Session implements CaMember {
     if (cert !== undefined) authority?.memberJoined(cert);
     if (outcome.replaced !== undefined) {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
-      outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
+      outcome.replaced.peer.close(SignalCloseCode.replaced, "replaced by a newer connection");
     }
     this.ctx.metrics.joined(network);
+    this.ctx.cluster?.joined(network, member);
     this.deliver(welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
@@ -336,6 +348,7 @@ export class Session implements CaMember {
     const left = this.ctx.registry.leave(network, nodeId, this);
     if (left === undefined) return;
     if (cert !== undefined) this.ctx.authority?.memberLeft(cert, this.ctx.wallNow());
+    this.ctx.cluster?.left(network, nodeId);
     this.log.info({ network, nodeId, reason }, "left");
     if (this.ctx.isShuttingDown()) return;
     // The departed member's ring neighbourhood: the members that were told of it and may hold it in their lists.
@@ -427,10 +440,14 @@ export class Session implements CaMember {
   }
 }
 
-function broadcast(peers: readonly Session[], message: ServerMessage): void {
+/**
+ * Sends `message` to the local ones of `peers`. Members of other instances hear of it from their own
+ * instance, which sees the same join or leave through Redis and works out the same neighbourhood.
+ */
+export function broadcast(peers: readonly MemberPeer[], message: ServerMessage): void {
   const text = encodeServerMessage(message);
   if (text === undefined) return;
-  for (const peer of peers) peer.deliver(text);
+  for (const peer of peers) if (isLocal(peer)) peer.deliver(text);
 }
 
 function closeReason(how: { code: number; reason: string } | "terminate" | "already-closed"): string {
