@@ -32,7 +32,7 @@ import {
 import { CaError } from "./errors.js";
 import { LeaseTable } from "./leases.js";
 import { ReplayCache } from "./replay-cache.js";
-import type { NetworkState, SignalStateStore } from "./store/state-store.js";
+import type { NetworkState, RemoteStateChange, SignalStateStore } from "./store/state-store.js";
 
 /** The CA settings of a server (`--ca`, `--ca-key`, `--lease`, `--crl`). */
 export interface AuthorityOptions {
@@ -414,6 +414,29 @@ export class Authority {
     this.options.saveRevocationList?.(list.text);
     this.options.state?.store.putRevocationList(network, list.text);
     return { ok: true, list, previousSerial };
+  }
+
+  /**
+   * A change another instance made (`--redis`): its leases are mirrored as they are; a revocation list
+   * is taken if it verifies and is newer than ours, and then returned, so the caller can tell local
+   * members and disconnect revoked ones.
+   */
+  applyRemote(change: RemoteStateChange): RevocationList | undefined {
+    if (change.network !== this.network) return undefined;
+    if (change.kind === "lease") {
+      this.leases.mirror(change.lease);
+      return undefined;
+    }
+    if (change.kind === "drop") {
+      this.leases.forget(change.address);
+      return undefined;
+    }
+    const parsed = parseRevocationList(change.text);
+    if (!parsed.ok) return undefined;
+    const verified = verifyRevocationList(parsed.value, { ca: this.options.ca, network: this.network });
+    if (!verified.ok || verified.value.serial <= (this.list?.serial ?? -1)) return undefined;
+    this.adopt(verified.value);
+    return verified.value;
   }
 
   /** Drops leases whose certificates have expired; call now and then. */

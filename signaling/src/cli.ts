@@ -5,13 +5,16 @@
  * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
  */
 import { errorMessage } from "@ipop/shared";
+import type { Redis } from "ioredis";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
+import { newInstanceId } from "./cluster/redis-cluster.js";
 import { CaError, OptionError, SignalServerError, StoreError, TlsError } from "./errors.js";
 import { createLogger, type SignalLogger } from "./logger.js";
 import { type CliCommand, parseCliArgs, USAGE } from "./options.js";
 import { type SignalServer, startSignalServer } from "./server.js";
 import { FileStateStore } from "./store/file-store.js";
+import { connectRedis, RedisStateStore } from "./store/redis-store.js";
 import type { SignalStateStore } from "./store/state-store.js";
 import { loadTlsFiles, type TlsPaths } from "./tls-files.js";
 
@@ -45,11 +48,19 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let server: Awaited<ReturnType<typeof startSignalServer>>;
   let store: SignalStateStore | undefined;
+  let cluster: { redis: Redis; instance: string } | undefined;
   try {
     const authority: AuthorityOptions | undefined =
       command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
     const tls = command.tls === undefined ? undefined : await loadTlsFiles(command.tls);
-    store = await openStore(command, logger);
+    if (command.redis !== undefined) {
+      const instance = newInstanceId();
+      store = new RedisStateStore(await connectRedis(command.redis, logger), instance, logger);
+      cluster = { redis: await connectRedis(command.redis, logger), instance };
+      logger.info({ instance }, "sharing networks with the other instances on Redis");
+    } else {
+      store = await openStore(command, logger);
+    }
     server = await startSignalServer({
       host: command.host,
       port: command.port,
@@ -58,9 +69,11 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(authority === undefined ? {} : { authority }),
       ...(tls === undefined ? {} : { tls }),
       ...(store === undefined ? {} : { store }),
+      ...(cluster === undefined ? {} : { cluster }),
     });
   } catch (err) {
     await store?.close().catch(() => undefined);
+    cluster?.redis.disconnect();
     if (err instanceof OptionError) return usageError(err);
     if (err instanceof CaError || err instanceof TlsError || err instanceof StoreError) {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
@@ -92,6 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGTERM", forceExit);
   await server.close();
   await store?.close();
+  await cluster?.redis.quit();
   return 0;
 }
 

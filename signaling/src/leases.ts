@@ -183,6 +183,28 @@ export class LeaseTable {
     }
   }
 
+  /**
+   * Takes a lease exactly as another instance recorded it (`--redis`), replacing what this table had for
+   * its address and its holder. Tells the observer nothing: the store already has it.
+   */
+  mirror(kept: Readonly<Lease>): void {
+    const previous = this.byHolder.get(kept.holder);
+    if (previous !== undefined) this.byAddress.delete(previous.address);
+    const displaced = this.byAddress.get(kept.address);
+    if (displaced !== undefined) this.byHolder.delete(displaced.holder);
+    const lease: Lease = { ...kept };
+    this.byAddress.set(lease.address, lease);
+    this.byHolder.set(lease.holder, lease);
+  }
+
+  /** Forgets the lease on `address` as another instance dropped it (`--redis`). */
+  forget(address: number): void {
+    const lease = this.byAddress.get(address);
+    if (lease === undefined) return;
+    this.byAddress.delete(address);
+    if (this.byHolder.get(lease.holder) === lease) this.byHolder.delete(lease.holder);
+  }
+
   /** Every lease held (expired ones too, until they are swept). */
   all(): IterableIterator<Readonly<Lease>> {
     return this.byAddress.values();

@@ -42,6 +42,8 @@ export type CliCommand =
       readonly tls?: TlsPaths;
       /** Where leases and revocation lists are kept past a restart (`--state-dir`). */
       readonly stateDir?: string;
+      /** The Redis that instances of one network share (`--redis`): `redis://HOST:PORT` or a socket path. */
+      readonly redis?: string;
     };
 
 /** `ipop-signal --help`. */
@@ -82,6 +84,9 @@ State (see docs/signaling.md, "Scaling"):
   --state-dir DIR            keep address leases and revocation lists in DIR/signal-state.json (written
                              atomically), so a restart loses none. Without it they are kept in memory:
                              after a restart, nodes that rejoin or renew take theirs up again.
+  --redis URL                redis://HOST:PORT (or a unix socket path): share members, leases, revocation
+                             lists and relayed messages with every ipop-signal on the same Redis, so
+                             several instances serve one network (agents: --signal URL1,URL2)
   --config FILE              every option above from a JSON file (docs/config.md); flags override it
   -h, --help                 show this help
 
@@ -108,6 +113,7 @@ const FLAGS = {
   tlsCert: "tls-cert",
   tlsKey: "tls-key",
   stateDir: "state-dir",
+  redis: "redis",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
@@ -152,6 +158,19 @@ class Refusal {
 
 const LEASE_EXPECTED = `a duration from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, like 1h`;
 
+const REDIS_EXPECTED = "redis://HOST:PORT, rediss://HOST:PORT or the absolute path of a unix socket";
+
+function readRedisUrl(text: string): string | Refusal {
+  if (text.startsWith("/")) return text;
+  try {
+    const { protocol, hostname } = new URL(text);
+    if ((protocol === "redis:" || protocol === "rediss:") && hostname !== "") return text;
+  } catch {
+    // Not a URL: refused below.
+  }
+  return new Refusal(REDIS_EXPECTED);
+}
+
 const LISTEN_EXPECTED = "HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7700";
 
 /**
@@ -174,6 +193,7 @@ const SETTINGS = v.strictObject({
   tlsCert: v.optional(filePathSchema()),
   tlsKey: v.optional(filePathSchema()),
   stateDir: v.optional(filePathSchema()),
+  redis: v.optional(readSchema(REDIS_EXPECTED, readRedisUrl)),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -229,6 +249,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   }
   const authority = parseAuthority(s);
   const tls = parseTls(s);
+  if (s.redis !== undefined && s.stateDir !== undefined) {
+    throw new OptionError("--redis and --state-dir do not go together: with --redis, Redis keeps the state");
+  }
   return {
     kind: "run",
     host,
@@ -238,6 +261,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ...(authority === undefined ? {} : { authority }),
     ...(tls === undefined ? {} : { tls }),
     ...(s.stateDir === undefined ? {} : { stateDir: s.stateDir }),
+    ...(s.redis === undefined ? {} : { redis: s.redis }),
   };
 }
 

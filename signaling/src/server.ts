@@ -2,8 +2,11 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import type { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 import { Authority, type AuthorityOptions } from "./authority.js";
+import { tellMembers } from "./ca-requests.js";
+import { RedisCluster } from "./cluster/redis-cluster.js";
 import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
@@ -46,6 +49,12 @@ export interface SignalServerOptions {
    * at close. Without it they live in memory only.
    */
   readonly store?: SignalStateStore;
+  /**
+   * With `--redis`: this instance shares its networks with every other instance on the same Redis
+   * (cluster/redis-cluster.ts). `redis` is a connected client the caller owns; `instance` this
+   * instance's id (the same the Redis store was given).
+   */
+  readonly cluster?: { readonly redis: Redis; readonly instance: string };
 }
 
 /** A running signaling server. */
@@ -71,6 +80,8 @@ export interface SignalServer {
   reloadTls(tls: TlsCredentials): void;
   /** This server's Prometheus metrics, as served by `GET /metrics` (docs/metrics.md). */
   readonly metrics: SignalMetrics;
+  /** Address leases the CA side holds (0 without `--ca`): its own and, with `--redis`, the other instances'. */
+  leaseCount(): number;
 }
 
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
@@ -103,6 +114,17 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const authority = authorityOptions === undefined ? undefined : new Authority(authorityOptions, wallClock());
   const registry = new NetworkRegistry<MemberPeer>(limits.maxMembers, limits.welcomeMembers);
   const sessions = new Set<Session>();
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : new RedisCluster({ ...options.cluster, registry, neighbourhoodSize: limits.welcomeMembers, log });
+  if (authority !== undefined && store?.watch !== undefined) {
+    await store.watch((change) => {
+      const list = authority.applyRemote(change);
+      if (list !== undefined) tellMembers(registry, authority.network, list.text);
+    });
+  }
+  await cluster?.start();
   let shuttingDown = false;
   let allClosed: (() => void) | undefined;
   let connectionSeq = 0;
@@ -116,6 +138,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     now: () => performance.now(),
     wallNow: wallClock,
     ...(authority === undefined ? {} : { authority }),
+    ...(cluster === undefined ? {} : { cluster }),
     isShuttingDown: () => shuttingDown,
     onClosed(session) {
       sessions.delete(session);
@@ -178,7 +201,12 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     }
   });
 
-  await listen(http, host, port);
+  try {
+    await listen(http, host, port);
+  } catch (err) {
+    await cluster?.close();
+    throw err;
+  }
   http.on("error", (err) => log.error({ err: err.message }, "http server error"));
   const address = http.address() as AddressInfo;
   const url = `${tls === undefined ? "ws" : "wss"}://${formatHostPort(address.address, address.port)}`;
@@ -211,6 +239,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       http.closeAllConnections();
       wss.close();
       await httpClosed;
+      await cluster?.close();
       await store?.flush();
       log.info({}, "stopped");
     })();
@@ -236,7 +265,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     tlsServer.setSecureContext({ cert: next.cert, key: next.key });
     log.info({ tls: describeTls(next) }, "TLS certificate reloaded");
   };
-  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls, metrics };
+  const leaseCount = () => authority?.leaseCount ?? 0;
+  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls, metrics, leaseCount };
 }
 
 /** What the logs say about a certificate: never the key. */

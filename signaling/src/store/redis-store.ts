@@ -2,13 +2,16 @@ import { errorMessage } from "@ipop/shared";
 import { Redis } from "ioredis";
 import { StoreError } from "../errors.js";
 import type { SignalLogger } from "../logger.js";
-import { decodeLease, encodeLease, type NetworkState, type SignalStateStore, type StoredLease } from "./state-store.js";
+import {
+  decodeLease,
+  encodeLease,
+  type NetworkState,
+  type RemoteStateChange,
+  type SignalStateStore,
+  type StoredLease,
+} from "./state-store.js";
 
-/** A change another instance made, as {@link RedisStateStore.watch} reports it. */
-export type RemoteStateChange =
-  | { readonly kind: "lease"; readonly network: string; readonly lease: StoredLease }
-  | { readonly kind: "drop"; readonly network: string; readonly address: number }
-  | { readonly kind: "revocations"; readonly network: string; readonly text: string };
+export type { RemoteStateChange } from "./state-store.js";
 
 /** Every key and channel of the signaling servers starts with this. */
 export const REDIS_PREFIX = "ipop-signal";

@@ -38,7 +38,18 @@ export interface SignalStateStore {
   putRevocationList(network: string, text: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * For a store shared by several instances (Redis): reports the changes the others make, so this
+   * instance's lease table and revocation list follow. Absent for a store of one server.
+   */
+  watch?(listener: (change: RemoteStateChange) => void): Promise<void>;
 }
+
+/** A change another instance made to a shared store. */
+export type RemoteStateChange =
+  | { readonly kind: "lease"; readonly network: string; readonly lease: StoredLease }
+  | { readonly kind: "drop"; readonly network: string; readonly address: number }
+  | { readonly kind: "revocations"; readonly network: string; readonly text: string };
 
 /** Encodes a lease for a text store: JSON has no Infinity, so a member's lease says `member: true`. */
 export function encodeLease(lease: StoredLease): string {
