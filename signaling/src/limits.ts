@@ -48,8 +48,8 @@ export interface SignalServerLimits {
 }
 
 /**
- * The defaults: a network of up to 16,384 members on one server (10,000 measured: about 15 KB of server
- * memory per member, docs/signaling.md "Scaling").
+ * The defaults: a network of up to 16,384 members on one server (10,000 measured: about 10 KiB of server
+ * memory per member; docs/signaling.md, "State and scaling").
  */
 export const DEFAULT_LIMITS: SignalServerLimits = Object.freeze({
   maxMessageBytes: MAX_SIGNAL_MESSAGE_BYTES,
