@@ -1,8 +1,9 @@
 /**
  * Ring lab test (issue 3, item 7): twelve real agents, each in its own network namespace, form IPOP's
  * structured ring instead of a full mesh, each told of only 4 ring neighbours by the server. Every pair
- * pings; with the signaling server killed, a pair without a direct link talks over the overlay, gets an on-demand link (set up through the overlay) and
- * keeps working; then three agents are killed and the other nine repair the ring by themselves.
+ * pings; with the signaling server killed, a pair without a direct link talks over the overlay, gets
+ * an on-demand link (set up through the overlay) and keeps working; then three agents are killed and
+ * the other nine repair the ring by themselves.
  */
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
