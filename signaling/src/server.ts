@@ -89,6 +89,8 @@ export interface SignalServer {
 const NON_WEBSOCKET_CONNECTION_SLACK = 64;
 /** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn (4096 on Debian 12). */
 const LISTEN_BACKLOG = 4096;
+/** Slices of the ping interval that the sessions' pings are spread over. */
+const HEARTBEAT_SLICES = 10;
 
 /**
  * Starts a signaling server and resolves once it listens.
@@ -190,7 +192,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
-        const session = new Session(ws, context, log.child({ conn: ++connectionSeq, remote }));
+        const seq = ++connectionSeq;
+        const session = new Session(ws, context, log.child({ conn: seq, remote }), seq % HEARTBEAT_SLICES);
         sessions.add(session);
         metrics.connected();
         session.start();
@@ -211,10 +214,15 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const address = http.address() as AddressInfo;
   const url = `${tls === undefined ? "ws" : "wss"}://${formatHostPort(address.address, address.port)}`;
 
+  // Each session is pinged once per interval, but in one of several slices spread over the interval: ten
+  // thousand pings (and their pongs) at once would stall every join for tens of milliseconds.
+  let slice = 0;
   const pingTimer = setInterval(() => {
-    for (const session of sessions) session.heartbeat();
-    authority?.sweep(wallClock());
-  }, limits.pingIntervalMs);
+    const current = slice;
+    slice = (slice + 1) % HEARTBEAT_SLICES;
+    for (const session of sessions) if (session.heartbeatSlice === current) session.heartbeat();
+    if (current === 0) authority?.sweep(wallClock());
+  }, limits.pingIntervalMs / HEARTBEAT_SLICES);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -73,10 +73,15 @@ export class Session implements CaMember, MemberPeer {
   private answeredPing = true;
   private readonly log: SignalLogger;
 
+  /**
+   * @param heartbeatSlice - which slice of the ping interval the server pings this session in (the
+   *   server spreads its sessions' pings over the interval).
+   */
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
     log: SignalLogger,
+    readonly heartbeatSlice = 0,
   ) {
     const { limits } = ctx;
     const now = ctx.now();
