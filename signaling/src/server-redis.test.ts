@@ -119,3 +119,18 @@ test("a revocation list published on one instance disconnects revoked members of
   assert.equal((await g.expect("revocations")).t, "revocations");
   await g.close();
 });
+
+test("an instance started later finds every lease and the revocation list in Redis", async () => {
+  const held = b.leaseCount();
+  assert.ok(held >= 2);
+  const late = await startInstance();
+  assert.equal(late.leaseCount(), held, "the leases of the other instances, read at start");
+  const fresh = await enrollAt(late, "lease-3");
+  const earlier = [await enrollAt(late, "lease-1"), await enrollAt(late, "lease-2")];
+  assert.ok(!earlier.includes(fresh), `${fresh} was already leased`);
+  // The list published on a (serial 5) is held: an older one is refused here.
+  const c = await TestClient.connect(late.url);
+  c.sendJson({ v: 1, t: "publish-revocations", network: "lab", list: ca.revocations(4, []) });
+  assert.equal((await c.expect("error")).reason, "IPOP_CRL_STALE");
+  await c.close();
+});
