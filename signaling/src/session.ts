@@ -14,7 +14,7 @@ import type { Authority } from "./authority.js";
 import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
-import { isLocal, type MemberPeer } from "./member-peer.js";
+import { broadcast, type ClusterAnnouncer, type MemberPeer } from "./member-peer.js";
 import type { SessionMetrics } from "./metrics.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
@@ -38,12 +38,6 @@ export interface SessionContext {
   onClosed(session: Session): void;
   /** Counts joins, relayed messages and refusals for `GET /metrics`. */
   readonly metrics: SessionMetrics;
-}
-
-/** How a session tells other instances (cluster/redis-cluster.ts) that a member joined or left here. */
-export interface ClusterAnnouncer {
-  joined(network: string, member: MemberInfo): void;
-  left(network: string, nodeId: string): void;
 }
 
 type State =
@@ -443,16 +437,6 @@ export class Session implements CaMember, MemberPeer {
       }
     }
   }
-}
-
-/**
- * Sends `message` to the local ones of `peers`. Members of other instances hear of it from their own
- * instance, which sees the same join or leave through Redis and works out the same neighbourhood.
- */
-export function broadcast(peers: readonly MemberPeer[], message: ServerMessage): void {
-  const text = encodeServerMessage(message);
-  if (text === undefined) return;
-  for (const peer of peers) if (isLocal(peer)) peer.deliver(text);
 }
 
 function closeReason(how: { code: number; reason: string } | "terminate" | "already-closed"): string {

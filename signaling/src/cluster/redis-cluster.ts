@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { errorMessage, type MemberInfo, SignalCloseCode } from "@ipop/shared";
 import type { Redis } from "ioredis";
 import type { SignalLogger } from "../logger.js";
-import { isLocal, type MemberPeer } from "../member-peer.js";
+import { broadcast, type ClusterAnnouncer, isLocal, type MemberPeer } from "../member-peer.js";
 import type { NetworkRegistry } from "../network-registry.js";
-import { broadcast, type ClusterAnnouncer } from "../session.js";
 import { REDIS_PREFIX } from "../store/redis-store.js";
 import { RemotePeer } from "./remote-peer.js";
 
