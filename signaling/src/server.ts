@@ -214,8 +214,9 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const address = http.address() as AddressInfo;
   const url = `${tls === undefined ? "ws" : "wss"}://${formatHostPort(address.address, address.port)}`;
 
-  // Each session is pinged once per interval, but in one of several slices spread over the interval: ten
-  // thousand pings (and their pongs) at once would stall every join for tens of milliseconds.
+  // Each session is pinged once per interval, but in one of several slices spread over the interval: with
+  // ten thousand members, one callback pinging all of them (and the burst of pongs after it) would hold up
+  // every join queued behind it.
   let slice = 0;
   const pingTimer = setInterval(() => {
     const current = slice;
