@@ -101,3 +101,12 @@ test("--state-dir names the directory that keeps leases and revocation lists", (
   assert.equal(command.kind === "run" ? command.stateDir : undefined, "/var/lib/ipop-signal");
   assert.throws(() => parseCliArgs(["--state-dir", ""]), OptionError);
 });
+
+test("--redis takes a redis:// URL or a socket path, and does not go with --state-dir", () => {
+  const command = parseCliArgs(["--redis", "redis://10.0.0.5:6379"]);
+  assert.equal(command.kind === "run" ? command.redis : undefined, "redis://10.0.0.5:6379");
+  const socket = parseCliArgs(["--redis", "/run/redis/redis.sock"]);
+  assert.equal(socket.kind === "run" ? socket.redis : undefined, "/run/redis/redis.sock");
+  assert.throws(() => parseCliArgs(["--redis", "http://x:1"]), /--redis must be redis:\/\/HOST:PORT/);
+  assert.throws(() => parseCliArgs(["--redis", "redis://x:1", "--state-dir", "/d"]), /do not go together/);
+});
