@@ -62,6 +62,17 @@ export class RedisCluster implements ClusterAnnouncer {
     await subscriber.subscribe(EVENTS_CHANNEL, instanceChannel(instance));
     this.subscriber = subscriber;
     await this.loadSnapshot();
+    // After Redis was out of reach, the others may have dropped our members (our key expired) and we may
+    // have missed their joins: announce ours again and read theirs. (ioredis resubscribes by itself.)
+    let connected = true;
+    subscriber.on("close", () => {
+      connected = false;
+    });
+    subscriber.on("ready", () => {
+      if (connected || this.closed) return;
+      connected = true;
+      this.resync().catch((error: unknown) => log.warn({ err: errorMessage(error) }, "cluster resync failed"));
+    });
     this.heartbeat = setInterval(() => {
       this.beat().catch((error: unknown) => log.warn({ err: errorMessage(error) }, "cluster heartbeat failed"));
     }, HEARTBEAT_MS);
@@ -120,9 +131,34 @@ export class RedisCluster implements ClusterAnnouncer {
     else if (m.kind === "leave" && typeof m.nodeId === "string") this.remoteLeft(m.instance, m.network, m.nodeId);
   }
 
+  /** Announces every member of ours again and takes in the others' (after a Redis outage). */
+  private async resync(): Promise<void> {
+    const { registry, redis, instance, log } = this.options;
+    await redis.set(instanceKey(instance), "1", "PX", INSTANCE_TTL_MS);
+    let announced = 0;
+    for (const [network] of [...registry.networkSizes()]) {
+      for (const member of registry.members(network)) {
+        if (!isLocal(member.peer)) continue;
+        this.joined(network, member.info);
+        announced++;
+      }
+    }
+    await this.loadSnapshot();
+    log.info({ announced }, "back in touch with Redis; members announced again");
+  }
+
   /** A member joined another instance: mirror it and tell our members in its neighbourhood. */
   private remoteJoined(instance: string, network: string, member: MemberInfo): void {
     const { registry, neighbourhoodSize, log } = this.options;
+    const known = registry.lookup(network, member.nodeId);
+    // Announced again (a resync, or a snapshot after the event): nothing changed.
+    if (
+      known instanceof RemotePeer &&
+      known.remoteInstance === instance &&
+      registry.memberAt(network, member.ip)?.peer === known
+    ) {
+      return;
+    }
     const peer = new RemotePeer(instance, network, member.nodeId, this.forward);
     const outcome = registry.join(network, member, peer);
     if (!outcome.ok) {

@@ -8,6 +8,8 @@ import { join } from "node:path";
 export interface TestRedis {
   /** The socket path, usable as `--redis` and by `connectRedis`. */
   readonly url: string;
+  /** Kills the server (SIGKILL: everything in it is lost) and starts a new, empty one on the same socket. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,36 +20,48 @@ export interface TestRedis {
 export async function startTestRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), "ipop-redis-"));
   const socket = join(dir, "redis.sock");
-  const child: ChildProcess = spawn(
-    "redis-server",
-    [
-      "--port",
-      "0",
-      "--unixsocket",
-      socket,
-      "--unixsocketperm",
-      "700",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-    ],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(socket)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      await rm(dir, { recursive: true, force: true });
-      throw new Error("redis-server did not start (is it installed? node scripts/system-deps.mjs --browser)");
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const start = async (): Promise<void> => {
+    child = spawn(
+      "redis-server",
+      [
+        "--port",
+        "0",
+        "--unixsocket",
+        socket,
+        "--unixsocketperm",
+        "700",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+      ],
+      { stdio: "ignore" },
+    );
+    const started = child;
+    exited = new Promise<void>((resolve) => started.once("exit", () => resolve()));
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(socket)) {
+      if (started.exitCode !== null || Date.now() > deadline) {
+        started.kill("SIGKILL");
+        await rm(dir, { recursive: true, force: true });
+        throw new Error("redis-server did not start (is it installed? node scripts/system-deps.mjs --browser)");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  };
+  await start();
   return {
     url: socket,
+    async restart() {
+      child.kill("SIGKILL");
+      await exited;
+      await rm(socket, { force: true });
+      await start();
+    },
     async stop() {
       child.kill("SIGTERM");
       await exited;
