@@ -12,6 +12,7 @@ server's RSS and memory per member. Stops by itself after --max-seconds whatever
   --churn-seconds S    seconds of churn at full size (default 10; 0 for none)
   --welcome-members N  the server's --welcome-members (default: the server's)
   --max-seconds S      hard stop for the whole run (default 180)
+  --cpu-prof DIR       run the server under node --cpu-prof, writing its profile to DIR
   --json               print the result as one JSON object on the last line of stdout
   --help`;
 
@@ -23,6 +24,8 @@ export interface LoadOptions {
   readonly churnSeconds: number;
   readonly welcomeMembers: number | undefined;
   readonly maxSeconds: number;
+  /** Where the server's CPU profile goes (`--cpu-prof`), if wanted. */
+  readonly cpuProfDir: string | undefined;
   readonly json: boolean;
   readonly help: boolean;
 }
@@ -46,6 +49,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
         "churn-seconds": { type: "string" },
         "welcome-members": { type: "string" },
         "max-seconds": { type: "string" },
+        "cpu-prof": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -70,6 +74,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     churnSeconds: int("churn-seconds", 10, 0, 60),
     welcomeMembers: welcome,
     maxSeconds: int("max-seconds", 180, 10, 3600),
+    cpuProfDir: typeof v["cpu-prof"] === "string" ? v["cpu-prof"] : undefined,
     json: v.json === true,
     help: v.help === true,
   };

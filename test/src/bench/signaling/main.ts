@@ -94,6 +94,7 @@ async function startServer(options: LoadOptions): Promise<ChildServer> {
   // successor connects, and a second of joins may be in flight.
   const cap = String(options.members + 2 * options.rate + 100);
   const args = [
+    ...(options.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir]),
     requireBuilt(SIGNAL_CLI),
     ...["--listen", "127.0.0.1:0", "--max-members", cap, "--max-connections", cap, "--log-level", "warn"],
     ...(options.welcomeMembers === undefined ? [] : ["--welcome-members", String(options.welcomeMembers)]),
