@@ -25,6 +25,9 @@ if (process.argv.includes("--browser")) {
   needed.turnserver = "coturn";
   // Flushes a NAT box's flows when a test changes its kind.
   needed.conntrack = "conntrack";
+  // The signaling server's Redis tests start their own redis-server on a private socket (apt does not
+  // start it, and they need none running).
+  needed["redis-server"] = "redis-server";
 }
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;

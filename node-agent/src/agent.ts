@@ -483,7 +483,7 @@ export class Agent {
         revocationSerial: this.trust.revocationSerial < 0 ? null : this.trust.revocationSerial,
       },
       signaling: {
-        url: this.options.signalUrl,
+        url: this.signaling.url,
         state: this.signaling.state,
         reconnects: this.signaling.reconnects,
         members: core.members,

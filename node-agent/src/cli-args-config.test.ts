@@ -188,8 +188,14 @@ test("each kind of bad value is refused with its key, what was expected and what
     [{ mtu: "1400" }, "mtu: expected an integer from 576 to"],
     [{ webrtc: "quic" }, 'webrtc: expected one of ndc, werift, wrtc, got "quic"'],
     [{ logLevel: "loud" }, 'logLevel: expected one of fatal, error, warn, info, debug, trace, got "loud"'],
-    [{ signal: "http://x:1" }, 'signal: expected a ws:// or wss:// URL, e.g. ws://HOST:7000, got "http://x:1"'],
-    [{ signal: 7000 }, "signal: expected a ws:// or wss:// URL, e.g. ws://HOST:7000, got 7000"],
+    [
+      { signal: "http://x:1" },
+      'signal: expected a ws:// or wss:// URL, e.g. ws://HOST:7000, or several separated by commas, got "http://x:1"',
+    ],
+    [
+      { signal: 7000 },
+      "signal: expected a ws:// or wss:// URL, e.g. ws://HOST:7000, or several separated by commas, got 7000",
+    ],
     [{ iceServers: "stun:x:1" }, "iceServers: expected a list of stun:, turn: or turns: URLs"],
     [{ iceServers: ["stun:x:1", "http://x"] }, "iceServers[1]: expected a stun:HOST:PORT, turn:HOST:PORT"],
     // A password inside a URL is refused, and the refusal does not repeat it.

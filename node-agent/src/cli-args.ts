@@ -30,7 +30,9 @@ const MAX_MTU = MAX_DATA_PAYLOAD_BYTES;
 
 export const USAGE = `Usage:
   ipop up --signal ws://HOST:PORT --ca ca.crt --cert NAME.crt --key NAME.key [options]   (root)
-      --signal URL         ws://HOST:PORT, or wss://HOST:PORT for a server with TLS (ipop-signal --tls-cert)
+      --signal URL         ws://HOST:PORT, or wss://HOST:PORT for a server with TLS (ipop-signal --tls-cert);
+                           several, separated by commas, for servers sharing one network (ipop-signal
+                           --redis): the agent moves to the next when one fails
       --signal-ca FILE     with wss://: the PEM CA certificate the server's TLS certificate must come from
                            (default: the system's CAs, as for any https:// site)
       --network NAME       the network to join (default: the certificate's; must match it)
@@ -266,7 +268,9 @@ export function parseListenAddress(text: string): ListenAddress | undefined {
  * checked against it as it is; flags are first put in the same shape (numbers for numeric flags).
  */
 const UP_SETTINGS = v.strictObject({
-  signal: v.optional(textSchema("a ws:// or wss:// URL, e.g. ws://HOST:7000", isSignalUrl)),
+  signal: v.optional(
+    textSchema("a ws:// or wss:// URL, e.g. ws://HOST:7000, or several separated by commas", isSignalUrlList),
+  ),
   signalCa: v.optional(filePathSchema()),
   ca: v.optional(filePathSchema()),
   cert: v.optional(filePathSchema()),
@@ -328,6 +332,12 @@ const UP_SPEC: SettingsSpec<UpSettings> = {
   unknownKeyHint,
 };
 
+/** One URL, or several separated by commas (servers of one network sharing Redis): each ws:// or wss://. */
+function isSignalUrlList(text: string): boolean {
+  const urls = text.split(",").map((part) => part.trim());
+  return urls.length > 0 && urls.every(isSignalUrl);
+}
+
 function isSignalUrl(text: string): boolean {
   try {
     const { protocol } = new URL(text);
@@ -356,7 +366,7 @@ function parseUp(args: readonly string[], env: NodeJS.ProcessEnv): UpOptions {
     const orInFile = typeof values.config === "string" ? ` (or "signal" in ${values.config})` : "";
     throw new UsageError(`missing --signal ws://HOST:PORT${orInFile}`);
   }
-  if (s.signalCa !== undefined && !s.signal.startsWith("wss:")) {
+  if (s.signalCa !== undefined && !s.signal.split(",").every((url) => url.trim().startsWith("wss:"))) {
     throw new UsageError(
       `--signal-ca is for a wss:// server, but --signal is ${s.signal}: use wss:// (ipop-signal --tls-cert), or leave --signal-ca out`,
     );

@@ -32,6 +32,7 @@ import type { MetricsServer } from "./metrics/metrics-server.js";
 import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
+import { signalUrls } from "./signaling-client.js";
 import { type AgentStatus, formatRoute, formatStatus, type RouteResult } from "./status.js";
 import { LinuxTun, type TunOffloads } from "./tun/linux-tun.js";
 import { configureTun } from "./tun/net-config.js";
@@ -212,7 +213,8 @@ async function up(options: UpOptions): Promise<number> {
       issued === undefined
         ? undefined
         : new LeaseKeeper({
-            url: options.signal,
+            // Certificates are renewed through the first server; any of them with the CA key would do.
+            url: signalUrls(options.signal)[0] ?? options.signal,
             ...(signalCa === undefined ? {} : { signalCa }),
             issued,
             seed: trust.credentials.keySeed,

@@ -36,7 +36,22 @@ export interface SignalingEvents {
   onRefused(message: string): void;
 }
 
+/**
+ * The servers of `--signal`: one URL, or several separated by commas (instances of one network sharing
+ * Redis, docs/signaling.md). Empty parts are dropped.
+ */
+export function signalUrls(text: string): string[] {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
 export interface SignalingClientOptions {
+  /**
+   * The server's URL, or several separated by commas ({@link signalUrls}): the client starts with the
+   * first and moves on to the next whenever a connection fails or is lost, round and round.
+   */
   readonly url: string;
   /** For a `wss://` URL: the CA (PEM) the server's certificate must come from; default, Node's store. */
   readonly ca?: string;
@@ -70,6 +85,8 @@ export class SignalingClient {
   private socket: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
   private backoffMs: number;
   private closed = false;
   private joined = false;
@@ -81,6 +98,13 @@ export class SignalingClient {
     private readonly events: SignalingEvents,
   ) {
     this.backoffMs = options.initialBackoffMs ?? 250;
+    const urls = signalUrls(options.url);
+    this.urls = urls.length > 0 ? urls : [options.url];
+  }
+
+  /** The server this client is connected or connecting to. */
+  get url(): string {
+    return this.urls[this.urlIndex]!;
   }
 
   start(): void {
@@ -118,7 +142,7 @@ export class SignalingClient {
   private connect(): void {
     this.state = "connecting";
     const { ca } = this.options;
-    const socket = new WebSocket(this.options.url, {
+    const socket = new WebSocket(this.url, {
       handshakeTimeout: 10_000,
       maxPayload: 256 * 1024,
       ...(ca === undefined ? {} : { ca }),
@@ -170,7 +194,7 @@ export class SignalingClient {
       // once per distinct reason, while the client keeps trying (the server may be fixed).
       if (reason !== errorMessage(error) && reason !== this.lastTlsFailure) {
         this.lastTlsFailure = reason;
-        this.options.logger.error({ url: this.options.url, reason }, "cannot connect to the signaling server");
+        this.options.logger.error({ url: this.url, reason }, "cannot connect to the signaling server");
       } else {
         this.options.logger.debug({ err: error.message }, "signaling connection error");
       }
@@ -182,10 +206,17 @@ export class SignalingClient {
       this.state = "disconnected";
       if (this.socket === socket) this.socket = undefined;
       if (wasJoined) {
-        this.options.logger.warn({ code, reason: reason.toString() }, "signaling connection lost; links stay up");
+        this.options.logger.warn(
+          { url: this.url, code, reason: reason.toString() },
+          "signaling connection lost; links stay up",
+        );
         this.events.onDown();
       }
-      this.scheduleReconnect();
+      // With several servers, try the next one: the one that failed may be gone (its members move to the
+      // others, which share the network through Redis).
+      const lostJoined = wasJoined && this.urls.length > 1;
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      this.scheduleReconnect(lostJoined);
     });
   }
 
@@ -235,9 +266,11 @@ export class SignalingClient {
     }
   }
 
-  private scheduleReconnect(): void {
+  /** @param failover - a joined connection was lost and another server is there: try it at once (with jitter). */
+  private scheduleReconnect(failover = false): void {
     if (this.closed) return;
     this.reconnects++;
+    if (failover) this.backoffMs = this.options.initialBackoffMs ?? 250;
     const delay = this.backoffMs * (0.5 + Math.random() / 2);
     this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 10_000);
     this.timer = setTimeout(() => this.connect(), delay);

@@ -11,6 +11,7 @@ import { readBounded } from "./cert/files.js";
 import { hostMemberName, type UpOptions } from "./cli-args.js";
 import { enroll, type IssuedCertificate } from "./enroll-client.js";
 import { AgentError } from "./errors.js";
+import { signalUrls } from "./signaling-client.js";
 
 /** Largest revocation list file `--crl` reads. */
 const MAX_CRL_FILE_BYTES = 512 * 1024;
@@ -74,7 +75,8 @@ async function fromToken(
   const token = await readToken(auth.file, env);
   const seed = new Uint8Array(randomBytes(32));
   const issued = await enroll({
-    url: options.signal,
+    // Enrollment goes to the first server; any of them with the CA key (sharing leases on Redis) would do.
+    url: signalUrls(options.signal)[0] ?? options.signal,
     ...(signalCa === undefined ? {} : { signalCa }),
     token,
     seed,

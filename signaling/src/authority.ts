@@ -32,6 +32,7 @@ import {
 import { CaError } from "./errors.js";
 import { LeaseTable } from "./leases.js";
 import { ReplayCache } from "./replay-cache.js";
+import type { NetworkState, RemoteStateChange, SignalStateStore } from "./store/state-store.js";
 
 /** The CA settings of a server (`--ca`, `--ca-key`, `--lease`, `--crl`). */
 export interface AuthorityOptions {
@@ -51,6 +52,11 @@ export interface AuthorityOptions {
   readonly maxSkewMs?: number;
   /** Most address leases kept. Default 65,536. */
   readonly maxLeases?: number;
+  /**
+   * Where leases and revocation lists are kept past a restart (`--state-dir`, `--redis`), and what it
+   * held at start. A kept list newer than `revocationList` wins.
+   */
+  readonly state?: { readonly store: SignalStateStore; readonly kept: NetworkState };
 }
 
 /** Seconds `notBefore` is set back, as `ipop cert` does, for clocks a little behind. */
@@ -160,10 +166,34 @@ export class Authority {
     this.network = ca.network;
     this.caText = formatCertificate(ca);
     this.maxSkewMs = options.maxSkewMs ?? DEFAULT_JOIN_MAX_SKEW_MS;
+    const { state } = options;
+    const network = ca.network;
     this.leases = new LeaseTable({
       releaseGraceMs: options.releaseGraceMs ?? DEFAULT_RELEASE_GRACE_MS,
       maxLeases: options.maxLeases ?? DEFAULT_MAX_LEASES,
+      ...(state === undefined
+        ? {}
+        : {
+            observer: {
+              saved: (lease) => state.store.putLease(network, lease),
+              dropped: (address) => state.store.deleteLease(network, address),
+            },
+          }),
     });
+    if (state !== undefined) this.restore(state.kept, nowMs);
+  }
+
+  /** Takes up what the store kept: its leases, and its revocation list if newer than the one given. */
+  private restore(kept: NetworkState, nowMs: number): void {
+    const { ca } = this.options;
+    if (kept.revocationList !== undefined) {
+      const parsed = parseRevocationList(kept.revocationList);
+      const verified = parsed.ok ? verifyRevocationList(parsed.value, { ca, network: ca.network }) : parsed;
+      // A kept list that no longer verifies (the CA was replaced) is not fatal: the --crl file, if any, stands.
+      if (verified.ok && verified.value.serial > (this.list?.serial ?? -1)) this.adopt(verified.value);
+    }
+    this.leases.restore(kept.leases, nowMs);
+    this.leases.dropRevoked(this.revoked);
   }
 
   /** Whether this server issues certificates (it has the CA key). */
@@ -382,7 +412,31 @@ export class Authority {
     this.adopt(list);
     this.leases.dropRevoked(this.revoked);
     this.options.saveRevocationList?.(list.text);
+    this.options.state?.store.putRevocationList(network, list.text);
     return { ok: true, list, previousSerial };
+  }
+
+  /**
+   * A change another instance made (`--redis`): its leases are mirrored as they are; a revocation list
+   * is taken if it verifies and is newer than ours, and then returned, so the caller can tell local
+   * members and disconnect revoked ones.
+   */
+  applyRemote(change: RemoteStateChange): RevocationList | undefined {
+    if (change.network !== this.network) return undefined;
+    if (change.kind === "lease") {
+      this.leases.mirror(change.lease);
+      return undefined;
+    }
+    if (change.kind === "drop") {
+      this.leases.forget(change.address);
+      return undefined;
+    }
+    const parsed = parseRevocationList(change.text);
+    if (!parsed.ok) return undefined;
+    const verified = verifyRevocationList(parsed.value, { ca: this.options.ca, network: this.network });
+    if (!verified.ok || verified.value.serial <= (this.list?.serial ?? -1)) return undefined;
+    this.adopt(verified.value);
+    return verified.value;
   }
 
   /** Drops leases whose certificates have expired; call now and then. */

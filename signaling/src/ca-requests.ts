@@ -29,6 +29,8 @@ export interface CaContext {
 
 /** What a published revocation list does to a connected member. */
 export interface CaMember {
+  /** Set for a member of another instance (`--redis`): it is not told from here. */
+  readonly remoteInstance: string | undefined;
   /** Sends an encoded server message. */
   deliver(text: string): void;
   /** Closes the connection if the member's certificate is now revoked; true when it did. */
@@ -85,10 +87,28 @@ export function answerPublish(ctx: CaContext, reply: CaReply, network: string, t
     return;
   }
   const { list } = published;
-  const message = encodeServerMessage({ v: 1, t: "revocations", network, list: list.text });
+  const { notified, disconnected } = tellMembers(registry, network, list.text);
+  reply.send({ v: 1, t: "published", network, serial: list.serial, notified, disconnected });
+  reply.log.info(
+    { network, serial: list.serial, entries: list.entries.length, notified, disconnected },
+    "revocation list published",
+  );
+}
+
+/**
+ * Sends a newer revocation list to this server's members of `network` and disconnects the ones it
+ * revokes. Members of other instances are told by their own instance, which gets the list through Redis.
+ */
+export function tellMembers(
+  registry: Pick<NetworkRegistry<CaMember>, "members">,
+  network: string,
+  text: string,
+): { notified: number; disconnected: number } {
+  const message = encodeServerMessage({ v: 1, t: "revocations", network, list: text });
   let notified = 0;
   let disconnected = 0;
   for (const member of registry.members(network)) {
+    if (member.peer.remoteInstance !== undefined) continue;
     // A list too large for one message (64 KiB, some hundreds of entries) is not sent: members
     // then need it as a file (ipop up --crl); `notified` tells the publisher.
     if (message !== undefined) {
@@ -97,11 +117,7 @@ export function answerPublish(ctx: CaContext, reply: CaReply, network: string, t
     }
     if (member.peer.dropIfRevoked()) disconnected++;
   }
-  reply.send({ v: 1, t: "published", network, serial: list.serial, notified, disconnected });
-  reply.log.info(
-    { network, serial: list.serial, entries: list.entries.length, notified, disconnected },
-    "revocation list published",
-  );
+  return { notified, disconnected };
 }
 
 /** What the authority may know of a network's members: who uses an address, who has a name. */

@@ -5,12 +5,17 @@
  * Exit status: 0 after a clean shutdown, 1 when the server cannot start, 2 for bad arguments.
  */
 import { errorMessage } from "@ipop/shared";
+import type { Redis } from "ioredis";
 import type { AuthorityOptions } from "./authority.js";
 import { loadAuthorityFiles } from "./authority-files.js";
-import { CaError, OptionError, SignalServerError, TlsError, TurnError } from "./errors.js";
+import { newInstanceId } from "./cluster/redis-cluster.js";
+import { CaError, OptionError, SignalServerError, StoreError, TlsError, TurnError } from "./errors.js";
 import { createLogger, type SignalLogger } from "./logger.js";
-import { parseCliArgs, USAGE } from "./options.js";
+import { type CliCommand, parseCliArgs, USAGE } from "./options.js";
 import { type SignalServer, startSignalServer } from "./server.js";
+import { FileStateStore } from "./store/file-store.js";
+import { connectRedis, RedisStateStore } from "./store/redis-store.js";
+import type { SignalStateStore } from "./store/state-store.js";
 import { loadTlsFiles, type TlsPaths } from "./tls-files.js";
 import { loadTurnIssuer } from "./turn-grants.js";
 
@@ -43,11 +48,21 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   let server: Awaited<ReturnType<typeof startSignalServer>>;
+  let store: SignalStateStore | undefined;
+  let cluster: { redis: Redis; instance: string } | undefined;
   try {
     const authority: AuthorityOptions | undefined =
       command.authority === undefined ? undefined : await loadAuthorityFiles(command.authority, logger);
     const tls = command.tls === undefined ? undefined : await loadTlsFiles(command.tls);
     const turn = command.turn === undefined ? undefined : await loadTurnIssuer(command.turn);
+    if (command.redis !== undefined) {
+      const instance = newInstanceId();
+      store = new RedisStateStore(await connectRedis(command.redis, logger), instance, logger);
+      cluster = { redis: await connectRedis(command.redis, logger), instance };
+      logger.info({ instance }, "sharing networks with the other instances on Redis");
+    } else {
+      store = await openStore(command, logger);
+    }
     server = await startSignalServer({
       host: command.host,
       port: command.port,
@@ -57,10 +72,14 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(tls === undefined ? {} : { tls }),
       ...(command.consoleDir === undefined ? {} : { consoleDir: command.consoleDir }),
       ...(turn === undefined ? {} : { turn }),
+      ...(store === undefined ? {} : { store }),
+      ...(cluster === undefined ? {} : { cluster }),
     });
   } catch (err) {
+    await store?.close().catch(() => undefined);
+    cluster?.redis.disconnect();
     if (err instanceof OptionError) return usageError(err);
-    if (err instanceof CaError || err instanceof TlsError || err instanceof TurnError) {
+    if (err instanceof CaError || err instanceof TlsError || err instanceof TurnError || err instanceof StoreError) {
       process.stderr.write(`ipop-signal: ${err.message}\n`);
       return 1;
     }
@@ -89,7 +108,20 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGINT", forceExit);
   process.on("SIGTERM", forceExit);
   await server.close();
+  await store?.close();
+  await cluster?.redis.quit();
   return 0;
+}
+
+/** The store `--state-dir` asks for; none (leases in memory) without it. */
+async function openStore(
+  command: Extract<CliCommand, { kind: "run" }>,
+  logger: SignalLogger,
+): Promise<SignalStateStore | undefined> {
+  if (command.stateDir === undefined) return undefined;
+  const store = await FileStateStore.open(command.stateDir, logger);
+  logger.info({ stateDir: command.stateDir }, "keeping leases and revocation lists in the state directory");
+  return store;
 }
 
 /**

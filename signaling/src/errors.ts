@@ -17,7 +17,9 @@ export type SignalServerErrorCode =
   /** The TLS certificate or key (`--tls-cert`, `--tls-key`) cannot be used ({@link TlsError}). */
   | "ERR_SIGNAL_TLS"
   /** The TURN shared secret (`--turn-secret-file`) cannot be used ({@link TurnError}). */
-  | "ERR_SIGNAL_TURN";
+  | "ERR_SIGNAL_TURN"
+  /** The state store (`--state-dir`, `--redis`) cannot be opened or read ({@link StoreError}). */
+  | "ERR_SIGNAL_STORE";
 
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
@@ -116,5 +118,16 @@ export class TlsError extends SignalServerError {
 export class TurnError extends SignalServerError {
   constructor(message: string) {
     super("ERR_SIGNAL_TURN", message);
+  }
+}
+
+/**
+ * The state store cannot be used: the `--state-dir` cannot be created or its state file is not one
+ * this server wrote, or Redis (`--redis`) cannot be reached at start. The server refuses to start
+ * rather than run with leases it cannot keep; the CLI exits with status 1.
+ */
+export class StoreError extends SignalServerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_SIGNAL_STORE", message, options);
   }
 }

@@ -28,8 +28,16 @@ export type LeaseOutcome =
   | { readonly ok: false; readonly reason: "pool-exhausted" }
   | { readonly ok: false; readonly reason: "address-in-use"; readonly holder: string };
 
+/** Told of every change to the table, so a store can keep it (store/state-store.ts). */
+export interface LeaseObserver {
+  saved(lease: Readonly<Lease>): void;
+  dropped(address: number): void;
+}
+
 /** Settings of a {@link LeaseTable}. */
 export interface LeaseTableOptions {
+  /** Told of every lease recorded, changed or dropped. */
+  readonly observer?: LeaseObserver;
   /** How long an address stays reserved after its holder left, so a reconnecting node keeps it. */
   readonly releaseGraceMs: number;
   /** Most leases kept; beyond it, allocation answers pool-exhausted (expired leases are dropped first). */
@@ -153,6 +161,53 @@ export class LeaseTable {
     const lease = this.byAddress.get(address);
     if (lease === undefined || lease.holder !== holder) return;
     lease.heldUntil = Math.min(lease.certExpiresAt, nowMs + this.options.releaseGraceMs);
+    this.options.observer?.saved(lease);
+  }
+
+  /**
+   * Takes up leases kept from before a restart (store/state-store.ts). Their holders are not connected
+   * any more, so a member's lease (held until Infinity) is held until its certificate expires, as
+   * between an enrollment and the first join: the node gets the same address when it comes back.
+   * Expired leases are left out. Tells the observer nothing: these are what it already holds.
+   */
+  restore(leases: Iterable<Readonly<Lease>>, nowMs: number): void {
+    for (const kept of leases) {
+      if (kept.certExpiresAt <= nowMs || this.byAddress.size >= this.options.maxLeases) continue;
+      const heldUntil = kept.heldUntil === Number.POSITIVE_INFINITY ? kept.certExpiresAt : kept.heldUntil;
+      const lease: Lease = { ...kept, heldUntil };
+      const previous = this.byHolder.get(lease.holder);
+      if (previous !== undefined && previous.certExpiresAt >= lease.certExpiresAt) continue;
+      if (previous !== undefined) this.byAddress.delete(previous.address);
+      this.byAddress.set(lease.address, lease);
+      this.byHolder.set(lease.holder, lease);
+    }
+  }
+
+  /**
+   * Takes a lease exactly as another instance recorded it (`--redis`), replacing what this table had for
+   * its address and its holder. Tells the observer nothing: the store already has it.
+   */
+  mirror(kept: Readonly<Lease>): void {
+    const previous = this.byHolder.get(kept.holder);
+    if (previous !== undefined) this.byAddress.delete(previous.address);
+    const displaced = this.byAddress.get(kept.address);
+    if (displaced !== undefined) this.byHolder.delete(displaced.holder);
+    const lease: Lease = { ...kept };
+    this.byAddress.set(lease.address, lease);
+    this.byHolder.set(lease.holder, lease);
+  }
+
+  /** Forgets the lease on `address` as another instance dropped it (`--redis`). */
+  forget(address: number): void {
+    const lease = this.byAddress.get(address);
+    if (lease === undefined) return;
+    this.byAddress.delete(address);
+    if (this.byHolder.get(lease.holder) === lease) this.byHolder.delete(lease.holder);
+  }
+
+  /** Every lease held (expired ones too, until they are swept). */
+  all(): IterableIterator<Readonly<Lease>> {
+    return this.byAddress.values();
   }
 
   /** The key holding an unexpired, reserved lease under `name`, if any. */
@@ -185,10 +240,13 @@ export class LeaseTable {
     const lease: Lease = { address, holder, name, certExpiresAt, heldUntil };
     this.byAddress.set(address, lease);
     this.byHolder.set(holder, lease);
+    this.options.observer?.saved(lease);
   }
 
   private drop(lease: Lease): void {
-    if (this.byAddress.get(lease.address) === lease) this.byAddress.delete(lease.address);
     if (this.byHolder.get(lease.holder) === lease) this.byHolder.delete(lease.holder);
+    if (this.byAddress.get(lease.address) !== lease) return;
+    this.byAddress.delete(lease.address);
+    this.options.observer?.dropped(lease.address);
   }
 }

@@ -23,12 +23,15 @@ export interface SignalServerLimits {
    * costs the connection.
    */
   readonly rateLimitStrikes: number;
-  /**
-   * Members per network; a join beyond it gets `network-full` and close 4002. The `welcome` listing the
-   * members must also fit in `maxMessageBytes`: with the default 64 KiB that is about 370 members with the
-   * longest ids and names, far more with typical ones.
-   */
+  /** Members per network; a join beyond it gets `network-full` and close 4002. */
   readonly maxMembers: number;
+  /**
+   * How many members a `welcome` lists: those closest to the joiner on the ring, alternating clockwise and
+   * anticlockwise (its likely near neighbours). The same number of closest members hear of a join or a
+   * leave. Everyone is listed while the network is that small. The `welcome` must fit in `maxMessageBytes`
+   * (16 of the longest records take about 3 KiB); a join whose would not is refused with `network-full`.
+   */
+  readonly welcomeMembers: number;
   /** Open WebSocket connections in total; upgrades beyond it get HTTP 503. */
   readonly maxConnections: number;
   /** A connection that has not joined after this long is closed with 4004. */
@@ -44,15 +47,20 @@ export interface SignalServerLimits {
   readonly maxBufferedBytes: number;
 }
 
-/** The defaults, chosen for a bootstrap server with a few hundred nodes per network. */
+/**
+ * The defaults: a network of up to 16,384 members on one server (10,000 measured: about 10 KiB of server
+ * memory per member; docs/signaling.md, "State and scaling").
+ */
 export const DEFAULT_LIMITS: SignalServerLimits = Object.freeze({
   maxMessageBytes: MAX_SIGNAL_MESSAGE_BYTES,
   // A node joining a busy network trickles ICE candidates to several peers at once; 50/s leaves room for that.
   messagesPerSecond: 50,
   burstMessages: 100,
   rateLimitStrikes: 20,
-  maxMembers: 256,
-  maxConnections: 4096,
+  maxMembers: 16_384,
+  // The same number as the simulator's model of the server (test/src/sim/world.ts).
+  welcomeMembers: 16,
+  maxConnections: 16_384,
   joinTimeoutMs: 10_000,
   maxInvalidMessages: 10,
   pingIntervalMs: 10_000,
@@ -74,6 +82,7 @@ const RANGES: { readonly [K in keyof SignalServerLimits]: Range } = {
   burstMessages: { min: 1, max: 1_000_000, integer: true },
   rateLimitStrikes: { min: 1, max: 1_000_000, integer: true },
   maxMembers: { min: 1, max: 1_000_000, integer: true },
+  welcomeMembers: { min: 1, max: 1_000, integer: true },
   maxConnections: { min: 1, max: 1_000_000, integer: true },
   joinTimeoutMs: { min: 1, max: 3_600_000, integer: true },
   maxInvalidMessages: { min: 1, max: 1_000_000, integer: true },

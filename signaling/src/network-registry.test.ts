@@ -4,14 +4,15 @@ import { test } from "vitest";
 import { NetworkRegistry } from "./network-registry.js";
 import { member } from "./testing/test-client.js";
 
-test("join lists the others, lookup finds members only in their own network", () => {
+test("closest lists the others, lookup finds members only in their own network", () => {
   const registry = new NetworkRegistry<string>(10);
   const first = registry.join("n", member("a"), "conn-a");
-  assert.deepEqual(first, { ok: true, others: [] });
+  assert.deepEqual(first, { ok: true });
+  assert.deepEqual(registry.closest("n", member("b").ip, 16, "b"), registry.members("n"));
   const second = registry.join("n", member("b"), "conn-b");
   assert.ok(second.ok);
   assert.deepEqual(
-    second.others.map((m) => m.peer),
+    registry.closest("n", member("b").ip, 16, "b").map((m) => m.peer),
     ["conn-a"],
   );
   registry.join("m", member("c"), "conn-c");
@@ -30,7 +31,7 @@ test("a full network refuses new ids but accepts a replacement of an existing on
   assert.ok(replaced.ok);
   assert.equal(replaced.replaced?.peer, "a1");
   assert.deepEqual(
-    replaced.others.map((m) => m.peer),
+    registry.closest("n", "10.88.0.9", 16, "a").map((m) => m.peer),
     ["b1"],
   );
   assert.equal(registry.lookup("n", "a"), "a2");
@@ -41,10 +42,10 @@ test("leave only removes the member if the peer still holds it; empty networks d
   const registry = new NetworkRegistry<string>(10);
   registry.join("n", member("a"), "a1");
   registry.join("n", member("a"), "a2");
-  assert.equal(registry.leave("n", "a", "a1"), false, "the replaced connection's late leave is a no-op");
+  assert.equal(registry.leave("n", "a", "a1"), undefined, "the replaced connection's late leave is a no-op");
   assert.equal(registry.lookup("n", "a"), "a2");
-  assert.equal(registry.leave("n", "a", "a2"), true);
-  assert.equal(registry.leave("n", "a", "a2"), false);
+  assert.deepEqual(registry.leave("n", "a", "a2"), { neighbours: [] });
+  assert.equal(registry.leave("n", "a", "a2"), undefined);
   assert.deepEqual(registry.stats(), { networks: 0, members: 0 });
   assert.deepEqual(registry.members("n"), []);
 });
@@ -73,7 +74,7 @@ test("matches a simple model under random joins and leaves", () => {
             model.set(network, members);
           }
         } else {
-          const removed = registry.leave(network, node, peer);
+          const removed = registry.leave(network, node, peer) !== undefined;
           assert.equal(removed, members.get(node) === peer);
           if (removed) members.delete(node);
           if (members.size === 0) model.delete(network);
@@ -84,6 +85,7 @@ test("matches a simple model under random joins and leaves", () => {
         count += members.size;
         for (const [node, peer] of members) assert.equal(registry.lookup(network, node), peer);
         assert.equal(registry.members(network).length, members.size);
+        assert.equal(registry.closest(network, "10.0.0.1", 100).length, members.size, "the ring holds everyone");
       }
       assert.deepEqual(registry.stats(), { networks: model.size, members: count });
     }),
@@ -98,4 +100,19 @@ test("a second node id claiming an address in use is refused, naming the holder"
   // The same address in another network is fine, and so is the holder rejoining.
   assert.equal(registry.join("m", member("b", "10.88.0.5"), "b").ok, true);
   assert.equal(registry.join("n", member("a", "10.88.0.5"), "a2").ok, true);
+});
+
+test("the neighbourhood of a join and of a leave is the members closest on the ring, capped", () => {
+  const registry = new NetworkRegistry<string>(1000, 4);
+  for (let i = 1; i <= 50; i++) registry.join("n", member(`m${i}`, `10.88.0.${i}`), `m${i}`);
+  const joiner = member("new", "10.88.1.1");
+  const near = registry.closest("n", joiner.ip, 4, joiner.nodeId);
+  assert.equal(near.length, 4);
+  registry.join("n", joiner, "new");
+  const left = registry.leave("n", "new", "new");
+  assert.deepEqual(
+    left?.neighbours.map((m) => m.peer),
+    near.map((m) => m.peer),
+    "who hears of a leave is who heard of the join",
+  );
 });

@@ -19,6 +19,8 @@ test("every flag is parsed into its limit", () => {
     "0.0.0.0:0",
     "--max-members",
     "7",
+    "--welcome-members",
+    "3",
     "--max-connections",
     "9",
     "--rate=2.5",
@@ -35,6 +37,7 @@ test("every flag is parsed into its limit", () => {
     port: 0,
     limits: {
       maxMembers: 7,
+      welcomeMembers: 3,
       maxConnections: 9,
       messagesPerSecond: 2.5,
       burstMessages: 5,
@@ -61,6 +64,7 @@ test("bad arguments throw OptionError with a message naming the flag", () => {
     [["stray"], /unexpected argument "stray"/],
     [["--listen"], /--listen/],
     [["--max-members", "0"], /--max-members must be an integer from 1/],
+    [["--welcome-members", "1001"], /--welcome-members must be an integer from 1 to 1000, got 1001/],
     [["--max-members", "ten"], /--max-members must be an integer from 1 to 1000000, got "ten"/],
     [["--max-members", "1.5"], /--max-members must be an integer from 1 to 1000000, got 1.5/],
     [["--rate", "-1"], /--rate/], // parseArgs reads "-1" as an option: "argument is ambiguous"
@@ -90,4 +94,19 @@ test("resolveLimits fills defaults and range-checks overrides", () => {
   assert.throws(() => resolveLimits({ maxMessageBytes: 1_000_000 }), OptionError);
   assert.throws(() => resolveLimits({ joinTimeoutMs: Number.NaN }), OptionError);
   assert.throws(() => resolveLimits({ maxConnections: 2.5 }), OptionError);
+});
+
+test("--state-dir names the directory that keeps leases and revocation lists", () => {
+  const command = parseCliArgs(["--state-dir", "/var/lib/ipop-signal"]);
+  assert.equal(command.kind === "run" ? command.stateDir : undefined, "/var/lib/ipop-signal");
+  assert.throws(() => parseCliArgs(["--state-dir", ""]), OptionError);
+});
+
+test("--redis takes a redis:// URL or a socket path, and does not go with --state-dir", () => {
+  const command = parseCliArgs(["--redis", "redis://10.0.0.5:6379"]);
+  assert.equal(command.kind === "run" ? command.redis : undefined, "redis://10.0.0.5:6379");
+  const socket = parseCliArgs(["--redis", "/run/redis/redis.sock"]);
+  assert.equal(socket.kind === "run" ? socket.redis : undefined, "/run/redis/redis.sock");
+  assert.throws(() => parseCliArgs(["--redis", "http://x:1"]), /--redis must be redis:\/\/HOST:PORT/);
+  assert.throws(() => parseCliArgs(["--redis", "redis://x:1", "--state-dir", "/d"]), /do not go together/);
 });

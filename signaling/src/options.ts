@@ -45,6 +45,10 @@ export type CliCommand =
       readonly consoleDir?: string | false;
       /** TURN servers to hand members, when `--turn-secret-file` and `--turn-url` were given. */
       readonly turn?: TurnPaths;
+      /** Where leases and revocation lists are kept past a restart (`--state-dir`). */
+      readonly stateDir?: string;
+      /** The Redis that instances of one network share (`--redis`): `redis://HOST:PORT` or a socket path. */
+      readonly redis?: string;
     };
 
 /** `ipop-signal --help`. */
@@ -58,6 +62,8 @@ Options:
   --listen HOST:PORT         address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port;
                              IPv6 as [::1]:PORT; 0.0.0.0:PORT for all interfaces)
   --max-members N            members per network (default ${DEFAULT_LIMITS.maxMembers})
+  --welcome-members N        members a welcome lists, the closest on the ring; as many hear of a join or a
+                             leave (default ${DEFAULT_LIMITS.welcomeMembers})
   --max-connections N        WebSocket connections in total (default ${DEFAULT_LIMITS.maxConnections})
   --rate N                   messages per second per connection, sustained (default ${DEFAULT_LIMITS.messagesPerSecond};
                              bursts up to twice that many messages are allowed)
@@ -80,13 +86,20 @@ Certificates (see docs/certificates.md):
   --lease DURATION           with --ca-key: lifetime of issued certificates, e.g. 1h (default: the token's)
   --crl PATH                 with --ca: the revocation list file, read at start and rewritten when a newer
                              list is published (default: kept in memory only)
-  Address leases are kept in memory: after a restart, nodes that rejoin or renew take theirs up again.
 
 TURN (see docs/nat.md):
   --turn-url URL             a TURN server (turn:HOST:3478) to hand every member with its welcome, with
                              coturn REST credentials (coturn: use-auth-secret), and STUN on the same address
   --turn-secret-file PATH    coturn's static-auth-secret, on one line, mode 0600; never on the command line
   --turn-ttl DURATION        lifetime of the credentials (default 1d); fresh ones are sent halfway through
+
+State (see docs/signaling.md, "Scaling"):
+  --state-dir DIR            keep address leases and revocation lists in DIR/signal-state.json (written
+                             atomically), so a restart loses none. Without it they are kept in memory:
+                             after a restart, nodes that rejoin or renew take theirs up again.
+  --redis URL                redis://HOST:PORT (or a unix socket path): share members, leases, revocation
+                             lists and relayed messages with every ipop-signal on the same Redis, so
+                             several instances serve one network (agents: --signal URL1,URL2)
 
   --config FILE              every option above from a JSON file (docs/config.md); flags override it
   -h, --help                 show this help
@@ -101,6 +114,7 @@ Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 if the server cannot s
 const FLAGS = {
   listen: "listen",
   maxMembers: "max-members",
+  welcomeMembers: "welcome-members",
   maxConnections: "max-connections",
   rate: "rate",
   maxMessageBytes: "max-message-bytes",
@@ -116,13 +130,16 @@ const FLAGS = {
   turnUrl: "turn-url",
   turnSecretFile: "turn-secret-file",
   turnTtl: "turn-ttl",
+  stateDir: "state-dir",
+  redis: "redis",
 } as const;
 type SettingKey = keyof typeof FLAGS;
 const KEYS = Object.keys(FLAGS) as SettingKey[];
 /** Settings that name files: relative paths in a config file are relative to the file's directory. */
-const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey", "turnSecretFile"] as const;
+const PATH_KEYS = ["ca", "caKey", "crl", "tlsCert", "tlsKey", "turnSecretFile", "stateDir"] as const;
 const NUMERIC_KEYS: ReadonlySet<SettingKey> = new Set([
   "maxMembers",
+  "welcomeMembers",
   "maxConnections",
   "rate",
   "maxMessageBytes",
@@ -159,6 +176,19 @@ class Refusal {
 
 const LEASE_EXPECTED = `a duration from ${MIN_LEASE_SECONDS / 60}m to ${MAX_LEASE_SECONDS / 86_400}d, like 1h`;
 
+const REDIS_EXPECTED = "redis://HOST:PORT, rediss://HOST:PORT or the absolute path of a unix socket";
+
+function readRedisUrl(text: string): string | Refusal {
+  if (text.startsWith("/")) return text;
+  try {
+    const { protocol, hostname } = new URL(text);
+    if ((protocol === "redis:" || protocol === "rediss:") && hostname !== "") return text;
+  } catch {
+    // Not a URL: refused below.
+  }
+  return new Refusal(REDIS_EXPECTED);
+}
+
 const LISTEN_EXPECTED = "HOST:PORT, e.g. 127.0.0.1:7700, 0.0.0.0:7700 or [::1]:7700";
 
 /** A TURN URL without user info: credentials are made per member, never written in a URL. */
@@ -173,6 +203,7 @@ const TURN_TTL_EXPECTED = "a duration from 1m to 7d, like 1d";
 const SETTINGS = v.strictObject({
   listen: v.optional(readSchema(LISTEN_EXPECTED, readListen)),
   maxMembers: v.optional(limitSchema("maxMembers")),
+  welcomeMembers: v.optional(limitSchema("welcomeMembers")),
   maxConnections: v.optional(limitSchema("maxConnections")),
   rate: v.optional(limitSchema("messagesPerSecond")),
   maxMessageBytes: v.optional(limitSchema("maxMessageBytes")),
@@ -193,6 +224,8 @@ const SETTINGS = v.strictObject({
   ),
   turnSecretFile: v.optional(filePathSchema()),
   turnTtl: v.optional(readSchema(TURN_TTL_EXPECTED, readTurnTtl)),
+  stateDir: v.optional(filePathSchema()),
+  redis: v.optional(readSchema(REDIS_EXPECTED, readRedisUrl)),
 });
 type Settings = v.InferOutput<typeof SETTINGS>;
 const SPEC: SettingsSpec<Settings> = {
@@ -242,13 +275,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     // The bucket holds two seconds' worth, so a node may answer a burst of offers at once.
     limits.burstMessages = Math.max(1, Math.ceil(s.rate * 2));
   }
-  for (const key of ["maxMembers", "maxConnections", "maxMessageBytes", "joinTimeoutMs"] as const) {
+  for (const key of ["maxMembers", "welcomeMembers", "maxConnections", "maxMessageBytes", "joinTimeoutMs"] as const) {
     const value = s[key];
     if (value !== undefined) limits[key] = value;
   }
   const authority = parseAuthority(s);
   const tls = parseTls(s);
   const turn = parseTurn(s);
+  if (s.redis !== undefined && s.stateDir !== undefined) {
+    throw new OptionError("--redis and --state-dir do not go together: with --redis, Redis keeps the state");
+  }
   return {
     kind: "run",
     host,
@@ -259,6 +295,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     ...(tls === undefined ? {} : { tls }),
     ...(s.console === undefined ? {} : { consoleDir: s.console === "off" ? false : s.console }),
     ...(turn === undefined ? {} : { turn }),
+    ...(s.stateDir === undefined ? {} : { stateDir: s.stateDir }),
+    ...(s.redis === undefined ? {} : { redis: s.redis }),
   };
 }
 

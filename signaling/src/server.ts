@@ -2,16 +2,21 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import type { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 import { Authority, type AuthorityOptions } from "./authority.js";
+import { tellMembers } from "./ca-requests.js";
+import { RedisCluster } from "./cluster/redis-cluster.js";
 import { ConsoleFiles, DEFAULT_CONSOLE_DIR } from "./console-files.js";
 import { formatHostPort, ListenError, OptionError } from "./errors.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
+import type { MemberPeer } from "./member-peer.js";
 import { SignalMetrics } from "./metrics.js";
 import { NetworkRegistry } from "./network-registry.js";
 import { Session, type SessionContext } from "./session.js";
+import type { SignalStateStore } from "./store/state-store.js";
 import type { TlsCredentials } from "./tls-files.js";
 import type { TurnCredentialIssuer } from "./turn-grants.js";
 
@@ -47,6 +52,18 @@ export interface SignalServerOptions {
   readonly consoleDir?: string | false;
   /** TURN servers with REST credentials for every member (`--turn-url`, `--turn-secret-file`). */
   readonly turn?: TurnCredentialIssuer;
+  /**
+   * Where the CA side keeps address leases and revocation lists past a restart (`--state-dir`, or
+   * Redis with `--redis`). The caller opens and closes it; the server reads it at start and flushes it
+   * at close. Without it they live in memory only.
+   */
+  readonly store?: SignalStateStore;
+  /**
+   * With `--redis`: this instance shares its networks with every other instance on the same Redis
+   * (cluster/redis-cluster.ts). `redis` is a connected client the caller owns; `instance` this
+   * instance's id (the same the Redis store was given).
+   */
+  readonly cluster?: { readonly redis: Redis; readonly instance: string };
 }
 
 /** A running signaling server. */
@@ -72,11 +89,17 @@ export interface SignalServer {
   reloadTls(tls: TlsCredentials): void;
   /** This server's Prometheus metrics, as served by `GET /metrics` (docs/metrics.md). */
   readonly metrics: SignalMetrics;
+  /** Address leases the CA side holds (0 without `--ca`): its own and, with `--redis`, the other instances'. */
+  leaseCount(): number;
 }
 
 // Sockets that have not (yet) become WebSockets: a few in-flight health checks or handshakes. Bounding the raw
 // TCP connections too keeps idle or half-open sockets from eating file descriptors beyond the WebSocket cap.
 const NON_WEBSOCKET_CONNECTION_SLACK = 64;
+/** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn (4096 on Debian 12). */
+const LISTEN_BACKLOG = 4096;
+/** Slices of the ping interval that the sessions' pings are spread over. */
+const HEARTBEAT_SLICES = 10;
 
 /**
  * Starts a signaling server and resolves once it listens.
@@ -94,9 +117,25 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
 
   const wallClock = options.wallClock ?? Date.now;
-  const authority = options.authority === undefined ? undefined : new Authority(options.authority, wallClock());
-  const registry = new NetworkRegistry<Session>(limits.maxMembers);
+  const { store } = options;
+  const authorityOptions: AuthorityOptions | undefined =
+    options.authority === undefined || store === undefined
+      ? options.authority
+      : { ...options.authority, state: { store, kept: await store.load(options.authority.ca.network) } };
+  const authority = authorityOptions === undefined ? undefined : new Authority(authorityOptions, wallClock());
+  const registry = new NetworkRegistry<MemberPeer>(limits.maxMembers, limits.welcomeMembers);
   const sessions = new Set<Session>();
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : new RedisCluster({ ...options.cluster, registry, neighbourhoodSize: limits.welcomeMembers, log });
+  if (authority !== undefined && store?.watch !== undefined) {
+    await store.watch((change) => {
+      const list = authority.applyRemote(change);
+      if (list !== undefined) tellMembers(registry, authority.network, list.text);
+    });
+  }
+  await cluster?.start();
   let shuttingDown = false;
   let allClosed: (() => void) | undefined;
   let connectionSeq = 0;
@@ -111,6 +150,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     wallNow: wallClock,
     ...(authority === undefined ? {} : { authority }),
     ...(options.turn === undefined ? {} : { turn: options.turn }),
+    ...(cluster === undefined ? {} : { cluster }),
     isShuttingDown: () => shuttingDown,
     onClosed(session) {
       sessions.delete(session);
@@ -170,7 +210,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
-        const session = new Session(ws, context, log.child({ conn: ++connectionSeq, remote }));
+        const seq = ++connectionSeq;
+        const session = new Session(ws, context, log.child({ conn: seq, remote }), seq % HEARTBEAT_SLICES);
         sessions.add(session);
         metrics.connected();
         session.start();
@@ -181,15 +222,26 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     }
   });
 
-  await listen(http, host, port);
+  try {
+    await listen(http, host, port);
+  } catch (err) {
+    await cluster?.close();
+    throw err;
+  }
   http.on("error", (err) => log.error({ err: err.message }, "http server error"));
   const address = http.address() as AddressInfo;
   const url = `${tls === undefined ? "ws" : "wss"}://${formatHostPort(address.address, address.port)}`;
 
+  // Each session is pinged once per interval, but in one of several slices spread over the interval: with
+  // ten thousand members, one callback pinging all of them (and the burst of pongs after it) would hold up
+  // every join queued behind it.
+  let slice = 0;
   const pingTimer = setInterval(() => {
-    for (const session of sessions) session.heartbeat();
-    authority?.sweep(wallClock());
-  }, limits.pingIntervalMs);
+    const current = slice;
+    slice = (slice + 1) % HEARTBEAT_SLICES;
+    for (const session of sessions) if (session.heartbeatSlice === current) session.heartbeat();
+    if (current === 0) authority?.sweep(wallClock());
+  }, limits.pingIntervalMs / HEARTBEAT_SLICES);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -214,6 +266,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       http.closeAllConnections();
       wss.close();
       await httpClosed;
+      await cluster?.close();
+      await store?.flush();
       log.info({}, "stopped");
     })();
     return closing;
@@ -238,7 +292,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     tlsServer.setSecureContext({ cert: next.cert, key: next.key });
     log.info({ tls: describeTls(next) }, "TLS certificate reloaded");
   };
-  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls, metrics };
+  const leaseCount = () => authority?.leaseCount ?? 0;
+  return { url, host: address.address, port: address.port, limits, close, stats, reloadTls, metrics, leaseCount };
 }
 
 /** What the logs say about a certificate: never the key. */
@@ -251,7 +306,9 @@ function listen(http: Server, host: string, port: number): Promise<void> {
     const onError = (err: Error): void => reject(new ListenError(host, port, err));
     http.once("error", onError);
     try {
-      http.listen({ host, port }, () => {
+      // A big accept queue: a thousand joins a second arrive in bursts, and a full queue drops SYNs, which
+      // costs the client a one-second retransmission (measured with the load test at the default 511).
+      http.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
         http.off("error", onError);
         resolve();
       });

@@ -14,6 +14,7 @@ import type { Authority } from "./authority.js";
 import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
+import { broadcast, type ClusterAnnouncer, type MemberPeer } from "./member-peer.js";
 import type { SessionMetrics } from "./metrics.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
@@ -23,7 +24,9 @@ import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
 /** What a session needs from the server that owns it. */
 export interface SessionContext {
   readonly limits: SignalServerLimits;
-  readonly registry: NetworkRegistry<Session>;
+  readonly registry: NetworkRegistry<MemberPeer>;
+  /** With `--redis`: tells the other instances of joins and leaves here. */
+  readonly cluster?: ClusterAnnouncer;
   /** Monotonic milliseconds. */
   now(): number;
   /** Wall-clock milliseconds since the Unix epoch: certificates, tokens and proofs carry wall-clock times. */
@@ -56,7 +59,9 @@ type State =
  * token bucket, invalid-message streak, liveness, outgoing buffer). Every event handler is guarded: whatever a
  * client sends, the worst outcome is that this one connection is closed.
  */
-export class Session implements CaMember {
+export class Session implements CaMember, MemberPeer {
+  /** A session is always a local member. */
+  readonly remoteInstance = undefined;
   private state: State = { kind: "waiting" };
   private joinTimer: NodeJS.Timeout | undefined;
   /** Sends fresh TURN credentials before the last ones expire, while joined. */
@@ -67,10 +72,15 @@ export class Session implements CaMember {
   private answeredPing = true;
   private readonly log: SignalLogger;
 
+  /**
+   * @param heartbeatSlice - which slice of the ping interval the server pings this session in (the
+   *   server spreads its sessions' pings over the interval).
+   */
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
     log: SignalLogger,
+    readonly heartbeatSlice = 0,
   ) {
     const { limits } = ctx;
     const now = ctx.now();
@@ -216,16 +226,16 @@ export class Session implements CaMember {
       }
       cert = admitted.cert;
     }
-    // The welcome lists every other member, so it grows with the network; it must still fit the message limit
-    // that clients enforce. A join that would need a bigger welcome is refused like a full network.
+    // The welcome lists the members closest on the ring, not everyone: it stays small however big the network
+    // grows, and those are the ones the newcomer links to first (its near neighbours). The node finds the rest
+    // through the overlay. It must still fit the message limit that clients enforce; a join that would need a
+    // bigger welcome is refused like a full network.
+    const neighbours = registry.closest(network, member.ip, limits.welcomeMembers, member.nodeId);
     const welcome = encodeServerMessage({
       v: 1,
       t: "welcome",
       network,
-      members: registry
-        .members(network)
-        .filter((m) => m.info.nodeId !== member.nodeId)
-        .map((m) => m.info),
+      members: neighbours.map((m) => m.info),
       limits: wireLimits(limits),
     });
     const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
@@ -258,14 +268,17 @@ export class Session implements CaMember {
     if (cert !== undefined) authority?.memberJoined(cert);
     if (outcome.replaced !== undefined) {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
-      outcome.replaced.peer.end({ code: SignalCloseCode.replaced, reason: "replaced by a newer connection" });
+      outcome.replaced.peer.close(SignalCloseCode.replaced, "replaced by a newer connection");
     }
     this.ctx.metrics.joined(network);
+    this.ctx.cluster?.joined(network, member);
     this.deliver(welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
     this.grantIceServers();
-    const others = outcome.others.map((m) => m.peer);
+    // Only the neighbourhood hears of the join: they are the members it concerns (they may link to it), and
+    // telling 10,000 members of every join would cost the server O(N) messages per join.
+    const others = neighbours.map((m) => m.peer);
     if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(others, { v: 1, t: "member-joined", member });
     this.log.info({ network, nodeId: member.nodeId, name: member.name, ip: member.ip }, "joined");
@@ -337,12 +350,17 @@ export class Session implements CaMember {
 
   /** Removes this session's membership and tells the rest of the network, unless it was already replaced. */
   private departed(network: string, nodeId: string, reason: string, cert: Certificate | undefined): void {
-    if (!this.ctx.registry.leave(network, nodeId, this)) return;
+    const left = this.ctx.registry.leave(network, nodeId, this);
+    if (left === undefined) return;
     if (cert !== undefined) this.ctx.authority?.memberLeft(cert, this.ctx.wallNow());
+    this.ctx.cluster?.left(network, nodeId);
     this.log.info({ network, nodeId, reason }, "left");
     if (this.ctx.isShuttingDown()) return;
-    const others = this.ctx.registry.members(network).map((m) => m.peer);
-    broadcast(others, { v: 1, t: "member-left", nodeId });
+    // The departed member's ring neighbourhood: the members that were told of it and may hold it in their lists.
+    broadcast(
+      left.neighbours.map((m) => m.peer),
+      { v: 1, t: "member-left", nodeId },
+    );
   }
 
   /** How a CA request (ca-requests.ts) answers through this connection. */
@@ -437,12 +455,6 @@ export class Session implements CaMember {
       }
     }
   }
-}
-
-function broadcast(peers: readonly Session[], message: ServerMessage): void {
-  const text = encodeServerMessage(message);
-  if (text === undefined) return;
-  for (const peer of peers) peer.deliver(text);
 }
 
 function closeReason(how: { code: number; reason: string } | "terminate" | "already-closed"): string {

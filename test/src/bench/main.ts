@@ -2,7 +2,8 @@
  * `npm run bench`: IPOP side by side with the raw veth, wireguard-go and Nebula, all between the same
  * two network namespaces, measured with iperf3 and ping. Prints a table, writes bench.json, report.md
  * and chart.svg under results/, and with --json prints the summary as the last line of stdout.
- * Progress goes to stderr. Needs root. See docs/bench.md for the method.
+ * Progress goes to stderr. Needs root. See docs/bench.md for the method. `--signaling` runs the
+ * signaling server's load test instead (signaling/main.ts).
  */
 import { join } from "node:path";
 import { BenchError, codedMessage } from "../errors.js";
@@ -16,6 +17,7 @@ import { renderSummaryText } from "./report/table.js";
 import { defaultOutDir, writeReport } from "./report/write.js";
 import type { BenchRun } from "./results.js";
 import { runSystems } from "./run.js";
+import { runSignalingBench } from "./signaling/main.js";
 import { summarize } from "./summary.js";
 import { ALL_SYSTEMS, selectSystems } from "./systems/index.js";
 import { OVERLAY_MTU } from "./systems/system.js";
@@ -25,6 +27,8 @@ const t0 = Date.now();
 const log = (line: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
 
 async function main(): Promise<number> {
+  // The signaling server's load test is a bench of its own: no lab, no root (docs/signaling.md).
+  if (process.argv.includes("--signaling")) return runSignalingBench(process.argv.slice(2));
   const options = parseBenchArgs(process.argv.slice(2));
   if (options.help) {
     console.log(USAGE);

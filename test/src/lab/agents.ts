@@ -72,6 +72,8 @@ export interface OverlayOptions {
   webrtc?: WebRtcBackend;
   /** Hosts that get an agent; default all of the lab's hosts. */
   hosts?: readonly string[];
+  /** Extra `ipop-signal` arguments, e.g. `["--welcome-members", "4"]`. */
+  signalArgs?: readonly string[];
 }
 
 /** The overlay path `ipop route IP --json` reports. */
@@ -166,7 +168,7 @@ export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Prom
   try {
     const hosts = options.hosts ?? lab.hosts;
     const credentials = await Promise.all(hosts.map((host) => hostCredentials(lab, pki, host)));
-    const signaling = await startSignaling(lab);
+    const signaling = await startSignaling(lab, options.signalArgs);
     const agents = hosts.map((host, i) =>
       startAgent(lab, host, {
         signalUrl: signaling.url,

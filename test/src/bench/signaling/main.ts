@@ -1,0 +1,145 @@
+/**
+ * `npm run bench -- --signaling`: the signaling server's load test (docs/signaling.md, "Scaling").
+ * Starts `ipop-signal` as a child process on 127.0.0.1 (so its memory is its own) and drives it with
+ * raw WebSocket members from this process. Progress goes to stderr, the report to stdout.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { BenchError } from "../../errors.js";
+import { requireBuilt, SIGNAL_CLI } from "../../lab/paths.js";
+import { type LoadOptions, parseLoadArgs } from "./load-options.js";
+import { describe, type LoadResult, runSignalingLoad } from "./load-run.js";
+
+const t0 = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[signal-load +${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
+
+/** Runs the load test with `argv` (the arguments after the script); resolves with the exit status. */
+export async function runSignalingBench(argv: readonly string[]): Promise<number> {
+  const options = parseLoadArgs(argv);
+  if (options.help) {
+    const { LOAD_USAGE } = await import("./load-options.js");
+    console.log(LOAD_USAGE);
+    return 0;
+  }
+  const server = await startServer(options);
+  // The hard stop: whatever hangs, the server is killed and the process exits.
+  const deadline = setTimeout(() => {
+    log(`still running after ${options.maxSeconds} s: stopping`);
+    server.child.kill("SIGKILL");
+    process.exit(3);
+  }, options.maxSeconds * 1000);
+  deadline.unref();
+  const cpuBefore = process.cpuUsage();
+  const serverCpuBefore = cpuSeconds(server.pid);
+  let result: LoadResult;
+  let serverCpu: number | undefined;
+  try {
+    result = await runSignalingLoad({
+      url: server.url,
+      network: "load",
+      members: options.members,
+      rate: options.rate,
+      holdSeconds: options.holdSeconds,
+      churnSeconds: options.churnSeconds,
+      maxInFlight: Math.max(100, options.rate * 2),
+      serverRss: () => rssBytes(server.pid),
+      serverMembers: () => healthMembers(server.url),
+      log,
+    });
+    serverCpu = cpuSeconds(server.pid, serverCpuBefore ?? 0);
+  } finally {
+    server.child.kill("SIGTERM");
+    clearTimeout(deadline);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  const clientCpu = (cpu.user + cpu.system) / 1e6;
+  const report = {
+    settings: options,
+    ...result,
+    clientCpuSeconds: clientCpu,
+    clientRssBytes: process.memoryUsage().rss,
+    serverCpuSeconds: serverCpu,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`signaling load: ${options.members} members, ${options.rate} joins/s offered`);
+  console.log(`  ramp:  ${describe(result.ramp)}`);
+  if (result.churn !== undefined) console.log(`  churn: ${describe(result.churn)}`);
+  console.log(`  held members (server's count): ${result.heldMembers}; members the server dropped: ${result.lost}`);
+  console.log(
+    `  server RSS: baseline ${mib(result.serverRssBaseline)}, holding ${mib(result.serverRssHeld)}, peak ${mib(result.serverRssPeak)}; ` +
+      `${(result.bytesPerMember / 1024).toFixed(1)} KiB per member`,
+  );
+  console.log(
+    `  CPU: server ${serverCpu?.toFixed(1) ?? "?"} s, load client ${clientCpu.toFixed(1)} s (client RSS ${mib(report.clientRssBytes)}); ` +
+      `notices heard ${result.notices}; wall ${report.wallSeconds.toFixed(0)} s`,
+  );
+  if (options.json) console.log(JSON.stringify(report));
+  const failed = result.ramp.failed + (result.churn?.failed ?? 0);
+  const ok = failed === 0 && result.lost === 0 && result.heldMembers === options.members;
+  if (!ok) log(`FAILED: ${failed} joins failed, ${result.lost} members dropped, server held ${result.heldMembers}`);
+  return ok ? 0 : 1;
+}
+
+interface ChildServer {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+}
+
+async function startServer(options: LoadOptions): Promise<ChildServer> {
+  // Room for the churn: a replaced member's connection lingers for its close handshake while its
+  // successor connects, and a second of joins may be in flight.
+  const cap = String(options.members + 2 * options.rate + 100);
+  const args = [
+    ...(options.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir]),
+    requireBuilt(SIGNAL_CLI),
+    ...["--listen", "127.0.0.1:0", "--max-members", cap, "--max-connections", cap, "--log-level", "warn"],
+    ...(options.welcomeMembers === undefined ? [] : ["--welcome-members", String(options.welcomeMembers)]),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const pid = child.pid;
+  if (pid === undefined) throw new BenchError("BENCH_SETUP_FAILED", "could not start ipop-signal");
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new BenchError("BENCH_TIMEOUT", "ipop-signal did not listen within 10 s")),
+      10_000,
+    );
+    child.once("exit", (code) => reject(new BenchError("BENCH_SETUP_FAILED", `ipop-signal exited with ${code}`)));
+    lines.on("line", (line) => {
+      const match = /^listening on (ws:\/\/\S+)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+  log(`ipop-signal (pid ${pid}) at ${url}`);
+  return { child, pid, url };
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+/** utime + stime of `pid` in seconds (minus `since`), or undefined once it is gone. */
+function cpuSeconds(pid: number, since = 0): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100 - since;
+  } catch {
+    return undefined;
+  }
+}
+
+async function healthMembers(wsUrl: string): Promise<number> {
+  const response = await fetch(`${wsUrl.replace(/^ws/, "http")}/healthz`);
+  const body = (await response.json()) as { members?: number };
+  return body.members ?? -1;
+}
