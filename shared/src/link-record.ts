@@ -69,6 +69,11 @@ export class LinkPurpose {
   kindsSent = "";
   /** Since when neither side has needed the link; null while needed. */
   unneededSince: number | null = null;
+  /**
+   * Ring addresses of the peer's own up links, as its last `neighbours` message listed them: greedy
+   * routing looks one hop past this link with them (see `LinkTable.closestTo`).
+   */
+  peerLinks: readonly number[] = [];
 }
 
 /**

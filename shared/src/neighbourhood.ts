@@ -4,7 +4,7 @@ import type { LinkRecord } from "./link-record.js";
 import type { Membership } from "./membership.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
-import type { LinkKind } from "./overlay-message.js";
+import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
 import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
 import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
@@ -118,9 +118,17 @@ export class Neighbourhood implements LinkPolicy {
     this.known.clear();
   }
 
-  /** A `neighbours` message: the sender's near neighbours, candidates of ours. */
-  handleNeighbours(now: number, members: readonly MemberInfo[]): void {
-    for (const member of members) this.learn(now, member);
+  /**
+   * A `neighbours` message from the peer at `link`: its near neighbours are candidates of ours, and
+   * its links are where routing through it can get to in one more hop.
+   */
+  handleNeighbours(
+    now: number,
+    link: LinkRecord,
+    message: { readonly members: readonly MemberInfo[]; readonly links?: readonly number[] },
+  ): void {
+    for (const member of message.members) this.learn(now, member);
+    if (message.links !== undefined) link.purpose.peerLinks = message.links;
   }
 
   /** A `kinds` message: why the peer keeps the link. */
@@ -369,6 +377,7 @@ export class Neighbourhood implements LinkPolicy {
       const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
       if (link?.life.state === "up" && fresh) members.push(link.peer);
     }
-    for (const link of ctx.links.up) this.router.sendLinkMessage(link, { t: "neighbours", members });
+    const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
+    this.router.sendLinkMessages(ctx.links.up, { t: "neighbours", members, links });
   }
 }
