@@ -74,6 +74,8 @@ export class LinkPurpose {
    * routing looks one hop past this link with them (see `LinkTable.closestTo`).
    */
   peerLinks: readonly number[] = [];
+  /** Our own link list as last sent to the peer (ring addresses joined), to send only changes. */
+  linksSent = "";
 }
 
 /**

@@ -377,7 +377,14 @@ export class Neighbourhood implements LinkPolicy {
       const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
       if (link?.life.state === "up" && fresh) members.push(link.peer);
     }
+    // Our link list goes only to peers that have not had this version of it: the control channel is
+    // reliable and ordered, and decoding it every 2 s on every link was most of the gossip's cost.
     const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
-    this.router.sendLinkMessages(ctx.links.up, { t: "neighbours", members, links });
+    const version = links.join(",");
+    const stale = ctx.links.up.filter((link) => link.purpose.linksSent !== version);
+    const current = ctx.links.up.filter((link) => link.purpose.linksSent === version);
+    for (const link of stale) link.purpose.linksSent = version;
+    if (stale.length > 0) this.router.sendLinkMessages(stale, { t: "neighbours", members, links });
+    if (current.length > 0) this.router.sendLinkMessages(current, { t: "neighbours", members });
   }
 }
