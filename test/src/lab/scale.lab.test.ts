@@ -106,11 +106,9 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
     let pending = pairs;
     let last = new Map<string, string>();
     const sweepStarted = Date.now() - lastJoinBefore;
-    let rounds = 0;
     /** After each round: ms since the last join, pairs still failing. */
     const progress: string[] = [];
     while (pending.length > 0) {
-      rounds++;
       const failed: typeof pairs = [];
       const why = new Map<string, string>();
       await eachLimited(pending, ROUTE_CONCURRENCY, async (pair) => {
