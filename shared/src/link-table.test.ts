@@ -29,7 +29,9 @@ function upLink(table: LinkTable, id: number, peerRing: number, peerLinks: reado
 
 /** The obvious version: of the links closer than self, the one whose best two-hop distance is least. */
 function referenceNextHop(links: readonly LinkRecord[], destination: number, self: number): LinkRecord | undefined {
-  const progressing = links.filter((l) => ringDistance(l.ring, destination) < ringDistance(self, destination));
+  const progressing = links.filter(
+    (l) => l.purpose.unneededSince === null && ringDistance(l.ring, destination) < ringDistance(self, destination),
+  );
   const score = (l: LinkRecord) =>
     Math.min(ringDistance(l.ring, destination), ...l.purpose.peerLinks.map((r) => ringDistance(r, destination)));
   let best: LinkRecord | undefined;
@@ -47,28 +49,40 @@ test("the next hop with lookahead agrees with an obvious reference", () => {
     fc.property(
       ring,
       ring,
-      fc.array(fc.tuple(ring, fc.array(ring, { maxLength: 8 })), { maxLength: 12 }),
+      fc.array(fc.tuple(ring, fc.array(ring, { maxLength: 8 }), fc.boolean()), { maxLength: 12 }),
       (self, destination, spec) => {
         const table = new LinkTable();
-        for (const [i, [peerRing, peerLinks]] of spec.entries()) upLink(table, i + 1, peerRing, peerLinks);
+        for (const [i, [peerRing, peerLinks, unneeded]] of spec.entries()) {
+          if (unneeded) upLink(table, i + 1, peerRing, peerLinks).purpose.unneededSince = 0;
+          else upLink(table, i + 1, peerRing, peerLinks);
+        }
         assert.equal(table.closestTo(destination, self), referenceNextHop(table.up, destination, self));
       },
     ),
   );
 });
 
-test("the next hop is always strictly closer, whatever (stale) link lists the peers sent", () => {
+test("the next hop is always strictly closer and needed, whatever (stale) link lists the peers sent", () => {
   fc.assert(
     fc.property(
       ring,
       ring,
-      fc.array(fc.tuple(ring, fc.array(ring, { maxLength: 8 })), { maxLength: 12 }),
+      fc.array(fc.tuple(ring, fc.array(ring, { maxLength: 8 }), fc.boolean()), { maxLength: 12 }),
       (self, destination, spec) => {
         const table = new LinkTable();
-        for (const [i, [peerRing, peerLinks]] of spec.entries()) upLink(table, i + 1, peerRing, peerLinks);
+        for (const [i, [peerRing, peerLinks, unneeded]] of spec.entries()) {
+          if (unneeded) upLink(table, i + 1, peerRing, peerLinks).purpose.unneededSince = 0;
+          else upLink(table, i + 1, peerRing, peerLinks);
+        }
         const next = table.closestTo(destination, self);
-        if (next !== undefined) assert.ok(ringDistance(next.ring, destination) < ringDistance(self, destination));
-        else for (const l of table.up) assert.ok(ringDistance(l.ring, destination) >= ringDistance(self, destination));
+        if (next !== undefined) {
+          assert.ok(ringDistance(next.ring, destination) < ringDistance(self, destination));
+          assert.equal(next.purpose.unneededSince, null, "a link about to close is not a next hop");
+        } else
+          for (const l of table.up) {
+            if (l.purpose.unneededSince === null)
+              assert.ok(ringDistance(l.ring, destination) >= ringDistance(self, destination));
+          }
       },
     ),
   );

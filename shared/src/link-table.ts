@@ -39,8 +39,8 @@ export class LinkTable {
   }
 
   /**
-   * Greedy next hop towards `destination` with one hop of lookahead: of the up links whose peer is
-   * strictly closer to it than `selfRing` is, the one through which it gets closest, counting the
+   * Greedy next hop towards `destination` with one hop of lookahead: of the up links still needed by
+   * either side whose peer is strictly closer to it than `selfRing` is, the one through which it gets closest, counting the
    * peer itself and the peer's own links (`purpose.peerLinks`); ties go to the closer peer.
    * Undefined when this node is the closest it knows. Every hop still moves strictly closer, so
    * stale lists of a peer's links can cost a hop but never make a loop. The lookahead is what takes
@@ -52,7 +52,9 @@ export class LinkTable {
     let bestDistance = Number.POSITIVE_INFINITY;
     const selfDistance = ringDistance(selfRing, destination);
     for (const link of this.up) {
-      if (link === exclude) continue;
+      // A link neither side needs is about to be closed by one of them: frames sent into it then
+      // would be lost, so greedy routing leaves it alone (direct delivery to its peer still uses it).
+      if (link === exclude || link.purpose.unneededSince !== null) continue;
       const d = ringDistance(link.ring, destination);
       if (d >= selfDistance) continue;
       let score = d;
