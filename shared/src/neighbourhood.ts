@@ -12,7 +12,10 @@ import { TrafficMeter } from "./traffic-meter.js";
 
 /** Someone this node has heard of: a candidate for near links and shortcuts. */
 interface KnownNode {
+  readonly nodeId: string;
   readonly info: MemberInfo;
+  /** `info.ip` as a number. */
+  readonly address: number;
   readonly ring: number;
   heardAt: number;
 }
@@ -66,8 +69,12 @@ export class Neighbourhood implements LinkPolicy {
       ctx.actions.emit({ kind: "address-conflict", ip: member.ip, kept: ctx.self.nodeId, dropped: member.nodeId });
       return;
     }
-    const address = parseIpv4Address(member.ip)!;
-    if (!inSubnet(address, ctx.subnet)) return;
+    // Gossip repeats the same few nodes every 2 s: a node already known at the same address skips
+    // the parsing (a known node is never superseded: superseding forgets it).
+    const existing = this.known.get(member.nodeId);
+    const same = existing !== undefined && existing.info.ip === member.ip;
+    const address = same ? existing.address : parseIpv4Address(member.ip)!;
+    if (!same && !inSubnet(address, ctx.subnet)) return;
     // Gossip may still carry an agent's previous incarnation after it restarted: the live claim,
     // the one we are linked to or that replaced it, wins.
     const holder = ctx.links.byAddress.get(address);
@@ -77,12 +84,17 @@ export class Neighbourhood implements LinkPolicy {
       if (superseded > now) return;
       this.superseded.delete(member.nodeId);
     }
-    const existing = this.known.get(member.nodeId);
     if (existing !== undefined) {
       existing.heardAt = now;
       return;
     }
-    this.known.set(member.nodeId, { info: member, ring: ctx.rings.of(address), heardAt: now });
+    this.known.set(member.nodeId, {
+      nodeId: member.nodeId,
+      info: member,
+      address,
+      ring: ctx.rings.of(address),
+      heardAt: now,
+    });
   }
 
   /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
@@ -225,7 +237,9 @@ export class Neighbourhood implements LinkPolicy {
     // every member the signaling server listed is a candidate then.
     if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
       for (const member of this.membership.members.values()) this.learn(now, member);
-    const near = nearNeighbours(ctx.ring, this.candidates(now), ctx.limits.nearPerSide);
+    const near = nearNeighbours(ctx.ring, this.known.values(), ctx.limits.nearPerSide, (nodeId) =>
+      this.isCandidate(now, nodeId),
+    );
     for (const nodeId of near) {
       if (ctx.links.byPeer.has(nodeId) || !lifecycle.mayRetry(now, nodeId)) continue;
       const candidate = this.known.get(nodeId);
@@ -248,16 +262,12 @@ export class Neighbourhood implements LinkPolicy {
   }
 
   /**
-   * Near-link candidates: every known node, except those whose link just failed and is backing off,
+   * Whether a known node is a near-link candidate: not if its link just failed and is backing off,
    * so a dead neighbour does not keep the next live one out of the near set while gossip still
    * mentions it.
    */
-  private *candidates(now: number): Iterable<{ nodeId: string; ring: number }> {
-    const lifecycle = this.lifecycle();
-    for (const [nodeId, node] of this.known) {
-      if (lifecycle.mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up")
-        yield { nodeId, ring: node.ring };
-    }
+  private isCandidate(now: number, nodeId: string): boolean {
+    return this.lifecycle().mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up";
   }
 
   /**
