@@ -10,6 +10,9 @@ import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { TrafficMeter } from "./traffic-meter.js";
 
+/** Shortcut searches (`find`s) a node has out at once at most. */
+const SHORTCUT_FINDS_AT_ONCE = 4;
+
 /** Someone this node has heard of: a candidate for near links and shortcuts. */
 interface KnownNode {
   readonly nodeId: string;
@@ -299,14 +302,22 @@ export class Neighbourhood implements LinkPolicy {
     }
   }
 
-  /** Keeps about log2(N) shortcuts: asks who is closest to a Symphony-drawn ring position. */
+  /**
+   * Keeps about log2(N) shortcuts: asks who is closest to Symphony-drawn ring positions, up to
+   * {@link SHORTCUT_FINDS_AT_ONCE} at a time, so a new node in a large network has most of its
+   * shortcuts within seconds rather than one per round (hops fall as shortcuts arrive).
+   */
   private seekShortcut(now: number): void {
     const { ctx } = this;
     if (now < this.findPendingUntil || ctx.links.byId.size >= ctx.limits.maxLinks) return;
-    if (this.countLinks("shortcut") >= this.shortcutTarget()) return;
+    const missing = this.shortcutTarget() - this.countLinks("shortcut");
+    if (missing <= 0) return;
     this.findPendingUntil = now + 2 * ctx.timing.maintenanceIntervalMs;
-    const target = symphonyTarget(ctx.ring, this.networkSizeEstimate(), this.random());
-    this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+    const estimate = this.networkSizeEstimate();
+    for (let k = 0; k < Math.min(missing, SHORTCUT_FINDS_AT_ONCE); k++) {
+      const target = symphonyTarget(ctx.ring, estimate, this.random());
+      this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+    }
   }
 
   /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
@@ -322,6 +333,8 @@ export class Neighbourhood implements LinkPolicy {
       return;
     }
     if (!this.lifecycle().mayRetry(now, member.nodeId) || this.ctx.links.byId.size >= this.ctx.limits.maxLinks) return;
+    // Several finds may be out at once: the answers past our share are not linked.
+    if (kind === "shortcut" && this.countLinks("shortcut") >= this.shortcutTarget()) return;
     this.open(now, member, kind);
   }
 
