@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --nodes N --seed S [--churn FRACTION [--repair-joins FRACTION]] [--samples K] [--json]`
+ * `npm run sim -- --nodes N --seed S [--churn FRACTION [--repair-joins FRACTION]] [--samples K] [--json] [--progress]`
  *
  * Runs N copies of the real overlay core on virtual time (see scenario.ts) and prints the result,
  * as one JSON object with --json. `--churn 0.2 --repair-joins 0.1` crashes 20% of the nodes at once
@@ -11,7 +11,7 @@ import { MAX_SIM_NODES } from "./world.js";
 
 function fail(message: string): never {
   process.stderr.write(
-    `ipop-sim: ${message}\nusage: npm run sim -- --nodes N --seed S [--churn F [--repair-joins F]] [--samples K] [--json]\n`,
+    `ipop-sim: ${message}\nusage: npm run sim -- --nodes N --seed S [--churn F [--repair-joins F]] [--samples K] [--json] [--progress]\n`,
   );
   process.exit(2);
 }
@@ -36,6 +36,7 @@ try {
       "repair-joins": { type: "string" },
       samples: { type: "string" },
       json: { type: "boolean" },
+      progress: { type: "boolean" },
     },
     strict: true,
   }).values;
@@ -54,7 +55,14 @@ if (!(repairJoins >= 0 && repairJoins <= 1)) fail("--repair-joins must be a frac
 if (repairJoins > 0 && churn === 0) fail("--repair-joins needs --churn: the joins come during the repair");
 if (Math.floor(nodes * (1 + repairJoins)) > MAX_SIM_NODES) fail(`at most ${MAX_SIM_NODES} nodes in all`);
 
-const result = runScenario({ nodes, seed, churn, repairJoins, samples });
+const result = runScenario({
+  nodes,
+  seed,
+  churn,
+  repairJoins,
+  samples,
+  ...(values.progress ? { progress: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+});
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 else {
   for (const [key, value] of Object.entries(result))
