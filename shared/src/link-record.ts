@@ -69,6 +69,13 @@ export class LinkPurpose {
   kindsSent = "";
   /** Since when neither side has needed the link; null while needed. */
   unneededSince: number | null = null;
+  /**
+   * Ring addresses of the peer's own up links, as its last `neighbours` message listed them: greedy
+   * routing looks one hop past this link with them (see `LinkTable.closestTo`).
+   */
+  peerLinks: readonly number[] = [];
+  /** Our own link list as last sent to the peer (ring addresses joined), to send only changes. */
+  linksSent = "";
 }
 
 /**

@@ -39,17 +39,34 @@ export class LinkTable {
   }
 
   /**
-   * Greedy next hop towards `destination`: the up link whose peer is strictly closer to it than
-   * `selfRing` is, and closest of all; undefined when this node is the closest it knows.
+   * Greedy next hop towards `destination` with one hop of lookahead: of the up links still needed by
+   * either side whose peer is strictly closer to it than `selfRing` is, the one through which it gets closest, counting the
+   * peer itself and the peer's own links (`purpose.peerLinks`); ties go to the closer peer.
+   * Undefined when this node is the closest it knows. Every hop still moves strictly closer, so
+   * stale lists of a peer's links can cost a hop but never make a loop. The lookahead is what takes
+   * Symphony's greedy routing from about log2(N)/2 hops to well under it at no extra link cost.
    */
   closestTo(destination: number, selfRing: number, exclude?: LinkRecord): LinkRecord | undefined {
     let best: LinkRecord | undefined;
-    let bestDistance = ringDistance(selfRing, destination);
+    let bestScore = Number.POSITIVE_INFINITY;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    const selfDistance = ringDistance(selfRing, destination);
     for (const link of this.up) {
-      if (link === exclude) continue;
+      // A link neither side needs is about to be closed by one of them: frames sent into it then
+      // would be lost, so greedy routing leaves it alone (direct delivery to its peer still uses it).
+      if (link === exclude || link.purpose.unneededSince !== null) continue;
       const d = ringDistance(link.ring, destination);
-      if (d < bestDistance) {
+      if (d >= selfDistance) continue;
+      let score = d;
+      for (const beyond of link.purpose.peerLinks) {
+        const cw = beyond - destination;
+        const abs = cw < 0 ? -cw : cw;
+        const around = abs <= RING_SIZE / 2 ? abs : RING_SIZE - abs;
+        if (around < score) score = around;
+      }
+      if (score < bestScore || (score === bestScore && d < bestDistance)) {
         best = link;
+        bestScore = score;
         bestDistance = d;
       }
     }

@@ -251,3 +251,50 @@ test("bootstrap: with no link, maintain links to the listed member closest on th
   assert.deepEqual(openedTo(drain(ctx)), [closest.nodeId]);
   assert.ok(ctx.links.byPeer.get(closest.nodeId)!.purpose.kinds.has("bootstrap"));
 });
+
+test("gossip lists every up link's ring address; a peer's list is kept on its link for lookahead", () => {
+  const { ctx, hood, accept } = setup({ timing: { gossipIntervalMs: 2_000 } });
+  const peers = [member(2), member(3), member(4)];
+  const links = peers.map((p) => accept(0, p, "near"));
+  const gossipAt = (now: number) => {
+    drain(ctx);
+    hood.maintain(now);
+    return drain(ctx).flatMap((a) => {
+      if (a.type !== "send-frame" || a.frame[1] !== 0x05) return [];
+      const message = decodeOverlayMessage(dataPayload(a.frame));
+      return typeof message !== "string" && message.t === "neighbours" ? [{ linkId: a.linkId, message }] : [];
+    });
+  };
+  const gossip = gossipAt(1);
+  assert.deepEqual(gossip.map((g) => g.linkId).sort(), links.map((l) => l.id).sort(), "one message per up link");
+  for (const { message } of gossip) assert.deepEqual([...(message.links ?? [])].sort(), peers.map(ringOf).sort());
+  const again = gossipAt(2_002);
+  assert.equal(again.length, 3, "gossip goes on");
+  assert.ok(
+    again.every((g) => g.message.links === undefined),
+    "an unchanged link list is not sent again",
+  );
+  links.push(accept(2_003, member(5), "near"));
+  const changed = gossipAt(4_004);
+  assert.equal(changed.length, 4);
+  for (const { message } of changed) assert.equal(message.links?.length, 4, "a changed list goes to every peer");
+
+  hood.handleNeighbours(2, links[0]!, { members: [], links: [5, 6] });
+  assert.deepEqual(links[0]!.purpose.peerLinks, [5, 6]);
+  hood.handleNeighbours(3, links[0]!, { members: [] });
+  assert.deepEqual(links[0]!.purpose.peerLinks, [5, 6], "a sender that lists no links leaves the last list");
+});
+
+test("a neighbours message with a bad link list is refused", () => {
+  const encode = (links: unknown) => new TextEncoder().encode(JSON.stringify({ t: "neighbours", members: [], links }));
+  assert.equal(decodeOverlayMessage(encode([1, -1])), "bad-links");
+  assert.equal(decodeOverlayMessage(encode([RING_SIZE])), "bad-links");
+  assert.equal(decodeOverlayMessage(encode([1.5])), "bad-links");
+  assert.equal(decodeOverlayMessage(encode(Array(65).fill(1))), "bad-links");
+  assert.equal(decodeOverlayMessage(encode("x")), "bad-links");
+  assert.deepEqual(decodeOverlayMessage(encode([0, RING_SIZE - 1])), {
+    t: "neighbours",
+    members: [],
+    links: [0, RING_SIZE - 1],
+  });
+});

@@ -4,7 +4,7 @@ import type { LinkRecord } from "./link-record.js";
 import type { Membership } from "./membership.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
-import type { LinkKind } from "./overlay-message.js";
+import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
 import type { Router } from "./router.js";
@@ -25,9 +25,15 @@ const DELIBERATE_CLOSES = new Set([
   "certificate-expired",
 ]);
 
+/** Shortcut searches (`find`s) a node has out at once at most. */
+const SHORTCUT_FINDS_AT_ONCE = 4;
+
 /** Someone this node has heard of: a candidate for near links and shortcuts. */
 interface KnownNode {
+  readonly nodeId: string;
   readonly info: MemberInfo;
+  /** `info.ip` as a number. */
+  readonly address: number;
   readonly ring: number;
   heardAt: number;
 }
@@ -83,8 +89,12 @@ export class Neighbourhood implements LinkPolicy {
       ctx.actions.emit({ kind: "address-conflict", ip: member.ip, kept: ctx.self.nodeId, dropped: member.nodeId });
       return;
     }
-    const address = parseIpv4Address(member.ip)!;
-    if (!inSubnet(address, ctx.subnet)) return;
+    // Gossip repeats the same few nodes every 2 s: a node already known at the same address skips
+    // the parsing (a known node is never superseded: superseding forgets it).
+    const existing = this.known.get(member.nodeId);
+    const same = existing !== undefined && existing.info.ip === member.ip;
+    const address = same ? existing.address : parseIpv4Address(member.ip)!;
+    if (!same && !inSubnet(address, ctx.subnet)) return;
     // Gossip may still carry an agent's previous incarnation after it restarted: the live claim,
     // the one we are linked to or that replaced it, wins.
     const holder = ctx.links.byAddress.get(address);
@@ -94,12 +104,17 @@ export class Neighbourhood implements LinkPolicy {
       if (superseded > now) return;
       this.superseded.delete(member.nodeId);
     }
-    const existing = this.known.get(member.nodeId);
     if (existing !== undefined) {
       existing.heardAt = now;
       return;
     }
-    this.known.set(member.nodeId, { info: member, ring: ctx.rings.of(address), heardAt: now });
+    this.known.set(member.nodeId, {
+      nodeId: member.nodeId,
+      info: member,
+      address,
+      ring: ctx.rings.of(address),
+      heardAt: now,
+    });
   }
 
   /** A node joined the signaling server: a newer claim to a linked address replaces the old link. */
@@ -135,9 +150,17 @@ export class Neighbourhood implements LinkPolicy {
     this.known.clear();
   }
 
-  /** A `neighbours` message: the sender's near neighbours, candidates of ours. */
-  handleNeighbours(now: number, members: readonly MemberInfo[]): void {
-    for (const member of members) this.learn(now, member);
+  /**
+   * A `neighbours` message from the peer at `link`: its near neighbours are candidates of ours, and
+   * its links are where routing through it can get to in one more hop.
+   */
+  handleNeighbours(
+    now: number,
+    link: LinkRecord,
+    message: { readonly members: readonly MemberInfo[]; readonly links?: readonly number[] },
+  ): void {
+    for (const member of message.members) this.learn(now, member);
+    if (message.links !== undefined) link.purpose.peerLinks = message.links;
   }
 
   /** A `kinds` message: why the peer keeps the link. */
@@ -240,7 +263,9 @@ export class Neighbourhood implements LinkPolicy {
     // every member the signaling server listed is a candidate then.
     if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
       for (const member of this.membership.members.values()) this.learn(now, member);
-    const near = nearNeighbours(ctx.ring, this.candidates(now), ctx.limits.nearPerSide);
+    const near = nearNeighbours(ctx.ring, this.ringPeers(), ctx.limits.nearPerSide, (nodeId) =>
+      this.isCandidate(now, nodeId),
+    );
     for (const nodeId of near) {
       if (ctx.links.byPeer.has(nodeId) || !lifecycle.mayRetry(now, nodeId)) continue;
       // A relayed neighbour gets a new direct attempt each time its backoff ends: the upgrade.
@@ -267,19 +292,22 @@ export class Neighbourhood implements LinkPolicy {
   }
 
   /**
-   * Near-link candidates: every known node, except those whose link just failed and is backing off,
+   * Whether a known node is a near-link candidate: not if its link just failed and is backing off,
    * so a dead neighbour does not keep the next live one out of the near set while gossip still
    * mentions it.
    */
-  private *candidates(now: number): Iterable<{ nodeId: string; ring: number }> {
-    const lifecycle = this.lifecycle();
-    for (const [nodeId, node] of this.known) {
-      if (lifecycle.mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up")
-        yield { nodeId, ring: node.ring };
-      else if (this.relays.isUp(nodeId)) yield { nodeId, ring: node.ring };
-    }
-    // Relayed neighbours are as good as linked ones for the ring, known first hand or not.
+  /** Known nodes, and relayed neighbours not known first hand: as good as linked ones for the ring. */
+  private *ringPeers(): Iterable<{ nodeId: string; ring: number }> {
+    yield* this.known.values();
     for (const peer of this.relays.upPeers()) if (!this.known.has(peer.nodeId)) yield peer;
+  }
+
+  private isCandidate(now: number, nodeId: string): boolean {
+    return (
+      this.lifecycle().mayRetry(now, nodeId) ||
+      this.ctx.links.byPeer.get(nodeId)?.life.state === "up" ||
+      this.relays.isUp(nodeId)
+    );
   }
 
   /**
@@ -317,14 +345,22 @@ export class Neighbourhood implements LinkPolicy {
     }
   }
 
-  /** Keeps about log2(N) shortcuts: asks who is closest to a Symphony-drawn ring position. */
+  /**
+   * Keeps about log2(N) shortcuts: asks who is closest to Symphony-drawn ring positions, up to
+   * {@link SHORTCUT_FINDS_AT_ONCE} at a time, so a new node in a large network has most of its
+   * shortcuts within seconds rather than one per round (hops fall as shortcuts arrive).
+   */
   private seekShortcut(now: number): void {
     const { ctx } = this;
     if (now < this.findPendingUntil || ctx.links.byId.size >= ctx.limits.maxLinks) return;
-    if (this.countLinks("shortcut") >= this.shortcutTarget()) return;
+    const missing = this.shortcutTarget() - this.countLinks("shortcut");
+    if (missing <= 0) return;
     this.findPendingUntil = now + 2 * ctx.timing.maintenanceIntervalMs;
-    const target = symphonyTarget(ctx.ring, this.networkSizeEstimate(), this.random());
-    this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+    const estimate = this.networkSizeEstimate();
+    for (let k = 0; k < Math.min(missing, SHORTCUT_FINDS_AT_ONCE); k++) {
+      const target = symphonyTarget(ctx.ring, estimate, this.random());
+      this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+    }
   }
 
   /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
@@ -340,6 +376,8 @@ export class Neighbourhood implements LinkPolicy {
       return;
     }
     if (!this.lifecycle().mayRetry(now, member.nodeId) || this.ctx.links.byId.size >= this.ctx.limits.maxLinks) return;
+    // Several finds may be out at once: the answers past our share are not linked.
+    if (kind === "shortcut" && this.countLinks("shortcut") >= this.shortcutTarget()) return;
     this.open(now, member, kind);
   }
 
@@ -405,6 +443,14 @@ export class Neighbourhood implements LinkPolicy {
       const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
       if (link?.life.state === "up" && fresh) members.push(link.peer);
     }
-    for (const link of ctx.links.up) this.router.sendLinkMessage(link, { t: "neighbours", members });
+    // Our link list goes only to peers that have not had this version of it: the control channel is
+    // reliable and ordered, and decoding it every 2 s on every link was most of the gossip's cost.
+    const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
+    const version = links.join(",");
+    const stale = ctx.links.up.filter((link) => link.purpose.linksSent !== version);
+    const current = ctx.links.up.filter((link) => link.purpose.linksSent === version);
+    for (const link of stale) link.purpose.linksSent = version;
+    if (stale.length > 0) this.router.sendLinkMessages(stale, { t: "neighbours", members, links });
+    if (current.length > 0) this.router.sendLinkMessages(current, { t: "neighbours", members });
   }
 }

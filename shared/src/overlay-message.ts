@@ -1,3 +1,4 @@
+import { RING_SIZE } from "./ring.js";
 import { type MemberInfo, parseMemberInfo } from "./signaling-protocol.js";
 import { decodeUtf8, encodeUtf8 } from "./utf8.js";
 
@@ -7,7 +8,8 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  * path never sees them.
  *
  * - `neighbours`: a node's ring neighbours (near links), so the receiver can find its own; sent over
- *   near links periodically (stabilisation) and in answer to `join`.
+ *   near links periodically (stabilisation) and in answer to `join`. `links` (optional) lists the
+ *   ring addresses of all the sender's up links, so the receiver can route with one hop of lookahead.
  * - `find` / `found`: routed to a ring position to learn which node is closest to it (shortcuts).
  * - `link`: a link-setup envelope (offer, answer, candidates) for the node owning the destination.
  * - `kinds`: why the sender keeps a link (near, shortcut, on-demand...); a link neither side needs
@@ -25,7 +27,7 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
  * - `relay`: a sealed relay handshake envelope (hello or accept), routed through the chosen relay.
  */
 export type OverlayMessage =
-  | { readonly t: "neighbours"; readonly members: readonly MemberInfo[] }
+  | { readonly t: "neighbours"; readonly members: readonly MemberInfo[]; readonly links?: readonly number[] }
   | { readonly t: "find"; readonly from: MemberInfo }
   | { readonly t: "found"; readonly member: MemberInfo }
   | {
@@ -105,7 +107,10 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
     }
     case "neighbours": {
       const members = memberList(m.members);
-      return members === null ? "bad-members" : { t: "neighbours", members };
+      if (members === null) return "bad-members";
+      if (m.links === undefined) return { t: "neighbours", members };
+      const links = ringList(m.links);
+      return links === null ? "bad-links" : { t: "neighbours", members, links };
     }
     case "link":
       if (typeof m.from !== "string" || m.from.length > 64 || m.envelope === undefined) return "bad-link";
@@ -155,6 +160,13 @@ function decodeStatusMessage(m: Record<string, unknown>): StatusMessage | string
   }
   if (typeof m.refused === "string") return { t: "status-reply", id, refused: m.refused.slice(0, 512) };
   return m.report === undefined ? "bad-status" : { t: "status-reply", id, report: m.report };
+}
+
+/** Ring addresses: at most {@link MAX_MEMBER_LIST} integers on the ring. */
+function ringList(value: unknown): number[] | null {
+  if (!Array.isArray(value) || value.length > MAX_MEMBER_LIST) return null;
+  for (const ring of value) if (!Number.isSafeInteger(ring) || ring < 0 || ring >= RING_SIZE) return null;
+  return value as number[];
 }
 
 function memberList(value: unknown): MemberInfo[] | null {

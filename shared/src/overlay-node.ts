@@ -222,7 +222,7 @@ export class OverlayNode {
   private linkMessage(now: number, link: LinkRecord, message: OverlayMessage): void {
     switch (message.t) {
       case "neighbours":
-        return this.neighbourhood.handleNeighbours(now, message.members);
+        return this.neighbourhood.handleNeighbours(now, link, message);
       case "kinds":
         return this.neighbourhood.handleKinds(link, message.kinds);
       case "revocations":

@@ -74,3 +74,26 @@ test("Symphony targets follow the harmonic distribution: equal mass per octave o
   }
   for (const count of octaves) assert.ok(count > 1_500 && count < 2_500, `octaves: ${octaves}`);
 });
+
+test("near neighbours skip ineligible peers, asking only about peers close enough to be picked", () => {
+  const random = seededRandom(3);
+  for (let round = 0; round < 50; round++) {
+    const self = Math.floor(random() * RING_SIZE);
+    const peers = Array.from({ length: 40 }, (_, i) => ({ nodeId: `n${i}`, ring: Math.floor(random() * RING_SIZE) }));
+    const banned = new Set(peers.filter(() => random() < 0.3).map((p) => p.nodeId));
+    const asked: string[] = [];
+    const got = nearNeighbours(self, peers, 2, (id) => {
+      asked.push(id);
+      return !banned.has(id);
+    });
+    assert.deepEqual(
+      got,
+      nearNeighbours(
+        self,
+        peers.filter((p) => !banned.has(p.nodeId)),
+        2,
+      ),
+    );
+    assert.ok(asked.length < peers.length, `asked about ${asked.length} of ${peers.length}`);
+  }
+});

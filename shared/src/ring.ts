@@ -75,19 +75,58 @@ export interface RingPeer {
  * The `perSide` closest peers clockwise and the `perSide` closest counter-clockwise of `self`: the
  * near neighbours every node keeps links to, which make greedy routing always able to progress.
  */
-export function nearNeighbours(self: number, peers: Iterable<RingPeer>, perSide: number): Set<string> {
-  const after: Array<[number, string]> = [];
-  const before: Array<[number, string]> = [];
+export function nearNeighbours(
+  self: number,
+  peers: Iterable<RingPeer>,
+  perSide: number,
+  /** Asked only of peers close enough to be picked (it may cost a lookup); default: all are. */
+  eligible: (nodeId: string) => boolean = () => true,
+): Set<string> {
+  // A bounded insertion into the few closest each way: this runs every second on every node, over
+  // every node it has heard of, so it must not sort them all.
+  const after = new ClosestFew(perSide);
+  const before = new ClosestFew(perSide);
   for (const peer of peers) {
     const cw = clockwise(self, peer.ring);
     if (cw === 0) continue;
-    after.push([cw, peer.nodeId]);
-    before.push([RING_SIZE - cw, peer.nodeId]);
+    const nodeId = peer.nodeId;
+    if (!after.wants(cw, nodeId) && !before.wants(RING_SIZE - cw, nodeId)) continue;
+    if (!eligible(nodeId)) continue;
+    after.offer(cw, nodeId);
+    before.offer(RING_SIZE - cw, nodeId);
   }
-  const pick = (list: Array<[number, string]>) =>
-    list
-      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1))
-      .slice(0, perSide)
-      .map(([, id]) => id);
-  return new Set([...pick(after), ...pick(before)]);
+  return new Set([...after.ids, ...before.ids]);
+}
+
+/** The `size` entries with the smallest distance seen so far, ties broken by the smaller id. */
+class ClosestFew {
+  readonly ids: string[] = [];
+  private readonly distances: number[] = [];
+
+  constructor(private readonly size: number) {}
+
+  /** Where an entry would go in the list, `size` or more if it is not among the closest. */
+  private slot(distance: number, id: string): number {
+    const { ids, distances } = this;
+    let i = ids.length;
+    while (i > 0 && (distances[i - 1]! > distance || (distances[i - 1] === distance && ids[i - 1]! > id))) i--;
+    return i;
+  }
+
+  /** Whether `offer` would keep this entry. */
+  wants(distance: number, id: string): boolean {
+    return this.slot(distance, id) < this.size;
+  }
+
+  offer(distance: number, id: string): void {
+    const { ids, distances } = this;
+    const i = this.slot(distance, id);
+    if (i >= this.size) return;
+    ids.splice(i, 0, id);
+    distances.splice(i, 0, distance);
+    if (ids.length > this.size) {
+      ids.pop();
+      distances.pop();
+    }
+  }
 }

@@ -486,6 +486,12 @@ export class Router {
     return this.cachedHop(now, source);
   }
 
+  /** Sends one overlay message to the peer at the other end of each of `links`, encoding it once. */
+  sendLinkMessages(links: readonly LinkRecord[], message: OverlayMessage): void {
+    const frame = encodeFrame(FrameType.message, encodeOverlayMessage(message));
+    for (const link of links) this.ctx.actions.sendFrame(link.id, "control", frame);
+  }
+
   /** Sends an overlay message to the peer at the other end of `link`. */
   sendLinkMessage(link: LinkRecord, message: OverlayMessage): void {
     this.ctx.actions.sendFrame(link.id, "control", encodeFrame(FrameType.message, encodeOverlayMessage(message)));

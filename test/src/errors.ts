@@ -19,7 +19,8 @@ export type LabErrorCode =
   | "LAB_DESTROYED"
   | "LAB_UNKNOWN_HOST"
   | "AGENT_STATUS_FAILED"
-  | "AGENT_ROUTE_FAILED";
+  | "AGENT_ROUTE_FAILED"
+  | "AGENT_CONTROL_FAILED";
 
 /** An error raised by the lab harness itself (not by the code under test). */
 export class LabError extends Error {

@@ -6,22 +6,30 @@ const PROBE_PROTOCOL = 253;
 
 export interface Routability {
   readonly samples: number;
-  /** Share of sampled ordered pairs whose probe arrived, 0..1. */
+  /** Share of sampled ordered pairs of which a probe arrived (of two tries), 0..1. */
   readonly routability: number;
+  /** Share of first tries lost (to a link closing under them, say), 0..1. */
+  readonly firstTryLoss: number;
   readonly meanHops: number;
   readonly maxHops: number;
   /** A few pairs that failed, for diagnosis. */
   readonly failures: readonly string[];
 }
 
+/** A pair whose first probe has not arrived by then gets a second one. */
+const RETRY_AFTER_MS = 1_000;
+
 /**
- * Sends one probe packet across each of `samples` random ordered pairs of live nodes, lets the world
- * run for `waitMs` of virtual time, and reports how many arrived and over how many hops. Hops are
- * counted as frames sent for the probe, so a direct link is 1 hop.
+ * Sends one probe packet across each of `samples` random ordered pairs of live nodes, and a second
+ * one {@link RETRY_AFTER_MS} later across the pairs whose first has not arrived, lets the world run
+ * for `waitMs` of virtual time, and reports how many pairs got a probe through and over how many
+ * hops. A pair counts as routable when a route exists, so one packet lost to a link that closed
+ * under it (as on any network) does not make it unroutable; `firstTryLoss` reports those losses.
+ * Hops are counted as frames sent for the probe, so a direct link is 1 hop.
  */
 export function measureRoutability(world: World, samples: number, waitMs = 3_000): Routability {
   const alive = [...world.nodes.values()];
-  if (alive.length < 2) return { samples: 0, routability: 1, meanHops: 0, maxHops: 0, failures: [] };
+  if (alive.length < 2) return { samples: 0, routability: 1, firstTryLoss: 0, meanHops: 0, maxHops: 0, failures: [] };
   const pairs: Array<[SimNode, SimNode]> = [];
   for (let k = 0; k < samples; k++) {
     const from = alive[Math.floor(world.random() * alive.length)]!;
@@ -29,38 +37,54 @@ export function measureRoutability(world: World, samples: number, waitMs = 3_000
     while (to === from) to = alive[Math.floor(world.random() * alive.length)]!;
     pairs.push([from, to]);
   }
-  const hops = new Array<number>(samples).fill(0);
-  const arrived = new Array<boolean>(samples).fill(false);
+  // Probe k is the first try of pair k, probe samples + k its second.
+  const probes = 2 * samples;
+  const hops = new Array<number>(probes).fill(0);
+  const arrived = new Array<boolean>(probes).fill(false);
   const base = nextProbeBase;
-  nextProbeBase = (nextProbeBase + samples) >>> 0;
+  nextProbeBase = (nextProbeBase + probes) >>> 0;
   world.hooks = {
     onSend: (_from, frame) => {
-      const k = probeIndex(frameIpPacket(frame), base, samples);
+      const k = probeIndex(frameIpPacket(frame), base, probes);
       if (k >= 0) hops[k]!++;
     },
     onDeliver: (at, packet) => {
-      const k = probeIndex(packet, base, samples);
-      if (k >= 0 && pairs[k]![1] === at) arrived[k] = true;
+      const k = probeIndex(packet, base, probes);
+      if (k >= 0 && pairs[k % samples]![1] === at) arrived[k] = true;
     },
   };
-  for (const [k, [from, to]] of pairs.entries()) {
+  const send = (k: number) => {
+    const [from, to] = pairs[k % samples]!;
     const packet = probePacket(World.address(from.index), World.address(to.index), (base + k) >>> 0);
     world.call(from, (at) => from.core.handleHostPacket(at, packet));
-  }
-  world.run(waitMs);
+  };
+  for (let k = 0; k < samples; k++) send(k);
+  world.run(RETRY_AFTER_MS);
+  for (let k = 0; k < samples; k++) if (!arrived[k]) send(samples + k);
+  world.run(Math.max(0, waitMs - RETRY_AFTER_MS));
   world.hooks = {};
   let delivered = 0;
+  let firstLost = 0;
   let hopSum = 0;
   let maxHops = 0;
   const failures: string[] = [];
   for (let k = 0; k < samples; k++) {
-    if (arrived[k]) {
+    if (!arrived[k]) firstLost++;
+    const which = arrived[k] ? k : arrived[samples + k] ? samples + k : -1;
+    if (which >= 0) {
       delivered++;
-      hopSum += hops[k]!;
-      maxHops = Math.max(maxHops, hops[k]!);
+      hopSum += hops[which]!;
+      maxHops = Math.max(maxHops, hops[which]!);
     } else if (failures.length < 5) failures.push(`${pairs[k]![0].member.name}->${pairs[k]![1].member.name}`);
   }
-  return { samples, routability: delivered / samples, meanHops: delivered ? hopSum / delivered : 0, maxHops, failures };
+  return {
+    samples,
+    routability: delivered / samples,
+    firstTryLoss: firstLost / samples,
+    meanHops: delivered ? hopSum / delivered : 0,
+    maxHops,
+    failures,
+  };
 }
 
 let nextProbeBase = 1;

@@ -7,22 +7,38 @@ export interface ScenarioOptions {
   readonly seed: number;
   /** Fraction of nodes that crash at once after convergence (0 for none). */
   readonly churn?: number;
-  /** Virtual time between two joins. */
+  /**
+   * Fraction of `nodes` that join as new nodes while the survivors repair after the churn, spread
+   * over {@link REPAIR_JOIN_WINDOW_MS} from the crash (0 for none; only with `churn`).
+   */
+  readonly repairJoins?: number;
+  /** Virtual time between two joins; default {@link defaultJoinInterval}. */
   readonly joinIntervalMs?: number;
   /** Ordered pairs sampled for the final routability figure. */
   readonly samples?: number;
   /** Give up waiting for routability 1 after this much virtual time. */
   readonly maxConvergeMs?: number;
+  /** Told how far the run is, every {@link PROGRESS_EVERY_MS} of virtual time and at each phase. */
+  readonly progress?: (line: string) => void;
 }
+
+/** Virtual time between two progress lines. */
+const PROGRESS_EVERY_MS = 5_000;
 
 /** The simulator's report, printed as one JSON object. */
 export interface ScenarioResult {
   readonly nodes: number;
   readonly seed: number;
   readonly churn: number;
+  /** Nodes that joined during the repair. */
+  readonly repairJoins: number;
+  /** Virtual time between two joins of the initial build. */
+  readonly joinIntervalMs: number;
   /** Nodes alive at the end. */
   readonly alive: number;
   readonly routability: number;
+  /** Share of the final figure's first probes that were lost (each pair gets a second try). */
+  readonly firstTryLoss: number;
   readonly meanHops: number;
   readonly maxHops: number;
   readonly meanLinks: number;
@@ -40,6 +56,25 @@ export interface ScenarioResult {
 
 /** Probes per convergence check; the final figure uses `samples`. */
 const CHECK_SAMPLES = 300;
+/**
+ * Joins during repair arrive within this much virtual time of the crash: before the survivors have
+ * even noticed the dead (a link is declared dead after 8 s of silence), so they land in the middle
+ * of the repair.
+ */
+export const REPAIR_JOIN_WINDOW_MS = 5_000;
+/** The initial build takes at most about this long in virtual time, however many nodes join. */
+const BUILD_WINDOW_MS = 25_000;
+
+/**
+ * 20 ms between joins (50 per second) up to 1,250 nodes; beyond, the joins come faster so the build
+ * takes {@link BUILD_WINDOW_MS} (400 per second at 10,000 nodes, 4,000 per second at 100,000). A
+ * fixed interval would make the virtual time, and with it the work per node, grow with N: the total
+ * cost would be quadratic. Every node does a little work every second of virtual time (maintenance,
+ * keepalives, gossip), so the build is most of a large run's cost.
+ */
+export function defaultJoinInterval(nodes: number): number {
+  return Math.min(20, BUILD_WINDOW_MS / nodes);
+}
 
 /**
  * Joins `nodes` nodes one after another, waits until every sampled pair routes, optionally crashes a
@@ -48,20 +83,41 @@ const CHECK_SAMPLES = 300;
 export function runScenario(options: ScenarioOptions): ScenarioResult {
   const started = performance.now();
   const world = new World({ seed: options.seed });
-  const joinInterval = options.joinIntervalMs ?? 20;
+  const joinInterval = options.joinIntervalMs ?? defaultJoinInterval(options.nodes);
   const maxConverge = options.maxConvergeMs ?? 180_000;
+  const progress = (phase: string) => {
+    if (options.progress === undefined) return;
+    const wall = Math.round((performance.now() - started) / 1000);
+    const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+    options.progress(
+      `${phase}: virtual ${Math.round(world.now / 1000)} s, ${world.nodes.size} nodes, wall ${wall} s, rss ${rss} MB`,
+    );
+  };
   for (let i = 1; i <= options.nodes; i++) world.queue.at(i * joinInterval, () => world.addNode(i));
-  world.run(options.nodes * joinInterval + 1);
+  const built = options.nodes * joinInterval + 1;
+  // In steps, to report progress; running in steps changes nothing (events run in time order).
+  while (world.now < built) {
+    world.run(Math.min(PROGRESS_EVERY_MS, built - world.now));
+    progress("build");
+  }
 
   let convergeMs = awaitConvergence(world, maxConverge);
+  progress(`converged after ${convergeMs} ms`);
   const churn = options.churn ?? 0;
+  const repairJoins = churn > 0 ? Math.floor((options.repairJoins ?? 0) * options.nodes) : 0;
   if (churn > 0 && convergeMs !== null) {
     const victims = [...world.nodes.keys()]
       .map((id) => ({ id, key: world.random() }))
       .sort((a, b) => a.key - b.key)
       .slice(0, Math.floor(churn * options.nodes));
     for (const { id } of victims) world.crash(id);
-    convergeMs = awaitConvergence(world, maxConverge);
+    // Newcomers take fresh node numbers (and so fresh addresses) after the first `nodes`.
+    const spacing = REPAIR_JOIN_WINDOW_MS / Math.max(1, repairJoins);
+    for (let k = 1; k <= repairJoins; k++) {
+      world.queue.at(world.now + k * spacing, () => world.addNode(options.nodes + k));
+    }
+    convergeMs = awaitConvergence(world, maxConverge, world.now + (repairJoins > 0 ? REPAIR_JOIN_WINDOW_MS : 0));
+    progress(`repaired after ${convergeMs} ms`);
   }
   const final = measureRoutability(world, options.samples ?? 1_000);
   const links = [...world.nodes.values()].map(
@@ -71,8 +127,11 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
     nodes: options.nodes,
     seed: options.seed,
     churn,
+    repairJoins,
+    joinIntervalMs: joinInterval,
     alive: world.nodes.size,
     routability: final.routability,
+    firstTryLoss: round(final.firstTryLoss, 4),
     meanHops: round(final.meanHops),
     maxHops: final.maxHops,
     meanLinks: round(links.reduce((a, b) => a + b, 0) / Math.max(1, links.length)),
@@ -87,17 +146,20 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   };
 }
 
-/** Checks routability every few seconds of virtual time; returns the time until it was 1. */
-function awaitConvergence(world: World, maxMs: number): number | null {
+/**
+ * Checks routability every few seconds of virtual time; returns the time until it was 1, at
+ * `notBefore` (virtual time) or later: while nodes are still joining, a lucky sample proves nothing.
+ */
+function awaitConvergence(world: World, maxMs: number, notBefore = 0): number | null {
   const start = world.now;
   for (;;) {
     const check: Routability = measureRoutability(world, CHECK_SAMPLES);
-    if (check.routability === 1) return Math.round(world.now - start);
+    if (check.routability === 1 && world.now >= notBefore) return Math.round(world.now - start);
     if (world.now - start > maxMs) return null;
     world.run(2_000);
   }
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+function round(x: number, digits = 2): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
 }

@@ -19,8 +19,6 @@ export interface SimNode {
   readonly index: number;
   readonly member: MemberInfo;
   readonly core: OverlayNode;
-  /** Packs the data frames of one call into one message per link, as the agent does. */
-  readonly batcher: FrameBatcher;
   alive: boolean;
   timerAt: number;
   timerGeneration: number;
@@ -47,7 +45,11 @@ export interface WorldHooks {
   onDeliver?(at: SimNode, packet: Uint8Array): void;
 }
 
-const NETWORK_BASE = (10 << 24) | (88 << 16);
+/** The simulated network is 10.0.0.0/8: room for 16 million nodes, so 100,000 fit. */
+const NETWORK_BASE = 10 << 24;
+const NETWORK_PREFIX_LENGTH = 8;
+/** The most nodes the simulated network has addresses for (node numbers start at 1). */
+export const MAX_SIM_NODES = 2 ** (32 - NETWORK_PREFIX_LENGTH) - 2;
 /** One-way latency to the signaling server. */
 const SIGNALING_LATENCY_MS = 10;
 
@@ -73,6 +75,16 @@ export class World {
   readonly counters = { frames: 0, lostFrames: 0, linkUps: 0, linkDowns: 0, signals: 0 };
   /** Why links closed, as the closing node said. */
   readonly downReasons = new Map<string, number>();
+  /** The node whose actions `call` is carrying out; the batcher sends on its links. */
+  private calling: SimNode | undefined;
+  /**
+   * Packs the data frames of one call into one message per link, as the agent does. One for the
+   * whole world, not one per node: calls never nest and each ends with a flush, and a batcher's
+   * 16 KiB buffer per node was 1.6 GB at 100,000 nodes.
+   */
+  private readonly batcher = new FrameBatcher((linkId, message, frames) =>
+    this.transmit(this.calling!, linkId, message, frames),
+  );
 
   constructor(private readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
@@ -95,7 +107,7 @@ export class World {
     const core = new OverlayNode({
       self: member,
       network: this.network,
-      prefixLength: 16,
+      prefixLength: NETWORK_PREFIX_LENGTH,
       random: this.random,
       // The simulator measures routing and link management; signatures would only slow it down.
       trust: new UnsignedTrust(member),
@@ -107,7 +119,6 @@ export class World {
       index,
       member,
       core,
-      batcher: new FrameBatcher((linkId, message, frames) => this.transmit(node, linkId, message, frames)),
       alive: true,
       timerAt: Infinity,
       timerGeneration: 0,
@@ -179,11 +190,12 @@ export class World {
    */
   call(node: SimNode, event: (at: Instant) => void): void {
     if (!node.alive) return;
+    this.calling = node;
     event({ mono: this.now, wall: this.now });
     for (let action = node.core.pollAction(); action !== undefined; action = node.core.pollAction()) {
       this.perform(node, action);
     }
-    node.batcher.flush();
+    this.batcher.flush();
     this.arm(node);
   }
 
@@ -204,7 +216,7 @@ export class World {
       case "send-frame":
         this.counters.frames++;
         this.hooks.onSend?.(node, action.frame);
-        if (action.channel === "data") node.batcher.add(action.linkId, action.frame);
+        if (action.channel === "data") this.batcher.add(action.linkId, action.frame);
         else this.transmit(node, action.linkId, action.frame, 1);
         return;
       case "deliver":
@@ -223,7 +235,7 @@ export class World {
         this.linkSignal(node, action.linkId, action.payload as { token?: number; answer?: number });
         return;
       case "close-link": {
-        node.batcher.forget(action.linkId);
+        this.batcher.forget(action.linkId);
         const key = `${node.id}:${action.linkId}`;
         const wire = this.wires.get(key);
         this.wires.delete(key);
