@@ -7,7 +7,7 @@ import { httpGet, member, TestClient, waitFor } from "./testing/test-client.js";
 
 let server: SignalServer;
 beforeAll(async () => {
-  server = await startSignalServer({ host: "127.0.0.1", port: 0 });
+  server = await startSignalServer({ host: "127.0.0.1", port: 0, consoleDir: false });
 });
 afterAll(() => server.close());
 
