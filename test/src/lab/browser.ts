@@ -28,8 +28,9 @@ export async function launchChromiumIn(lab: Lab, host: string): Promise<LabBrows
     const browser = await chromium.launch({
       executablePath: wrapper,
       headless: true,
-      // Root in a container has no user namespaces for the sandbox; /dev/shm may be tiny.
-      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+      // Root in a container has no user namespaces for the sandbox; /dev/shm may be tiny. With no GPU,
+      // the console's graph (WebGL, sigma) runs on SwiftShader, which Chromium wants allowed explicitly.
+      args: ["--no-sandbox", "--disable-dev-shm-usage", "--enable-unsafe-swiftshader"],
     });
     return {
       browser,

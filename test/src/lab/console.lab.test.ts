@@ -39,12 +39,20 @@ interface Ipop {
   join(r: { network: string; token: string }): Promise<{ ip: string; name: string; groups: string[] }>;
   peers(): Array<{ name: string; ip: string; path: string }>;
   state(): string;
-  self(): { notAfterMs: number } | undefined;
+  self(): { ip: string; name: string; groups: string[]; notAfterMs: number } | undefined;
   ping(ip: string, o: object): Promise<Array<{ seq: number; rttMs: number; ttl: number }>>;
   status(ip?: string): Promise<{ name: string; role: string; peers: Array<{ name: string; ip: string }> }>;
   udpProbe(ip: string, port: number, o?: object): Promise<{ outcome: string; from?: string }>;
   traceroute(ip: string): Promise<Array<{ hop: number; name: string; ip: string; rttMs: number }>>;
   throughput(ip: string, o: object): Promise<{ mbitPerSec: number; rttMs: number; bytesReceived: number }>;
+}
+
+/** The little of the page's DOM the test reads, typed here without the DOM library. */
+interface PageDom {
+  document: {
+    body: { textContent: string | null };
+    querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+  };
 }
 
 describe("the web console as an overlay member, in Chromium inside the lab", () => {
@@ -100,13 +108,19 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
     const response = await page.goto(link);
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()["content-security-policy"] ?? "", /connect-src 'self'/);
-    const self = await page.evaluate(async () => {
-      const params = new URLSearchParams((globalThis as unknown as { location: { search: string } }).location.search);
-      return (globalThis as unknown as { ipop: Ipop }).ipop.join({
-        network: params.get("network") ?? "",
-        token: params.get("token") ?? "",
-      });
-    });
+    // The UI joins from the link by itself (and scrubs the token from the address bar): wait for it.
+    await page.waitForFunction(
+      () => {
+        const state = (globalThis as unknown as { ipop: Ipop }).ipop.state();
+        if (state === "failed")
+          throw new Error((globalThis as unknown as PageDom).document.body.textContent ?? "failed");
+        return state === "joined";
+      },
+      undefined,
+      { timeout: UP_TIMEOUT_MS, polling: 100 },
+    );
+    const self = (await page.evaluate(() => (globalThis as unknown as { ipop: Ipop }).ipop.self()))!;
+    assert.doesNotMatch(page.url(), /token=/, "the token is scrubbed from the address bar");
     timings.loadToJoinedMs = Date.now() - loadStart;
     pageIp = self.ip;
     // Join to the first echo reply from an agent's kernel: links come up first, so probe until one answers.
@@ -143,6 +157,22 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
     assert.deepEqual(peers.map((p) => p.name).sort(), AGENTS);
     process.stdout.write(`console peers: ${JSON.stringify(peers.map((p) => [p.name, p.path]))}\n`);
     for (const host of AGENTS) await waitForPeersUp(lab, host, [pageIp], UP_TIMEOUT_MS);
+    // The page shows them: a row per agent in the peer table, and every agent and the page in the graph
+    // (its member list and legend come from the same graph model sigma draws).
+    await page.waitForFunction(
+      (names) => {
+        const { document } = globalThis as unknown as PageDom;
+        const texts = (selector: string) => Array.from(document.querySelectorAll(selector), (e) => e.textContent ?? "");
+        const rows = texts("table.peer-table tbody tr");
+        const members = texts("ul.member-list li");
+        const has = (texts: string[], name: string) => texts.some((t) => t.includes(name));
+        return names.every((n) => has(rows, n) && has(members, n)) && members.length === names.length + 1;
+      },
+      AGENTS,
+      { timeout: UP_TIMEOUT_MS, polling: 500 },
+    );
+    const legend = await page.textContent(".panel.graph .legend");
+    assert.match(legend ?? "", /^4 members, \d+ links/);
   });
 
   test("the page pings an agent's kernel, and an agent's kernel pings the page", { timeout: 60_000 }, async () => {

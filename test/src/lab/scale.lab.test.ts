@@ -72,7 +72,7 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
 
   const exitedAgent = (): Agent | undefined => overlay.agents.find((a) => a.proc.exitInfo);
 
-  test("all fifty agents join the signaling server and see each other as members", {
+  test("all fifty agents join the signaling server", {
     timeout: JOIN_TIMEOUT_MS + 10_000,
   }, async () => {
     const started = Date.now();
@@ -85,7 +85,8 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
       await eachLimited(lab.hosts, ROUTE_CONCURRENCY, async (host) => {
         try {
           const s = await status(host);
-          if (s.signaling.state !== "connected" || s.signaling.members !== HOSTS - 1) still.push(host);
+          // A welcome lists the ring neighbourhood, not everyone: routability is the next test's to prove.
+          if (s.signaling.state !== "connected") still.push(host);
         } catch {
           still.push(host); // not listening yet
         }
