@@ -19,6 +19,7 @@ export * from "./overlay-node.js";
 export * from "./relay-route.js";
 export * from "./relay-session.js";
 export * from "./ring.js";
+export * from "./signal-ice-servers.js";
 export * from "./signaling-protocol.js";
 export * from "./status-report.js";
 export * from "./status-requests.js";
