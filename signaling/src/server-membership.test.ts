@@ -7,7 +7,7 @@ import { httpGet, member, TestClient, waitFor } from "./testing/test-client.js";
 
 let server: SignalServer;
 beforeAll(async () => {
-  server = await startSignalServer({ host: "127.0.0.1", port: 0 });
+  server = await startSignalServer({ host: "127.0.0.1", port: 0, consoleDir: false });
 });
 afterAll(() => server.close());
 
@@ -152,7 +152,7 @@ test("send and leave before join answer not-joined; a second join answers alread
   await c.close();
 });
 
-test("GET /healthz reports counts; other paths are 404", async () => {
+test("GET /healthz reports counts; other paths are 404 (this server serves no console)", async () => {
   const a = await TestClient.joined(server.url, "health", member("h-1"));
   const health = await httpGet(server.url, "/healthz");
   assert.equal(health.status, 200);
