@@ -150,7 +150,7 @@ test("send and leave before join answer not-joined; a second join answers alread
   await c.close();
 });
 
-test("GET /healthz reports counts; other paths are 404", async () => {
+test("GET /healthz reports counts; other paths are 404 (this server serves no console)", async () => {
   const a = await TestClient.joined(server.url, "health", member("h-1"));
   const health = await httpGet(server.url, "/healthz");
   assert.equal(health.status, 200);

@@ -128,15 +128,17 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
       async (ip) => {
         const api = (globalThis as unknown as { ipop: Ipop }).ipop;
         const start = performance.now();
-        for (let attempt = 0; attempt < 60; attempt++) {
-          const replies = await api.ping(ip, { count: 1, timeoutMs: 500 }).catch(() => []);
+        for (let attempt = 0; attempt < 300; attempt++) {
+          // Before the first link is up the page's own core answers "host unreachable" at once.
+          const replies = await api.ping(ip, { count: 1, timeoutMs: 100 }).catch(() => []);
           if (replies.length > 0) return Math.round(performance.now() - start);
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
         return -1;
       },
       virtualIp(lab, "h1"),
     );
-    assert.ok(timings.joinToFirstReplyMs >= 0, "no echo reply from h1 within 60 probes after joining");
+    assert.ok(timings.joinToFirstReplyMs >= 0, "no echo reply from h1 within 300 probes after joining");
     assert.match(self.ip, /^10\.88\.200\.\d+$/);
     assert.deepEqual(self.groups, ["ops"]);
     await page.waitForFunction(
