@@ -48,6 +48,12 @@ interface Ipop {
 }
 
 /** The little of the page's DOM the test reads, typed here without the DOM library. */
+interface PageElement {
+  tagName: string;
+  className: string;
+  getBoundingClientRect(): { right: number };
+}
+
 interface PageDom {
   document: {
     body: { textContent: string | null };
@@ -308,6 +314,16 @@ describe("the web console as an overlay member, in Chromium inside the lab", () 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "console-1280.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
+    // Let the graph and charts follow the resize, then say what (if anything) is wider than the phone.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const overflow = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageDom;
+      return Array.from(document.querySelectorAll("body *"), (e) => e as unknown as PageElement)
+        .filter((e) => e.getBoundingClientRect().right > 392)
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`);
+    });
+    if (overflow.length > 0) process.stdout.write(`console at 390 px, wider than the screen: ${overflow.join("; ")}\n`);
     await page.screenshot({ path: join(ARTIFACTS, "console-390.png"), fullPage: true });
     process.stdout.write(`console timings: ${JSON.stringify(timings)}\n`);
   });
