@@ -3,7 +3,7 @@
  * Starts `ipop-signal` as a child process on 127.0.0.1 (so its memory is its own) and drives it with
  * raw WebSocket members from this process. Progress goes to stderr, the report to stdout.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { BenchError } from "../../errors.js";
@@ -23,6 +23,7 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
     console.log(LOAD_USAGE);
     return 0;
   }
+  checkFileLimit(options.members);
   const server = await startServer(options);
   // The hard stop: whatever hangs, the server is killed and the process exits.
   const deadline = setTimeout(() => {
@@ -99,7 +100,9 @@ async function startServer(options: LoadOptions): Promise<ChildServer> {
     ...["--listen", "127.0.0.1:0", "--max-members", cap, "--max-connections", cap, "--log-level", "warn"],
     ...(options.welcomeMembers === undefined ? [] : ["--welcome-members", String(options.welcomeMembers)]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  // The server holds a socket per member: raise its open-file limit as far as the hard limit allows.
+  const script = 'ulimit -n "$(ulimit -H -n)" 2>/dev/null; exec "$0" "$@"';
+  const child = spawn("sh", ["-c", script, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const pid = child.pid;
   if (pid === undefined) throw new BenchError("BENCH_SETUP_FAILED", "could not start ipop-signal");
   const lines = createInterface({ input: child.stdout! });
@@ -119,6 +122,21 @@ async function startServer(options: LoadOptions): Promise<ChildServer> {
   });
   log(`ipop-signal (pid ${pid}) at ${url}`);
   return { child, pid, url };
+}
+
+/**
+ * This process holds a socket per member and Node cannot raise its own open-file limit: refuse a run
+ * that cannot fit, saying what to do, rather than fail halfway with EMFILE.
+ */
+function checkFileLimit(members: number): void {
+  const soft = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
+  const needed = members + 256;
+  if (Number.isFinite(soft) && soft < needed) {
+    throw new BenchError(
+      "BENCH_SETUP_FAILED",
+      `${members} members need about ${needed} open files, but ulimit -n is ${soft}: run \`ulimit -n ${needed}\` first`,
+    );
+  }
 }
 
 function rssBytes(pid: number): number {
