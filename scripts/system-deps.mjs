@@ -10,8 +10,13 @@ const needed = {
   ping: "iputils-ping",
   // The TLS tests make their certificates with it.
   openssl: "openssl",
-  // The relay lab blocks UDP between chosen hosts with it (test/src/lab/udp-blocks.ts).
+  // The NAT lab (test/src/lab/nat, npm run bench:nat): nftables builds the NAT boxes, coturn is its
+  // STUN/TURN server (run by the tests with their own config; the Debian service is not used), and
+  // conntrack flushes a NAT box's flows when a test changes its kind. The relay lab blocks UDP between
+  // chosen hosts with nftables too (test/src/lab/udp-blocks.ts).
   nft: "nftables",
+  turnserver: "coturn",
+  conntrack: "conntrack",
 };
 // Only the tests need these: Debian's chromium, which playwright drives (it never downloads a browser
 // here), and systemd-analyze, which checks the units in deploy/systemd (installing the package starts
@@ -19,12 +24,6 @@ const needed = {
 if (process.argv.includes("--browser")) {
   needed.chromium = "chromium";
   needed["systemd-analyze"] = "systemd";
-  // The NAT lab (test/src/lab/nat): nftables builds the NAT boxes, coturn is the lab's STUN/TURN
-  // server. The package's service stays off (Debian ships it disabled); the tests run turnserver.
-  needed.nft = "nftables";
-  needed.turnserver = "coturn";
-  // Flushes a NAT box's flows when a test changes its kind.
-  needed.conntrack = "conntrack";
   // The signaling server's Redis tests start their own redis-server on a private socket (apt does not
   // start it, and they need none running).
   needed["redis-server"] = "redis-server";

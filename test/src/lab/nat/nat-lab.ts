@@ -133,7 +133,7 @@ export class NatLab {
     if (site?.router === undefined) throw new RangeError(`site ${siteIndex} has no NAT box`);
     if (kind === "full-cone" && site.hosts.length !== 1) throw new RangeError("a full-cone site has one host");
     await this.#loadRules(site, kind);
-    await this.lab.execOk(site.router, ["conntrack", "-F"]).catch(() => undefined);
+    await this.lab.execOk(site.router, ["conntrack", "-F"]);
     site.kind = kind;
   }
 
