@@ -33,7 +33,7 @@ import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
 import { SignalingClient } from "./signaling-client.js";
 import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayedPeers } from "./status.js";
-import { peerStatusOf, statusReportOf } from "./status-answer.js";
+import { identityStatusOf, peerStatusOf, statusReportOf, withTunDrops } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
 
 export interface AgentOptions {
@@ -447,7 +447,6 @@ export class Agent {
     const only = target === undefined ? undefined : this.resolve(target).ip;
     const now = this.now();
     const { cert } = this;
-    const { ca } = this.options.credentials;
     const core = this.node.status(now);
     const peers: PeerStatus[] = await Promise.all(
       core.links
@@ -475,13 +474,7 @@ export class Agent {
         webrtc: this.options.links.backend,
         uptimeMs: Math.round(now - this.startedAt),
       },
-      identity: {
-        keyId: cert.nodeId,
-        notAfter: formatCertificateTime(cert.notAfter),
-        groups: cert.groups,
-        ca: { name: ca.name, keyId: ca.nodeId },
-        revocationSerial: this.trust.revocationSerial < 0 ? null : this.trust.revocationSerial,
-      },
+      identity: identityStatusOf(cert, this.options.credentials.ca, this.trust.revocationSerial),
       signaling: {
         url: this.signaling.url,
         state: this.signaling.state,
@@ -501,15 +494,6 @@ export class Agent {
       ...(this.options.tun.offloadReport === undefined ? {} : { tun: this.options.tun.offloadReport() }),
     };
   }
-}
-
-/**
- * Adds the packets the TUN device took but the kernel refused when the batch was written (its queue
- * was full) to `tun-write`, where refusals at `write` itself are counted.
- */
-function withTunDrops(drops: Record<string, number>, tun: TunDevice): Record<string, number> {
-  if (tun.writeDrops > 0) drops["tun-write"] = (drops["tun-write"] ?? 0) + tun.writeDrops;
-  return drops;
 }
 
 /** How long a stopping agent keeps its links open for the close envelopes it queued on them. */

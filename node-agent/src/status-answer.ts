@@ -1,7 +1,14 @@
-import type { LinkStatus, StatusPeerRow, StatusReport } from "@ipop/shared";
+import {
+  type Certificate,
+  formatCertificateTime,
+  type LinkStatus,
+  type StatusPeerRow,
+  type StatusReport,
+} from "@ipop/shared";
 import type { LinkTransportStats } from "./link/peer-link.js";
 import { pairType, relayReason } from "./peer-path.js";
 import type { AgentStatus, PeerStatus } from "./status.js";
+import type { TunDevice } from "./tun/tun-device.js";
 
 /**
  * The agent's answer to a remote status request (the console's view of another node): its status
@@ -59,5 +66,29 @@ export function peerStatusOf(
     tx: l.tx,
     rx: l.rx,
     drops,
+  };
+}
+
+/**
+ * Adds the packets the TUN device took but the kernel refused when the batch was written (its queue
+ * was full) to `tun-write`, where refusals at `write` itself are counted.
+ */
+export function withTunDrops(drops: Record<string, number>, tun: TunDevice): Record<string, number> {
+  if (tun.writeDrops > 0) drops["tun-write"] = (drops["tun-write"] ?? 0) + tun.writeDrops;
+  return drops;
+}
+
+/** The `identity` part of `ipop status`: the node's certificate, its CA and the revocation list held. */
+export function identityStatusOf(
+  cert: Certificate,
+  ca: Certificate,
+  revocationSerial: number,
+): AgentStatus["identity"] {
+  return {
+    keyId: cert.nodeId,
+    notAfter: formatCertificateTime(cert.notAfter),
+    groups: cert.groups,
+    ca: { name: ca.name, keyId: ca.nodeId },
+    revocationSerial: revocationSerial < 0 ? null : revocationSerial,
   };
 }
