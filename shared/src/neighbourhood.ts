@@ -6,7 +6,7 @@ import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { LinkKind } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
-import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
+import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
 import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { TrafficMeter } from "./traffic-meter.js";
@@ -47,6 +47,8 @@ export class Neighbourhood implements LinkPolicy {
   private readonly superseded = new Map<string, number>();
   private findPendingUntil = 0;
   private nextGossipAt = 0;
+  /** Since when the node has had no link up (null while it has one): bootstrap widens after a while. */
+  private aloneSince: number | null = null;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -233,9 +235,11 @@ export class Neighbourhood implements LinkPolicy {
     this.expireKnown(now);
     lifecycle.closeExpiredLinks(now);
     if (ctx.links.up.length === 0) {
+      this.aloneSince ??= now;
       this.bootstrap(now);
       return;
     }
+    this.aloneSince = null;
     // A node with fewer links than near neighbours may be on an island of a ring still forming:
     // every member the signaling server listed is a candidate then.
     if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
@@ -276,34 +280,48 @@ export class Neighbourhood implements LinkPolicy {
     for (const [nodeId, node] of this.known) {
       if (lifecycle.mayRetry(now, nodeId) || this.ctx.links.byPeer.get(nodeId)?.life.state === "up")
         yield { nodeId, ring: node.ring };
-      else if (this.relays.isUp(nodeId)) yield { nodeId, ring: node.ring };
+      else if (this.relays.isReaching(now, nodeId)) yield { nodeId, ring: node.ring };
     }
-    // Relayed neighbours are as good as linked ones for the ring, known first hand or not.
-    for (const peer of this.relays.upPeers()) if (!this.known.has(peer.nodeId)) yield peer;
+    // Relayed neighbours are as good as linked ones for the ring, known first hand or not; so are
+    // those a relay is being looked for, or the search would stop as soon as their link failed.
+    for (const peer of this.relays.reaching(now)) if (!this.known.has(peer.nodeId)) yield peer;
   }
 
   /**
    * With no link up, reach the overlay through the signaling server: link to the member closest on
-   * the ring (likely a near neighbour already). Behind a NAT the closest may never answer, so while
-   * attempts hang, each maintenance tick tries the next closest too, a few at a time
-   * (`BOOTSTRAP_ATTEMPTS`), until one link comes up: a node that can only reach a public one finds it.
+   * the ring (likely a near neighbour already). Behind a NAT the closest may never answer, so a
+   * node alone for a setup timeout tries the next closest too, a quarter of the setup timeout after
+   * the last and a few at a time (`BOOTSTRAP_ATTEMPTS`), until one link comes up: a node that can
+   * only reach a public one finds it.
    */
   private bootstrap(now: number): void {
     const { ctx } = this;
     if (!this.membership.signalingUp) return;
+    // First one attempt at a time, as long as any link is being set up. A node still alone after a
+    // setup timeout may sit behind a NAT its closest members cannot cross: it tries the next
+    // closest too, one more each quarter of the setup timeout, a few at a time.
+    const widened = this.aloneSince !== null && now - this.aloneSince >= ctx.timing.linkSetupTimeoutMs;
+    if (!widened && ctx.links.byId.size > 0) return;
     let pending = 0;
-    for (const link of ctx.links.byId.values()) if (link.purpose.kinds.has("bootstrap")) pending++;
-    if (pending >= BOOTSTRAP_ATTEMPTS) return;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const link of ctx.links.byId.values()) {
+      if (!link.purpose.kinds.has("bootstrap")) continue;
+      pending++;
+      newest = Math.max(newest, link.createdAt);
+    }
+    if (pending >= BOOTSTRAP_ATTEMPTS || now - newest < ctx.timing.linkSetupTimeoutMs / 4) return;
     const lifecycle = this.lifecycle();
     let best: MemberInfo | undefined;
-    let bestDistance = Number.POSITIVE_INFINITY;
+    let bestRank = Number.POSITIVE_INFINITY;
     for (const member of this.membership.members.values()) {
       if (!lifecycle.mayRetry(now, member.nodeId) || member.ip === ctx.self.ip) continue;
       if (ctx.links.byPeer.has(member.nodeId)) continue;
-      const d = ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
-      if (d < bestDistance) {
+      // Widened, members not tried yet come first: the closest ones failed and back off only briefly.
+      const untried = widened && lifecycle.hasFailed(member.nodeId) ? RING_SIZE : 0;
+      const rank = untried + ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
+      if (rank < bestRank) {
         best = member;
-        bestDistance = d;
+        bestRank = rank;
       }
     }
     if (best !== undefined) this.open(now, best, "bootstrap");
