@@ -175,11 +175,15 @@ export class Relays {
     }
   }
 
-  /** A peer asks whether this node could relay to `node`: only if it has an up link to it. */
-  handleAsk(link: LinkRecord, node: string): void {
+  /**
+   * A peer asks whether this node could relay to `node`: only if it has an up link to it that was
+   * heard from lately (a node that just died must not be offered as reachable).
+   */
+  handleAsk(now: number, link: LinkRecord, node: string): void {
     if (node === link.peer.nodeId) return;
-    if (this.ctx.links.byPeer.get(node)?.life.state === "up")
-      this.router.sendLinkMessage(link, { t: "relay-ok", node });
+    const target = this.ctx.links.byPeer.get(node);
+    const fresh = target !== undefined && now - target.heardAt() < 1.5 * this.ctx.timing.keepaliveIntervalMs;
+    if (target?.life.state === "up" && fresh) this.router.sendLinkMessage(link, { t: "relay-ok", node });
   }
 
   /** A peer can relay to `node`: the first such answer wins and gets the hello. */
