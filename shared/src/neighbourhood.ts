@@ -14,16 +14,13 @@ import { TrafficMeter } from "./traffic-meter.js";
 /** Bootstrap attempts through the signaling server at once, while none has come up. */
 const BOOTSTRAP_ATTEMPTS = 3;
 
-/** Reasons a link closes on purpose: nothing is wrong with the path, so no relay replaces it. */
-const DELIBERATE_CLOSES = new Set([
-  "unneeded",
-  "busy",
-  "shutdown",
-  "revoked",
-  "address-taken",
-  "replaced",
-  "certificate-expired",
-]);
+/**
+ * Reasons a link failure means "no direct path" rather than "gone": setup never completed, or an up
+ * link went silent. A relay is looked for only then; an offer the overlay could not deliver
+ * (`unreachable`) or a deliberate close says nothing about the path, and a dead node must not get
+ * relay searches that keep it in the ring.
+ */
+const PATH_FAILURES = new Set(["setup-timeout", "keepalive-timeout"]);
 
 /** Someone this node has heard of: a candidate for near links and shortcuts. */
 interface KnownNode {
@@ -177,7 +174,7 @@ export class Neighbourhood implements LinkPolicy {
     // A ring neighbour we could not link to, or whose link died: reach it through a relay meanwhile.
     // Direct attempts go on with the lifecycle's backoff, and a direct link replaces the relay.
     const near = link.purpose.kinds.has("near") || link.purpose.remoteKinds.includes("near");
-    if (near && !DELIBERATE_CLOSES.has(reason)) this.relays.want(now, link.peer);
+    if (near && PATH_FAILURES.has(reason)) this.relays.want(now, link.peer);
     this.maintainSoon(now);
   }
 
