@@ -340,6 +340,11 @@ export class LinkLifecycle {
     this.retries.set(link.peer.nodeId, { delayMs, notBefore: now + delayMs });
   }
 
+  /** Whether the last link to `nodeId` failed (or closed) and none has come up since. */
+  hasFailed(nodeId: string): boolean {
+    return this.retries.has(nodeId);
+  }
+
   /** Whether a new attempt to link to `nodeId` may start (its last failure's backoff is over). */
   mayRetry(now: number, nodeId: string): boolean {
     const retry = this.retries.get(nodeId);

@@ -6,7 +6,7 @@ import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
-import { estimateNetworkSize, nearNeighbours, ringDistance, symphonyTarget } from "./ring.js";
+import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
 import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { TrafficMeter } from "./traffic-meter.js";
@@ -14,16 +14,13 @@ import { TrafficMeter } from "./traffic-meter.js";
 /** Bootstrap attempts through the signaling server at once, while none has come up. */
 const BOOTSTRAP_ATTEMPTS = 3;
 
-/** Reasons a link closes on purpose: nothing is wrong with the path, so no relay replaces it. */
-const DELIBERATE_CLOSES = new Set([
-  "unneeded",
-  "busy",
-  "shutdown",
-  "revoked",
-  "address-taken",
-  "replaced",
-  "certificate-expired",
-]);
+/**
+ * Reasons a link failure means "no direct path" rather than "gone": setup never completed, or an up
+ * link went silent. A relay is looked for only then; an offer the overlay could not deliver
+ * (`unreachable`) or a deliberate close says nothing about the path, and a dead node must not get
+ * relay searches that keep it in the ring.
+ */
+const PATH_FAILURES = new Set(["setup-timeout", "keepalive-timeout"]);
 
 /** Shortcut searches (`find`s) a node has out at once at most. */
 const SHORTCUT_FINDS_AT_ONCE = 4;
@@ -53,6 +50,8 @@ export class Neighbourhood implements LinkPolicy {
   private readonly superseded = new Map<string, number>();
   private findPendingUntil = 0;
   private nextGossipAt = 0;
+  /** Since when the node has had no link up (null while it has one): bootstrap widens after a while. */
+  private aloneSince: number | null = null;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -198,7 +197,7 @@ export class Neighbourhood implements LinkPolicy {
     // A ring neighbour we could not link to, or whose link died: reach it through a relay meanwhile.
     // Direct attempts go on with the lifecycle's backoff, and a direct link replaces the relay.
     const near = link.purpose.kinds.has("near") || link.purpose.remoteKinds.includes("near");
-    if (near && !DELIBERATE_CLOSES.has(reason)) this.relays.want(now, link.peer);
+    if (near && PATH_FAILURES.has(reason)) this.relays.want(now, link.peer);
     this.maintainSoon(now);
   }
 
@@ -256,14 +255,16 @@ export class Neighbourhood implements LinkPolicy {
     this.expireKnown(now);
     lifecycle.closeExpiredLinks(now);
     if (ctx.links.up.length === 0) {
+      this.aloneSince ??= now;
       this.bootstrap(now);
       return;
     }
+    this.aloneSince = null;
     // A node with fewer links than near neighbours may be on an island of a ring still forming:
     // every member the signaling server listed is a candidate then.
     if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
       for (const member of this.membership.members.values()) this.learn(now, member);
-    const near = nearNeighbours(ctx.ring, this.ringPeers(), ctx.limits.nearPerSide, (nodeId) =>
+    const near = nearNeighbours(ctx.ring, this.ringPeers(now), ctx.limits.nearPerSide, (nodeId) =>
       this.isCandidate(now, nodeId),
     );
     for (const nodeId of near) {
@@ -292,46 +293,63 @@ export class Neighbourhood implements LinkPolicy {
   }
 
   /**
+   * Known nodes, and neighbours reached (or being reached) through a relay that are not known first
+   * hand: relayed neighbours are as good as linked ones for the ring, and so are those a relay is
+   * being looked for, or the search would stop as soon as their link failed.
+   */
+  private *ringPeers(now: number): Iterable<{ nodeId: string; ring: number }> {
+    yield* this.known.values();
+    for (const peer of this.relays.reaching(now)) if (!this.known.has(peer.nodeId)) yield peer;
+  }
+
+  /**
    * Whether a known node is a near-link candidate: not if its link just failed and is backing off,
    * so a dead neighbour does not keep the next live one out of the near set while gossip still
    * mentions it.
    */
-  /** Known nodes, and relayed neighbours not known first hand: as good as linked ones for the ring. */
-  private *ringPeers(): Iterable<{ nodeId: string; ring: number }> {
-    yield* this.known.values();
-    for (const peer of this.relays.upPeers()) if (!this.known.has(peer.nodeId)) yield peer;
-  }
-
   private isCandidate(now: number, nodeId: string): boolean {
     return (
       this.lifecycle().mayRetry(now, nodeId) ||
       this.ctx.links.byPeer.get(nodeId)?.life.state === "up" ||
-      this.relays.isUp(nodeId)
+      this.relays.isReaching(now, nodeId)
     );
   }
 
   /**
    * With no link up, reach the overlay through the signaling server: link to the member closest on
-   * the ring (likely a near neighbour already). Behind a NAT the closest may never answer, so while
-   * attempts hang, each maintenance tick tries the next closest too, a few at a time
-   * (`BOOTSTRAP_ATTEMPTS`), until one link comes up: a node that can only reach a public one finds it.
+   * the ring (likely a near neighbour already). Behind a NAT the closest may never answer, so a
+   * node alone for a setup timeout tries the next closest too, a quarter of the setup timeout after
+   * the last and a few at a time (`BOOTSTRAP_ATTEMPTS`), until one link comes up: a node that can
+   * only reach a public one finds it.
    */
   private bootstrap(now: number): void {
     const { ctx } = this;
     if (!this.membership.signalingUp) return;
+    // First one attempt at a time, as long as any link is being set up. A node still alone after a
+    // setup timeout may sit behind a NAT its closest members cannot cross: it tries the next
+    // closest too, one more each quarter of the setup timeout, a few at a time.
+    const widened = this.aloneSince !== null && now - this.aloneSince >= ctx.timing.linkSetupTimeoutMs;
+    if (!widened && ctx.links.byId.size > 0) return;
     let pending = 0;
-    for (const link of ctx.links.byId.values()) if (link.purpose.kinds.has("bootstrap")) pending++;
-    if (pending >= BOOTSTRAP_ATTEMPTS) return;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const link of ctx.links.byId.values()) {
+      if (!link.purpose.kinds.has("bootstrap")) continue;
+      pending++;
+      newest = Math.max(newest, link.createdAt);
+    }
+    if (pending >= BOOTSTRAP_ATTEMPTS || now - newest < ctx.timing.linkSetupTimeoutMs / 4) return;
     const lifecycle = this.lifecycle();
     let best: MemberInfo | undefined;
-    let bestDistance = Number.POSITIVE_INFINITY;
+    let bestRank = Number.POSITIVE_INFINITY;
     for (const member of this.membership.members.values()) {
       if (!lifecycle.mayRetry(now, member.nodeId) || member.ip === ctx.self.ip) continue;
       if (ctx.links.byPeer.has(member.nodeId)) continue;
-      const d = ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
-      if (d < bestDistance) {
+      // Widened, members not tried yet come first: the closest ones failed and back off only briefly.
+      const untried = widened && lifecycle.hasFailed(member.nodeId) ? RING_SIZE : 0;
+      const rank = untried + ringDistance(ctx.ring, ctx.rings.of(parseIpv4Address(member.ip)!));
+      if (rank < bestRank) {
         best = member;
-        bestDistance = d;
+        bestRank = rank;
       }
     }
     if (best !== undefined) this.open(now, best, "bootstrap");

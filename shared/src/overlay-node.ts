@@ -228,7 +228,7 @@ export class OverlayNode {
       case "revocations":
         return this.revocations.offer(now, message.list, link);
       case "relay-ask":
-        return this.relays.handleAsk(link, message.node);
+        return this.relays.handleAsk(now, link, message.node);
       case "relay-ok":
         return this.relays.handleOk(now, link, message.node);
       default:

@@ -30,6 +30,8 @@ export interface RelayRoute extends RelayHop {
   session: string;
   keys: RelayKeyPair | undefined;
   crypto: RelaySession | undefined;
+  /** When the search for a relay started (the path was wanted, or its relay went away). */
+  since: number;
   /** When the current step (asking, hello) started: it is retried after the link setup timeout. */
   stepAt: number;
   upAt: number | null;
@@ -61,6 +63,7 @@ export function newRoute(
     session: "",
     keys: undefined,
     crypto: undefined,
+    since: now,
     stepAt: now,
     upAt: null,
     wantedAt: now,

@@ -87,15 +87,24 @@ export class Relays {
     return this.routes.get(nodeId)?.peer;
   }
 
-  /** Whether the relayed path to `nodeId` is up. */
-  isUp(nodeId: string): boolean {
-    return this.routes.get(nodeId)?.state === "up";
+  /**
+   * Peers this node reaches, or is reaching for, through a relay: ring neighbours as good as linked.
+   * A search that no peer has answered within a setup timeout no longer counts: the neighbour may
+   * be dead rather than unreachable, and must not keep the live ones out of the ring meanwhile.
+   */
+  *reaching(now: number): Iterable<{ readonly nodeId: string; readonly ring: number }> {
+    for (const route of this.routes.values())
+      if (this.counts(now, route)) yield { nodeId: route.peer.nodeId, ring: route.ring };
   }
 
-  /** Relayed peers that are up: ring neighbours as good as linked. */
-  *upPeers(): Iterable<{ readonly nodeId: string; readonly ring: number }> {
-    for (const route of this.routes.values())
-      if (route.state === "up") yield { nodeId: route.peer.nodeId, ring: route.ring };
+  /** Whether the path to `nodeId` makes it a ring neighbour candidate (see `reaching`). */
+  isReaching(now: number, nodeId: string): boolean {
+    const route = this.routes.get(nodeId);
+    return route !== undefined && this.counts(now, route);
+  }
+
+  private counts(now: number, route: RelayRoute): boolean {
+    return route.state !== "asking" || now - route.since < this.ctx.timing.linkSetupTimeoutMs;
   }
 
   /**
@@ -146,6 +155,7 @@ export class Relays {
     this.relayingAt.delete(link.id);
     for (const route of this.routes.values()) {
       if (route.via !== link) continue;
+      route.since = now;
       this.setState(route, "asking");
       route.via = undefined;
       route.crypto = undefined;
@@ -165,11 +175,15 @@ export class Relays {
     }
   }
 
-  /** A peer asks whether this node could relay to `node`: only if it has an up link to it. */
-  handleAsk(link: LinkRecord, node: string): void {
+  /**
+   * A peer asks whether this node could relay to `node`: only if it has an up link to it that was
+   * heard from lately (a node that just died must not be offered as reachable).
+   */
+  handleAsk(now: number, link: LinkRecord, node: string): void {
     if (node === link.peer.nodeId) return;
-    if (this.ctx.links.byPeer.get(node)?.life.state === "up")
-      this.router.sendLinkMessage(link, { t: "relay-ok", node });
+    const target = this.ctx.links.byPeer.get(node);
+    const fresh = target !== undefined && now - target.heardAt() < 1.5 * this.ctx.timing.keepaliveIntervalMs;
+    if (target?.life.state === "up" && fresh) this.router.sendLinkMessage(link, { t: "relay-ok", node });
   }
 
   /** A peer can relay to `node`: the first such answer wins and gets the hello. */
