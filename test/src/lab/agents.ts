@@ -74,6 +74,8 @@ export interface OverlayOptions {
   hosts?: readonly string[];
   /** Extra `ipop-signal` arguments, e.g. `["--welcome-members", "4"]`. */
   signalArgs?: readonly string[];
+  /** Extra `ipop up` arguments for every agent, e.g. `["--ice-server", "stun:IP:3478"]`. */
+  agentArgs?: readonly string[];
 }
 
 /** The overlay path `ipop route IP --json` reports. */
@@ -176,6 +178,7 @@ export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Prom
         ip: virtualIp(lab, host),
         credentials: credentials[i]!,
         ...(options.webrtc ? { webrtc: options.webrtc } : {}),
+        ...(options.agentArgs ? { extraArgs: options.agentArgs } : {}),
       }),
     );
     return { signaling, agents, pki };
