@@ -4,8 +4,8 @@
  * (all 2,450 pairs by the `route` request of `ipop route`, a sample of pairs by the kernel's ping),
  * and the test reports how long after the last join that took and the memory of each agent.
  *
- * It takes about 75 s of wall time on two busy cores (plus building and removing 52 namespaces): 20 s
- * for fifty Node processes to start and join, 35 s until every pair routes, the rest the checks.
+ * It took 46-75 s of wall time in all on two busy cores: 17-20 s for fifty Node processes to start and
+ * join, 11-35 s until every pair routes, the rest namespaces and checks (docs/bench.md).
  * Timing decides nothing here: the deadlines are generous ceilings against a hang; the measured
  * times are printed for docs/bench.md.
  */

@@ -96,9 +96,14 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
   for (let i = 1; i <= options.nodes; i++) world.queue.at(i * joinInterval, () => world.addNode(i));
   const built = options.nodes * joinInterval + 1;
   // In steps, to report progress; running in steps changes nothing (events run in time order).
+  let reportedAt = 0;
   while (world.now < built) {
     world.run(Math.min(PROGRESS_EVERY_MS, built - world.now));
-    progress("build");
+    // The last step is often a sliver: one line for it and the step before is enough.
+    if (world.now - reportedAt >= PROGRESS_EVERY_MS / 2) {
+      reportedAt = world.now;
+      progress("build");
+    }
   }
 
   let convergeMs = awaitConvergence(world, maxConverge);
