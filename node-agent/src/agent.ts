@@ -35,6 +35,7 @@ import { SignalingClient } from "./signaling-client.js";
 import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayedPeers } from "./status.js";
 import { identityStatusOf, peerStatusOf, statusReportOf, withTunDrops } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
+import { openWsSignalSocket } from "./ws-signal-socket.js";
 
 export interface AgentOptions {
   readonly signalUrl: string;
@@ -132,7 +133,7 @@ export class Agent {
     this.signaling = new SignalingClient(
       {
         url: options.signalUrl,
-        ...(options.signalCa === undefined ? {} : { ca: options.signalCa }),
+        openSocket: openWsSignalSocket(options.signalCa),
         network,
         self,
         credential,

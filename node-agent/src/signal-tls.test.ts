@@ -12,6 +12,7 @@ import { publishRevocations } from "./enroll-client.js";
 import { CaServiceError, SignalCaError } from "./errors.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { SignalingClient } from "./signaling-client.js";
+import { openWsSignalSocket } from "./ws-signal-socket.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ipop-signal-tls-"));
 const ca = makeTestTlsCa(dir);
@@ -55,7 +56,7 @@ test("with --signal-ca the agent's signaling client joins a wss:// server", asyn
   const client = new SignalingClient(
     {
       url: server.url,
-      ca: await loadSignalCa(ca.certPath),
+      openSocket: openWsSignalSocket(await loadSignalCa(ca.certPath)),
       network: "lab",
       self,
       credential,
@@ -88,6 +89,7 @@ test("without the private CA (or with another one) the client refuses the server
   const client = new SignalingClient(
     {
       url: server.url,
+      openSocket: openWsSignalSocket(),
       network: "lab",
       self,
       credential,

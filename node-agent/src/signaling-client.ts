@@ -1,5 +1,9 @@
+/**
+ * The connection of a host (the agent, the console page) to `ipop-signal`. It imports nothing of
+ * Node or of the DOM: the WebSocket comes from a {@link SignalSocketOpener}, so the page bundles the
+ * very client the agent runs (`@ipop/agent/host`).
+ */
 import {
-  errorMessage,
   type JoinCredential,
   type MemberInfo,
   parseServerMessage,
@@ -8,14 +12,16 @@ import {
   SIGNAL_PROTOCOL_VERSION,
   type SignalIceServer,
 } from "@ipop/shared";
-import type { Logger } from "pino";
-import WebSocket from "ws";
-import { describeConnectFailure } from "./signal-tls.js";
+import { type HostLogger, SILENT_LOGGER } from "./host/host-logger.js";
+import type { SignalSocket, SignalSocketOpener } from "./host/signal-socket.js";
 
 export type SignalingState = "connecting" | "connected" | "disconnected";
 
-/** Refusals of a join that retrying cannot fix: the agent stops with the server's message. */
+/** Refusals of a join that retrying cannot fix: the host stops with the server's message. */
 const FATAL_JOIN_ERRORS = new Set(["address-in-use", "unauthorized", "revoked"]);
+
+/** How long close() waits for the server to end the connection before dropping it. */
+const CLOSE_WAIT_MS = 1_000;
 
 export interface SignalingEvents {
   /** Joined (again): `members` are the other current members. */
@@ -27,13 +33,14 @@ export interface SignalingEvents {
   onRevocations(list: string): void;
   /** STUN/TURN servers from the server (`ipop-signal --turn-url`); each call replaces the last. */
   onIceServers(servers: readonly SignalIceServer[]): void;
-  /** The connection dropped; the client is already trying again. */
+  /** The connection dropped after a join; the client is already trying again. */
   onDown(): void;
   /**
    * The server refused the join for good (another node holds our address, our certificate is not
-   * accepted or is revoked); the client stops.
+   * accepted or is revoked), or the URL cannot be opened at all; the client stops.
+   * `code` is the server's error code (`bad-url` for a URL that cannot be opened).
    */
-  onRefused(message: string): void;
+  onRefused(message: string, code: string): void;
 }
 
 /**
@@ -53,28 +60,30 @@ export interface SignalingClientOptions {
    * first and moves on to the next whenever a connection fails or is lost, round and round.
    */
   readonly url: string;
-  /** For a `wss://` URL: the CA (PEM) the server's certificate must come from; default, Node's store. */
-  readonly ca?: string;
+  /** Opens the WebSocket: `ws` in the agent (ws-signal-socket.ts), the browser's in the page. */
+  readonly openSocket: SignalSocketOpener;
   readonly network: string;
   readonly self: MemberInfo;
   /** A fresh proof that we hold our certificate's key, for each join (it is time-limited). */
   readonly credential: () => JoinCredential;
-  readonly logger: Logger;
+  /** Default: silent. */
+  readonly logger?: HostLogger;
   /** First reconnect delay; doubles up to `maxBackoffMs`, with jitter so a restarted server is not stampeded. */
   readonly initialBackoffMs?: number;
+  /** Default 10 s. */
   readonly maxBackoffMs?: number;
   /**
-   * How often the client pings the server (default 10 s). A connection from which nothing came
-   * back (no pong, ping or message) within one interval is dead and is dropped for a new one: when
-   * the host's address changes, the old TCP connection would otherwise hang for many minutes.
+   * How often the client pings the server (default 10 s), where the socket can ping. A connection
+   * from which nothing came back (no pong, ping or message) within one interval is dead and is
+   * dropped for a new one: when the host's address changes, the old TCP connection would otherwise
+   * hang for many minutes.
    */
   readonly heartbeatMs?: number;
 }
 
 /**
- * The agent's connection to `ipop-signal`: joins the network, reports membership and forwards
- * envelopes. Reconnects with exponential backoff for as long as it is not closed; links between
- * nodes do not depend on it once they are up.
+ * Joins the network, reports membership and forwards envelopes. Reconnects with exponential backoff
+ * for as long as it is not closed; links between nodes do not depend on it once they are up.
  */
 export class SignalingClient {
   state: SignalingState = "disconnected";
@@ -82,22 +91,26 @@ export class SignalingClient {
   /** Server messages that failed validation (dropped), and server error replies received. */
   invalidMessages = 0;
   errorReplies = 0;
-  private socket: WebSocket | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private socket: SignalSocket | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly urls: readonly string[];
+  private readonly logger: HostLogger;
   private urlIndex = 0;
   private backoffMs: number;
   private closed = false;
   private joined = false;
-  /** The last certificate failure logged, so a retry loop does not repeat it every few seconds. */
-  private lastTlsFailure: string | undefined;
+  /** Resolves close() once the socket it closed is gone. */
+  private onClosed: (() => void) | undefined;
+  /** The last lasting failure logged, so a retry loop does not repeat it every few seconds. */
+  private lastLastingFailure: string | undefined;
 
   constructor(
     private readonly options: SignalingClientOptions,
     private readonly events: SignalingEvents,
   ) {
     this.backoffMs = options.initialBackoffMs ?? 250;
+    this.logger = options.logger ?? SILENT_LOGGER;
     const urls = signalUrls(options.url);
     this.urls = urls.length > 0 ? urls : [options.url];
   }
@@ -107,127 +120,151 @@ export class SignalingClient {
     return this.urls[this.urlIndex]!;
   }
 
+  /** Joined and able to send. */
+  get connected(): boolean {
+    return this.joined;
+  }
+
   start(): void {
     this.connect();
   }
 
-  /** Sends an envelope to another member; false when not connected (the core retries later). */
+  /** Sends an envelope to another member; false when not joined (the core retries later). */
   send(to: string, body: unknown): boolean {
-    if (!this.joined || this.socket?.readyState !== WebSocket.OPEN) return false;
+    if (!this.joined || this.socket?.isOpen !== true) return false;
     this.socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "send", to, body }));
     return true;
   }
 
-  /** Leaves the network and stops reconnecting. */
+  /** Leaves the network and stops reconnecting; resolves once the connection is gone. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
     const socket = this.socket;
-    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return;
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "leave" }));
+    if (socket === undefined) return;
+    if (socket.isOpen) socket.send(JSON.stringify({ v: SIGNAL_PROTOCOL_VERSION, t: "leave" }));
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, 1_000);
-      socket.once("close", () => {
+      const force = setTimeout(() => socket.terminate(), CLOSE_WAIT_MS);
+      this.onClosed = () => {
         clearTimeout(force);
         resolve();
-      });
+      };
       socket.close(1000, "leaving");
     });
   }
 
   private connect(): void {
     this.state = "connecting";
-    const { ca } = this.options;
-    const socket = new WebSocket(this.url, {
-      handshakeTimeout: 10_000,
-      maxPayload: 256 * 1024,
-      ...(ca === undefined ? {} : { ca }),
-    });
+    // Whether anything came back from this connection since the last heartbeat.
+    const liveness = { heard: true };
+    let socket: SignalSocket;
+    try {
+      socket = this.options.openSocket(this.url, {
+        onOpen: () => this.joinOn(socket, liveness),
+        onText: (text) => {
+          liveness.heard = true;
+          this.receive(text);
+        },
+        onInvalid: () => {
+          liveness.heard = true;
+          this.invalidMessages++;
+        },
+        onAlive: () => {
+          liveness.heard = true;
+        },
+        onError: (reason, lasting) => this.failed(reason, lasting),
+        onClose: (code, reason) => this.lost(socket, code, reason),
+      });
+    } catch {
+      // A URL that cannot be opened never gets better: the host checked it, so this is a refusal.
+      this.closed = true;
+      this.state = "disconnected";
+      this.events.onRefused(`cannot open a WebSocket to ${this.url}`, "bad-url");
+      return;
+    }
     this.socket = socket;
-    let heard = true;
-    const hear = () => {
-      heard = true;
-    };
-    socket.on("pong", hear);
-    socket.on("ping", hear);
-    socket.on("open", () => {
-      clearInterval(this.heartbeat);
+  }
+
+  /** The socket is open: start the heartbeat (where the socket can ping) and ask to join. */
+  private joinOn(socket: SignalSocket, liveness: { heard: boolean }): void {
+    clearInterval(this.heartbeat);
+    if (socket.ping !== undefined) {
       this.heartbeat = setInterval(() => {
-        if (!heard) {
-          this.options.logger.warn({ url: this.options.url }, "signaling server silent for a heartbeat; reconnecting");
+        if (!liveness.heard) {
+          this.logger.warn({ url: this.url }, "signaling server silent for a heartbeat; reconnecting");
           socket.terminate();
           return;
         }
-        heard = false;
-        socket.ping();
+        liveness.heard = false;
+        socket.ping?.();
       }, this.options.heartbeatMs ?? 10_000);
-      const join = {
+    }
+    const { network, self } = this.options;
+    socket.send(
+      JSON.stringify({
         v: SIGNAL_PROTOCOL_VERSION,
         t: "join",
-        network: this.options.network,
-        member: this.options.self,
+        network,
+        member: self,
         credential: this.options.credential(),
-      };
-      socket.send(JSON.stringify(join));
-    });
-    socket.on("message", (data, isBinary) => {
-      heard = true;
-      if (isBinary) {
-        this.invalidMessages++;
-        return;
-      }
-      const parsed = parseServerMessage(data.toString());
-      if (!parsed.ok) {
-        this.invalidMessages++;
-        this.options.logger.warn({ code: parsed.code }, "dropped invalid message from signaling server");
-        return;
-      }
-      this.dispatch(parsed.value);
-    });
-    socket.on("error", (error) => {
-      const reason = describeConnectFailure(error, ca !== undefined);
-      // A certificate that does not verify will not verify on the next try either: say so loudly,
-      // once per distinct reason, while the client keeps trying (the server may be fixed).
-      if (reason !== errorMessage(error) && reason !== this.lastTlsFailure) {
-        this.lastTlsFailure = reason;
-        this.options.logger.error({ url: this.url, reason }, "cannot connect to the signaling server");
-      } else {
-        this.options.logger.debug({ err: error.message }, "signaling connection error");
-      }
-    });
-    socket.on("close", (code, reason) => {
-      if (this.socket === socket) clearInterval(this.heartbeat);
-      const wasJoined = this.joined;
-      this.joined = false;
-      this.state = "disconnected";
-      if (this.socket === socket) this.socket = undefined;
-      if (wasJoined) {
-        this.options.logger.warn(
-          { url: this.url, code, reason: reason.toString() },
-          "signaling connection lost; links stay up",
-        );
-        this.events.onDown();
-      }
-      // With several servers, try the next one: the one that failed may be gone (its members move to the
-      // others, which share the network through Redis).
-      const lostJoined = wasJoined && this.urls.length > 1;
-      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-      this.scheduleReconnect(lostJoined);
-    });
+      }),
+    );
+  }
+
+  private receive(text: string): void {
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      this.invalidMessages++;
+      this.logger.warn({ code: parsed.code }, "dropped invalid message from signaling server");
+      return;
+    }
+    this.dispatch(parsed.value);
+  }
+
+  private failed(reason: string, lasting: boolean): void {
+    // A certificate that does not verify will not verify on the next try either: say so loudly,
+    // once per distinct reason, while the client keeps trying (the server may be fixed).
+    if (lasting && reason !== this.lastLastingFailure) {
+      this.lastLastingFailure = reason;
+      this.logger.error({ url: this.url, reason }, "cannot connect to the signaling server");
+    } else {
+      this.logger.debug({ err: reason }, "signaling connection error");
+    }
+  }
+
+  private lost(socket: SignalSocket, code: number, reason: string): void {
+    const current = this.socket === socket;
+    if (current) {
+      clearInterval(this.heartbeat);
+      this.socket = undefined;
+    }
+    const wasJoined = this.joined;
+    this.joined = false;
+    this.state = "disconnected";
+    if (this.closed) {
+      this.onClosed?.();
+      return;
+    }
+    if (wasJoined) {
+      this.logger.warn({ url: this.url, code, reason }, "signaling connection lost; links stay up");
+      this.events.onDown();
+    }
+    // With several servers, try the next one: the one that failed may be gone (its members move to the
+    // others, which share the network through Redis).
+    const lostJoined = wasJoined && this.urls.length > 1;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    this.scheduleReconnect(lostJoined);
   }
 
   private dispatch(message: ServerMessage): void {
     switch (message.t) {
       case "welcome":
         this.joined = true;
-        this.lastTlsFailure = undefined;
+        this.lastLastingFailure = undefined;
         this.state = "connected";
         this.backoffMs = this.options.initialBackoffMs ?? 250;
-        this.options.logger.info({ members: message.members.length }, "joined network through signaling server");
+        this.logger.info({ members: message.members.length }, "joined network through signaling server");
         this.events.onWelcome(message.members, message.limits);
         return;
       case "member-joined":
@@ -243,7 +280,7 @@ export class SignalingClient {
         this.events.onRevocations(message.list);
         return;
       case "ice-servers":
-        this.options.logger.debug(
+        this.logger.debug(
           { servers: message.servers.map((s) => s.urls), expires: message.expires },
           "ICE servers from the signaling server",
         );
@@ -257,18 +294,18 @@ export class SignalingClient {
       case "error":
         if (FATAL_JOIN_ERRORS.has(message.code) && !this.joined) {
           this.closed = true;
-          this.events.onRefused(message.message);
+          this.socket?.close(1000, "refused");
+          this.events.onRefused(message.message, message.code);
           return;
         }
         this.errorReplies++;
-        this.options.logger.warn({ code: message.code, detail: message.message }, "signaling server refused a message");
+        this.logger.warn({ code: message.code, detail: message.message }, "signaling server refused a message");
         return;
     }
   }
 
   /** @param failover - a joined connection was lost and another server is there: try it at once (with jitter). */
-  private scheduleReconnect(failover = false): void {
-    if (this.closed) return;
+  private scheduleReconnect(failover: boolean): void {
     this.reconnects++;
     if (failover) this.backoffMs = this.options.initialBackoffMs ?? 250;
     const delay = this.backoffMs * (0.5 + Math.random() / 2);

@@ -5,6 +5,7 @@ import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
 import { afterAll, test } from "vitest";
 import { SignalingClient, signalUrls } from "./signaling-client.js";
+import { openWsSignalSocket } from "./ws-signal-socket.js";
 
 const self: MemberInfo = { nodeId: "b".repeat(32), name: "h2", ip: "10.88.0.2" };
 const credential = () => ({ cert: "unchecked", time: Date.now(), sig: "AAAA" });
@@ -33,6 +34,7 @@ test("the client joins the first server, and the second once the first is gone",
   const client = new SignalingClient(
     {
       url: `${first.url},${second.url}`,
+      openSocket: openWsSignalSocket(),
       network: "lab",
       self,
       credential,

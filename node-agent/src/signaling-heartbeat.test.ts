@@ -5,6 +5,7 @@ import { type SignalServer, startSignalServer } from "@ipop/signaling";
 import { pino } from "pino";
 import { afterAll, beforeAll, test } from "vitest";
 import { SignalingClient } from "./signaling-client.js";
+import { openWsSignalSocket } from "./ws-signal-socket.js";
 
 /**
  * A TCP relay between the client and the server whose connections can be frozen: nothing passes
@@ -56,6 +57,7 @@ test("a connection that goes silent is noticed within a heartbeat or two and rep
   const client = new SignalingClient(
     {
       url: `ws://127.0.0.1:${proxy.port}`,
+      openSocket: openWsSignalSocket(),
       network: "lab",
       self,
       credential,

@@ -1,3 +1,4 @@
+import { SignalingClient } from "@ipop/agent/host";
 import { type IceServer, type LinkTransportStats, type PeerLink, parseLinkSignal } from "@ipop/agent/link";
 import {
   type Action,
@@ -19,7 +20,7 @@ import {
   signJoinProof,
 } from "@ipop/shared";
 import { createBrowserLinkFactory } from "./browser-link.js";
-import { PageSignaling } from "./signaling.js";
+import { openBrowserSignalSocket } from "./browser-signal-socket.js";
 import { VirtualHost } from "./virtual-host.js";
 
 /** The page's credentials: what the CA issued for its key. */
@@ -42,6 +43,8 @@ export interface PagePeerEvents {
 const MAX_LINKS = 16;
 /** Overlay MTU of the page: the agents' default, so nothing it sends needs fragmenting. */
 const PAGE_MTU = 1400;
+/** A page retries its signaling server sooner than an agent: someone is looking at it. */
+const MAX_SIGNAL_BACKOFF_MS = 5_000;
 
 /**
  * The page's host shell around the overlay core, as `Agent` is on Linux: one owner of the core's
@@ -54,7 +57,7 @@ export class PagePeer {
   readonly self: MemberInfo;
   private readonly trust: NetworkTrust;
   readonly host: VirtualHost;
-  private readonly signaling: PageSignaling;
+  private readonly signaling: SignalingClient;
   private readonly linkFactory = createBrowserLinkFactory();
   private readonly links = new Map<number, PeerLink>();
   private readonly hostDrops = new Counters();
@@ -100,8 +103,15 @@ export class PagePeer {
         this.identity.certText,
         seed,
       );
-    this.signaling = new PageSignaling(
-      { url: signalUrl, network: cert.network, self: this.self, credential },
+    this.signaling = new SignalingClient(
+      {
+        url: signalUrl,
+        openSocket: openBrowserSignalSocket,
+        network: cert.network,
+        self: this.self,
+        credential,
+        maxBackoffMs: MAX_SIGNAL_BACKOFF_MS,
+      },
       {
         onWelcome: (members) => {
           this.step((at) => this.node.handleSignalingUp(at, members));
@@ -118,7 +128,7 @@ export class PagePeer {
           this.step((at) => this.node.handleSignalingDown(at));
           events.onSignaling(false);
         },
-        onRefused: (code, message) => events.onRefused(code, message),
+        onRefused: (message, code) => events.onRefused(code, message),
       },
     );
   }
@@ -133,7 +143,7 @@ export class PagePeer {
     this.step((at) => this.node.shutdown(at));
     this.stopped = true;
     clearTimeout(this.timer);
-    this.signaling.close();
+    void this.signaling.close();
     // The close envelopes are queued on the control channels; give them a moment to leave.
     const links = [...this.links.values()];
     this.links.clear();
