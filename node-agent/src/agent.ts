@@ -1,24 +1,18 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
-  type Action,
   type Certificate,
-  Counters,
-  FrameBatcher,
   formatCertificate,
   formatCertificateTime,
   formatIpv4Address,
   IdentityError,
-  type Instant,
   type Ipv4Interface,
-  inSubnet,
   type MemberInfo,
   NetworkTrust,
   type NodeEvent,
   nodeIdFor,
   OverlayNode,
   PACKET_HEADROOM,
-  parseIpv4Address,
   signJoinProof,
   ThroughputSink,
 } from "@ipop/shared";
@@ -26,12 +20,11 @@ import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
 import { AgentError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
+import { HostDriver } from "./host/host-driver.js";
 import type { IceServer } from "./link/ice-servers.js";
-import type { LinkChannel, PeerLink, PeerLinkFactory } from "./link/peer-link.js";
-import { parseLinkSignal } from "./link-signal.js";
+import type { PeerLinkFactory } from "./link/peer-link.js";
 import { pickNamed, type ResolvedNode, resolveNode } from "./names.js";
 import type { PingReply } from "./ping.js";
-import { SignalingClient } from "./signaling-client.js";
 import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayedPeers } from "./status.js";
 import { identityStatusOf, peerStatusOf, statusReportOf, withTunDrops } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
@@ -73,25 +66,9 @@ export class Agent {
   /** The current certificate: the one we started with, or its renewal (token-enrolled nodes). */
   private cert: Certificate;
   private certText: string;
-  private readonly signaling: SignalingClient;
-  private readonly links = new Map<number, PeerLink>();
-  /** TURN/STUN servers the signaling server handed out (`ice-servers`), the newest ones. */
-  private signalIceServers: readonly IceServer[] = [];
-  /** Drops the host counts itself (backpressure, TUN queue, bad signals), by reason. */
-  private readonly hostDrops = new Counters();
-  private readonly linkSendDrops = new Map<number, Counters>();
-  /** Packs the data frames of one turn into as few messages per link as it can (see drain). */
-  private readonly batcher = new FrameBatcher((linkId, message, frames) => {
-    if (this.links.get(linkId)?.send("data", message) !== true) this.countSendDrop(linkId, "data", frames);
-  });
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  /** Drives the core: its turns, timer, links and signaling client. */
+  private readonly driver: HostDriver;
   private readonly startedAt = performance.now();
-  /** See instant(). */
-  private turn: Instant | null = null;
-  private stopped = false;
-  /** Set by stop(): links the core closes stay open a moment so its close envelopes get through. */
-  private shuttingDown = false;
   private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
   private readonly pings = new Map<number, { ip: string; name: string | null; resolve: (reply: PingReply) => void }>();
   /** Counts the console's throughput tests (UDP to port 9 of our address) before the TUN sees them. */
@@ -130,8 +107,12 @@ export class Agent {
     this.sink = new ThroughputSink(address.address, PACKET_HEADROOM);
     const credential = () =>
       signJoinProof({ network, nodeId, ip: self.ip, timeMs: Date.now() }, this.certText, keySeed);
-    this.signaling = new SignalingClient(
-      {
+    this.driver = new HostDriver({
+      node: this.node,
+      links: options.links,
+      iceServers: options.iceServers,
+      subnet: address,
+      signaling: {
         url: options.signalUrl,
         openSocket: openWsSignalSocket(options.signalCa),
         network,
@@ -139,20 +120,16 @@ export class Agent {
         credential,
         logger: options.logger,
       },
-      {
-        onWelcome: (members) => this.step((at) => this.node.handleSignalingUp(at, members)),
-        onMemberJoined: (member) => this.step((at) => this.node.handleMemberJoined(at, member)),
-        onMemberLeft: (nodeId) => this.step((at) => this.node.handleMemberLeft(at, nodeId)),
-        onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
-        onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
-        // Links set up from now on use them; links already up keep the servers they started with.
-        onIceServers: (servers) => {
-          this.signalIceServers = servers;
+      logger: options.logger,
+      hooks: {
+        deliver: (packet) => {
+          if (this.sink.claims(packet)) this.sinkPacket(packet);
+          else if (!this.options.tun.write(packet)) this.driver.hostDrops.add("tun-write");
         },
-        onDown: () => this.step((at) => this.node.handleSignalingDown(at)),
+        onEvent: (event) => this.handleEvent(event),
         onRefused: (message) => options.onFatal(message),
       },
-    );
+    });
   }
 
   start(): void {
@@ -162,11 +139,11 @@ export class Agent {
     // A whole TUN batch goes through the core before its actions are carried out, so the packets
     // for one peer leave in one message; the batch's views stay valid until drain() returns.
     tun.start(
-      (packet) => this.node.handleHostPacket(this.instant(), packet),
+      (packet) => this.node.handleHostPacket(this.driver.instant(), packet),
       (error) => this.options.onFatal(error.message),
-      () => this.drain(),
+      () => this.driver.drain(),
     );
-    this.signaling.start();
+    this.driver.start();
     const { cert, network } = this.options.credentials;
     this.options.logger.info(
       { node: this.node.self, network, certificate: { keyId: cert.nodeId, notAfter: cert.notAfter } },
@@ -176,18 +153,8 @@ export class Agent {
 
   /** Closes links (telling peers), leaves the signaling server and removes the TUN device. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    // The core queues a close envelope on each link's control channel and asks for the link to be
-    // closed; closing the channel at once can overtake the envelope (the peer then sees only the
-    // channel go), so the links stay open while the envelopes leave.
-    this.shuttingDown = true;
-    this.step((at) => this.node.shutdown(at));
-    this.stopped = true;
-    clearTimeout(this.timer);
-    // Give the close envelopes a moment to leave before the socket and the links go.
-    await Promise.all([this.signaling.close(), new Promise((resolve) => setTimeout(resolve, LINK_CLOSE_GRACE_MS))]);
-    for (const link of this.links.values()) link.close();
-    this.links.clear();
+    if (this.driver.stopped) return;
+    await this.driver.stop();
     this.options.tun.close();
   }
 
@@ -195,150 +162,26 @@ export class Agent {
     return performance.now();
   }
 
-  /**
-   * The time of the events being handled: the clocks are read once, at the first event after a
-   * drain, so a whole TUN batch shares one reading; drain() forgets it.
-   */
-  private instant(): Instant {
-    this.turn ??= { mono: performance.now(), wall: Date.now() };
-    return this.turn;
-  }
-
-  /** Calls into the core with the current time, then carries out what it asked for. */
-  private step(call: (at: Instant) => void): void {
-    if (this.stopped) return;
-    call(this.instant());
-    this.drain();
-  }
-
-  private drain(): void {
-    for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
-      this.perform(action);
-    }
-    this.batcher.flush();
-    this.turn = null;
-    this.armTimer();
-  }
-
-  private perform(action: Action): void {
-    switch (action.type) {
-      case "send-frame": {
-        if (action.channel === "data") {
-          this.batcher.add(action.linkId, action.frame);
-          return;
-        }
-        const link = this.links.get(action.linkId);
-        if (link === undefined || !link.send(action.channel, action.frame))
-          this.countSendDrop(action.linkId, action.channel);
-        return;
-      }
-      case "deliver":
-        if (this.sink.claims(action.packet)) return this.sinkPacket(action.packet);
-        if (!this.options.tun.write(action.packet)) this.hostDrops.add("tun-write");
-        return;
-      case "open-link":
-        this.openLink(action.linkId, action.role);
-        return;
-      case "link-signal": {
-        const signal = parseLinkSignal(action.payload);
-        if (typeof signal === "string") {
-          this.hostDrops.add("signal-bad-payload");
-          this.options.logger.warn({ linkId: action.linkId, reason: signal }, "dropped malformed link signal");
-          return;
-        }
-        this.links.get(action.linkId)?.handleSignal(signal);
-        return;
-      }
-      case "close-link":
-        if (this.shuttingDown) return; // stop() closes them once the close envelopes are out
-        this.links.get(action.linkId)?.close();
-        this.links.delete(action.linkId);
-        this.linkSendDrops.delete(action.linkId);
-        this.batcher.forget(action.linkId);
-        return;
-      case "send-signal":
-        if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
-        return;
-      case "event":
-        this.options.onEvent?.(action.event);
-        if (action.event.kind === "trace-result") this.finishTrace(action.event);
-        else if (action.event.kind === "ping-result") this.finishPing(action.event);
-        else if (action.event.kind === "status-asked") this.answerStatus(action.event.handle);
-        else this.log(action.event);
-        return;
-    }
+  private handleEvent(event: NodeEvent): void {
+    this.options.onEvent?.(event);
+    if (event.kind === "trace-result") this.finishTrace(event);
+    else if (event.kind === "ping-result") this.finishPing(event);
+    else if (event.kind === "status-asked") this.answerStatus(event.handle);
+    else this.log(event);
   }
 
   /** A packet for the throughput sink; a report it answers goes back in as if from our host. */
   private sinkPacket(packet: Uint8Array): void {
     const report = this.sink.take(this.now(), packet);
     // Queued for after this drain: the core is not re-entered while its actions are carried out.
-    if (report !== null) queueMicrotask(() => this.step((at) => this.node.handleHostPacket(at, report)));
+    if (report !== null) queueMicrotask(() => this.driver.step((at) => this.node.handleHostPacket(at, report)));
   }
 
   /** Answers an operator's status request (the core checked the requester's certificate). */
   private answerStatus(handle: number): void {
     this.status().then(
-      (status) => this.step((at) => this.node.answerStatus(at, handle, statusReportOf(status, at.wall))),
+      (status) => this.driver.step((at) => this.node.answerStatus(at, handle, statusReportOf(status, at.wall))),
       (error: unknown) => this.options.logger.warn({ err: String(error) }, "could not build a status report"),
-    );
-  }
-
-  private openLink(linkId: number, role: "offerer" | "answerer"): void {
-    const { address } = this.options.credentials;
-    const subnet = { address: address.address, prefixLength: address.prefixLength };
-    const link = this.options.links.create(
-      {
-        role,
-        iceServers: [...this.options.iceServers, ...this.signalIceServers],
-        // Never let ICE pick a path through the overlay itself.
-        isForbiddenAddress: (ip) => {
-          const address = parseIpv4Address(ip);
-          return address !== null && inSubnet(address, subnet);
-        },
-      },
-      {
-        onSignal: (signal) => this.step((at) => this.node.handleLinkSignal(at, linkId, signal)),
-        onOpen: () => this.step((at) => this.node.handleLinkUp(at, linkId)),
-        // The packet path: no closure per message, unlike the rarer events above.
-        onMessage: (_channel, message) => {
-          if (this.stopped) return;
-          this.node.handleFrame(this.instant(), linkId, message);
-          this.drain();
-        },
-        onClose: (reason) => {
-          // A link the remote end closed gets no close-link action: forget its batch state here.
-          this.batcher.forget(linkId);
-          if (this.links.delete(linkId)) this.step((at) => this.node.handleLinkDown(at, linkId, reason));
-        },
-      },
-    );
-    this.links.set(linkId, link);
-  }
-
-  private countSendDrop(linkId: number, channel: LinkChannel, frames = 1): void {
-    let counters = this.linkSendDrops.get(linkId);
-    if (counters === undefined) {
-      counters = new Counters();
-      this.linkSendDrops.set(linkId, counters);
-    }
-    const reason = channel === "data" ? "send-backpressure" : "control-unsent";
-    counters.add(reason, frames);
-    this.hostDrops.add(reason, frames);
-  }
-
-  private armTimer(): void {
-    const at = this.node.nextTimeout() ?? Number.POSITIVE_INFINITY;
-    if (at === this.timerAt || this.stopped) return;
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(
-      () => {
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.step((at) => this.node.handleTimeout(at));
-      },
-      Math.max(0, at - this.now()),
     );
   }
 
@@ -361,7 +204,7 @@ export class Agent {
     this.cert = cert;
     this.certText = certText;
     this.trust.guard.renew(certText, keySeed);
-    this.step((at) => this.node.handleCertificateRenewed(at));
+    this.driver.step((at) => this.node.handleCertificateRenewed(at));
     this.options.logger.info({ notAfter: formatCertificateTime(cert.notAfter) }, "certificate renewed");
   }
 
@@ -381,17 +224,17 @@ export class Agent {
 
   /** Counts a drop the host shell made outside the agent (the DNS server's), shown in `ipop status`. */
   countHostDrop(reason: string): void {
-    this.hostDrops.add(reason);
+    this.driver.hostDrops.add(reason);
   }
 
   /** Traces the overlay path a packet to a node (virtual IP or name) takes (`ipop route`). */
   route(target: string): Promise<RouteResult> {
     try {
       const { ip, address } = this.resolve(target);
-      if (this.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
-      const id = this.node.traceRoute(this.instant(), address);
+      if (this.driver.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
+      const id = this.node.traceRoute(this.driver.instant(), address);
       const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
-      this.drain();
+      this.driver.drain();
       return result;
     } catch (error) {
       return Promise.reject(error);
@@ -405,10 +248,10 @@ export class Agent {
   ping(target: string): Promise<PingReply> {
     try {
       const { ip, address, name } = this.resolve(target);
-      if (this.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
-      const id = this.node.ping(this.instant(), address);
+      if (this.driver.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
+      const id = this.node.ping(this.driver.instant(), address);
       const result = new Promise<PingReply>((resolve) => this.pings.set(id, { ip, name, resolve }));
-      this.drain();
+      this.driver.drain();
       return result;
     } catch (error) {
       return Promise.reject(error);
@@ -453,11 +296,8 @@ export class Agent {
       core.links
         .filter((l) => l.state !== "closed" && (only === undefined || l.peer.ip === only))
         .map(async (l): Promise<PeerStatus> => {
-          const transport = await this.links
-            .get(l.linkId)
-            ?.stats()
-            .catch(() => undefined);
-          const drops = { ...l.drops, ...this.linkSendDrops.get(l.linkId)?.toJSON() };
+          const transport = await this.driver.linkStats(l.linkId);
+          const drops = { ...l.drops, ...this.driver.sendDropsOf(l.linkId) };
           return peerStatusOf(l, transport, drops);
         }),
     );
@@ -477,9 +317,9 @@ export class Agent {
       },
       identity: identityStatusOf(cert, this.options.credentials.ca, this.trust.revocationSerial),
       signaling: {
-        url: this.signaling.url,
-        state: this.signaling.state,
-        reconnects: this.signaling.reconnects,
+        url: this.driver.signaling.url,
+        state: this.driver.signaling.state,
+        reconnects: this.driver.signaling.reconnects,
         members: core.members,
       },
       overlay: {
@@ -488,7 +328,7 @@ export class Agent {
         sizeEstimate: core.networkSizeEstimate,
       },
       peers,
-      drops: withTunDrops({ ...core.drops, ...this.hostDrops.toJSON() }, this.options.tun),
+      drops: withTunDrops({ ...core.drops, ...this.driver.hostDrops.toJSON() }, this.options.tun),
       adjusted: core.adjusted,
       multicast: core.multicast,
       relayed: relayedPeers(core.relays, only),
@@ -496,6 +336,3 @@ export class Agent {
     };
   }
 }
-
-/** How long a stopping agent keeps its links open for the close envelopes it queued on them. */
-const LINK_CLOSE_GRACE_MS = 200;

@@ -1,7 +1,7 @@
 /**
- * What a host shell needs besides its links (`@ipop/agent/host`): the signaling client, which needs
- * nothing of Node (the WebSocket is handed in). The web console bundles it, so the page joins the
- * network exactly as an agent does.
+ * What a host shell needs besides its links (`@ipop/agent/host`): the driver of the overlay core and
+ * the signaling client, which need nothing of Node (the WebSocket is handed in). The web console
+ * bundles them, so the page runs the core and joins the network exactly as an agent does.
  */
 
 export {
@@ -11,5 +11,6 @@ export {
   type SignalingState,
   signalUrls,
 } from "../signaling-client.js";
+export { HostDriver, type HostDriverOptions, type HostHooks } from "./host-driver.js";
 export { type HostLogger, SILENT_LOGGER } from "./host-logger.js";
 export type { SignalSocket, SignalSocketHandlers, SignalSocketOpener } from "./signal-socket.js";

@@ -1,19 +1,14 @@
-import { SignalingClient } from "@ipop/agent/host";
-import { type IceServer, type LinkTransportStats, type PeerLink, parseLinkSignal } from "@ipop/agent/link";
+import { HostDriver } from "@ipop/agent/host";
+import type { IceServer, LinkTransportStats } from "@ipop/agent/link";
 import {
-  type Action,
   type Certificate,
-  Counters,
-  FrameBatcher,
   formatIpv4Address,
   type Instant,
-  inSubnet,
   type MemberInfo,
   NetworkTrust,
   type NodeEvent,
   nodeIdFor,
   OverlayNode,
-  parseIpv4Address,
   type StatusPathKind,
   type StatusPeerRow,
   type StatusReport,
@@ -57,25 +52,14 @@ export class PagePeer {
   readonly self: MemberInfo;
   private readonly trust: NetworkTrust;
   readonly host: VirtualHost;
-  private readonly signaling: SignalingClient;
-  private readonly linkFactory = createBrowserLinkFactory();
-  private readonly links = new Map<number, PeerLink>();
-  private readonly hostDrops = new Counters();
-  private readonly batcher = new FrameBatcher((linkId, message, frames) => {
-    if (this.links.get(linkId)?.send("data", message) !== true) this.hostDrops.add("send-backpressure", frames);
-  });
+  /** Drives the core: its turns, timer, links and signaling client (the agent's loop). */
+  private readonly driver: HostDriver;
   private readonly waiters = new Map<string, (event: NodeEvent) => void>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private turn: Instant | null = null;
-  private stopped = false;
-  /** STUN/TURN servers the signaling server handed out, the newest ones. */
-  private signalIceServers: readonly IceServer[] = [];
 
   constructor(
     private readonly identity: PageIdentity,
     signalUrl: string,
-    private readonly iceServers: readonly IceServer[],
+    iceServers: readonly IceServer[],
     private readonly events: PagePeerEvents,
   ) {
     const { cert, certText, ca, seed } = identity;
@@ -95,7 +79,9 @@ export class PagePeer {
       limits: { maxLinks: MAX_LINKS, mtu: PAGE_MTU, multicast: false },
       trust,
     });
-    this.host = new VirtualHost(address.address, (packet) => this.step((at) => this.node.handleHostPacket(at, packet)));
+    this.host = new VirtualHost(address.address, (packet) =>
+      this.driver.step((at) => this.node.handleHostPacket(at, packet)),
+    );
     // Joins carry the current certificate: the renewed one once there is one.
     const credential = () =>
       signJoinProof(
@@ -103,8 +89,12 @@ export class PagePeer {
         this.identity.certText,
         seed,
       );
-    this.signaling = new SignalingClient(
-      {
+    this.driver = new HostDriver({
+      node: this.node,
+      links: createBrowserLinkFactory(),
+      iceServers,
+      subnet: address,
+      signaling: {
         url: signalUrl,
         openSocket: openBrowserSignalSocket,
         network: cert.network,
@@ -112,44 +102,29 @@ export class PagePeer {
         credential,
         maxBackoffMs: MAX_SIGNAL_BACKOFF_MS,
       },
-      {
-        onWelcome: (members) => {
-          this.step((at) => this.node.handleSignalingUp(at, members));
-          events.onSignaling(true);
+      hooks: {
+        deliver: (borrowed) => {
+          // The virtual host may answer (an echo reply): after this turn, not inside it.
+          const packet = borrowed.slice();
+          queueMicrotask(() => this.host.deliver(packet));
         },
-        onMemberJoined: (member) => this.step((at) => this.node.handleMemberJoined(at, member)),
-        onMemberLeft: (id) => this.step((at) => this.node.handleMemberLeft(at, id)),
-        onMessage: (from, body) => this.step((at) => this.node.handleSignal(at, from, body)),
-        onRevocations: (list) => this.step((at) => this.node.handleRevocationList(at, list)),
-        onIceServers: (servers) => {
-          this.signalIceServers = servers;
-        },
-        onDown: () => {
-          this.step((at) => this.node.handleSignalingDown(at));
-          events.onSignaling(false);
-        },
+        onEvent: (event) => this.handleEvent(event),
+        onSignaling: (up) => events.onSignaling(up),
         onRefused: (message, code) => events.onRefused(code, message),
       },
-    );
+    });
   }
 
   start(): void {
-    this.signaling.start();
+    this.driver.start();
   }
 
-  /** Closes every link (telling the peers, so the ring repairs at once) and leaves signaling. */
+  /**
+   * Closes every link (telling the peers, so the ring repairs at once) and leaves signaling; the
+   * links go once their close envelopes had a moment to leave.
+   */
   stop(): void {
-    if (this.stopped) return;
-    this.step((at) => this.node.shutdown(at));
-    this.stopped = true;
-    clearTimeout(this.timer);
-    void this.signaling.close();
-    // The close envelopes are queued on the control channels; give them a moment to leave.
-    const links = [...this.links.values()];
-    this.links.clear();
-    setTimeout(() => {
-      for (const link of links) link.close();
-    }, 200);
+    void this.driver.stop();
   }
 
   /** Switches to a renewed certificate (same key, name, address); peers are told. */
@@ -157,12 +132,12 @@ export class PagePeer {
     this.identity.cert = cert;
     this.identity.certText = certText;
     this.trust.guard.renew(certText, this.identity.seed);
-    this.step((at) => this.node.handleCertificateRenewed(at));
+    this.driver.step((at) => this.node.handleCertificateRenewed(at));
   }
 
   /** Data frames the links refused (over their high-water mark): the throughput test backs off on these. */
   backpressureDrops(): number {
-    return this.hostDrops.get("send-backpressure");
+    return this.driver.hostDrops.get("send-backpressure");
   }
 
   get certificate(): Certificate {
@@ -172,7 +147,7 @@ export class PagePeer {
   /** Runs `call` in the core and resolves with the event `match` picks out of what follows. */
   request(call: (at: Instant) => number, kind: "trace-result" | "ping-result" | "status-result"): Promise<NodeEvent> {
     return new Promise((resolve) => {
-      this.step((at) => {
+      this.driver.step((at) => {
         const id = call(at);
         this.waiters.set(`${kind}:${id}`, resolve);
       });
@@ -193,10 +168,7 @@ export class PagePeer {
       core.links
         .filter((l) => l.state === "up")
         .map(async (l): Promise<StatusPeerRow> => {
-          const transport = await this.links
-            .get(l.linkId)
-            ?.stats()
-            .catch(() => undefined);
+          const transport = await this.driver.linkStats(l.linkId);
           return {
             nodeId: l.peer.nodeId,
             name: l.peer.name,
@@ -213,66 +185,13 @@ export class PagePeer {
           };
         }),
     );
-    const counters = { ...core.drops, ...this.hostDrops.toJSON(), ...this.host.counters };
+    const counters = { ...core.drops, ...this.driver.hostDrops.toJSON(), ...this.host.counters };
     return { ...this.self, role: "console", peers, counters, atMs: wall };
   }
 
-  private instant(): Instant {
-    this.turn ??= { mono: performance.now(), wall: Date.now() };
-    return this.turn;
-  }
-
-  private step(call: (at: Instant) => void): void {
-    if (this.stopped) return;
-    call(this.instant());
-    this.drain();
-  }
-
-  private drain(): void {
-    for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
-      this.perform(action);
-    }
-    this.batcher.flush();
-    this.turn = null;
-    this.armTimer();
-  }
-
-  private perform(action: Action): void {
-    switch (action.type) {
-      case "send-frame":
-        if (action.channel === "data") return this.batcher.add(action.linkId, action.frame);
-        if (this.links.get(action.linkId)?.send(action.channel, action.frame) !== true)
-          this.hostDrops.add("control-unsent");
-        return;
-      case "deliver": {
-        // The virtual host may answer (an echo reply): after this turn, not inside it.
-        const packet = action.packet.slice();
-        queueMicrotask(() => this.host.deliver(packet));
-        return;
-      }
-      case "open-link":
-        return this.openLink(action.linkId, action.role);
-      case "link-signal": {
-        const signal = parseLinkSignal(action.payload);
-        if (typeof signal === "string") return this.hostDrops.add("signal-bad-payload");
-        return this.links.get(action.linkId)?.handleSignal(signal);
-      }
-      case "close-link":
-        this.links.get(action.linkId)?.close();
-        this.links.delete(action.linkId);
-        this.batcher.forget(action.linkId);
-        return;
-      case "send-signal":
-        if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
-        return;
-      case "event":
-        return this.event(action.event);
-    }
-  }
-
-  private event(event: NodeEvent): void {
+  private handleEvent(event: NodeEvent): void {
     if (event.kind === "status-asked") {
-      this.report().then((report) => this.step((at) => this.node.answerStatus(at, event.handle, report)));
+      this.report().then((report) => this.driver.step((at) => this.node.answerStatus(at, event.handle, report)));
       return;
     }
     if (event.kind === "trace-result" || event.kind === "ping-result" || event.kind === "status-result") {
@@ -283,49 +202,6 @@ export class PagePeer {
       return;
     }
     this.events.onEvent(event);
-  }
-
-  private openLink(linkId: number, role: "offerer" | "answerer"): void {
-    const address = this.identity.cert.address!;
-    const link = this.linkFactory.create(
-      {
-        role,
-        iceServers: [...this.iceServers, ...this.signalIceServers],
-        isForbiddenAddress: (ip) => {
-          const parsed = parseIpv4Address(ip);
-          return parsed !== null && inSubnet(parsed, address);
-        },
-      },
-      {
-        onSignal: (signal) => this.step((at) => this.node.handleLinkSignal(at, linkId, signal)),
-        onOpen: () => this.step((at) => this.node.handleLinkUp(at, linkId)),
-        onMessage: (_channel, message) => {
-          if (this.stopped) return;
-          this.node.handleFrame(this.instant(), linkId, message);
-          this.drain();
-        },
-        onClose: (reason) => {
-          this.batcher.forget(linkId);
-          if (this.links.delete(linkId)) this.step((at) => this.node.handleLinkDown(at, linkId, reason));
-        },
-      },
-    );
-    this.links.set(linkId, link);
-  }
-
-  private armTimer(): void {
-    const at = this.node.nextTimeout() ?? Number.POSITIVE_INFINITY;
-    if (at === this.timerAt || this.stopped) return;
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(
-      () => {
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.step((now) => this.node.handleTimeout(now));
-      },
-      Math.max(0, at - performance.now()),
-    );
   }
 }
 
