@@ -1,9 +1,9 @@
 /**
  * The rules of IPOP's JSON config files (`ipop up --config`, `ipop-signal --config`; docs/config.md)
  * that do not depend on the host: parsing the bytes, the schemas settings are built from, and
- * saying what is wrong. Each program reads the file (node-agent/src/config-file.ts,
- * signaling/src/config-file.ts) and defines its settings with these schemas, so file and flags are
- * checked by one rule set and never disagree on what is valid.
+ * saying what is wrong. Each program reads the file with config-read.ts (node-agent/src/config-file.ts,
+ * signaling/src/config-file.ts hand in `node:fs`) and defines its settings with these schemas, so file
+ * and flags are checked by one rule set and never disagree on what is valid.
  */
 import * as v from "valibot";
 import { errorCode, errorMessage } from "./errors.js";

@@ -1,5 +1,6 @@
 export * from "./actions.js";
 export * from "./config-file.js";
+export * from "./config-read.js";
 export * from "./counters.js";
 export * from "./duration.js";
 export * from "./errors.js";

@@ -3,9 +3,9 @@
  * the same for both programs (@ipop/shared's config-file.ts); the settings themselves are in
  * options.ts.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import * as fs from "node:fs";
 import { dirname, resolve } from "node:path";
-import { configFileSettings, loadConfigFile, type SettingsSpec } from "@ipop/shared";
+import { readConfigSettings, type SettingsSpec } from "@ipop/shared";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -15,25 +15,7 @@ import { ConfigError } from "./errors.js";
  * @throws {@link ConfigError} when the file cannot be read, is not a JSON object, or breaks `spec`.
  */
 export function configSettings<T>(spec: SettingsSpec<T>, path: string): T {
-  const file = loadConfigFile(path, readStart);
-  if (typeof file === "string") throw new ConfigError(file);
-  const settings = configFileSettings(spec, file, (relative) => resolve(dirname(resolve(path)), relative));
+  const settings = readConfigSettings(spec, path, fs, (relative) => resolve(dirname(resolve(path)), relative));
   if (!settings.ok) throw new ConfigError(settings.message);
   return settings.value;
-}
-
-/** The first `length` bytes of a file: a device that never ends is not read past them. */
-function readStart(path: string, length: number): Uint8Array {
-  const fd = openSync(path, "r");
-  try {
-    const bytes = new Uint8Array(length);
-    let read = 0;
-    for (;;) {
-      const n = readSync(fd, bytes, read, length - read, null);
-      read += n;
-      if (n === 0 || read === length) return bytes.subarray(0, read);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
