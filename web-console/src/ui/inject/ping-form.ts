@@ -3,6 +3,7 @@ import { el, field } from "../dom.js";
 import { formatPercent, formatRtt } from "../format.js";
 import { checkInteger, checkIpv4 } from "../validate.js";
 import { type ActionLog, ActionRunner } from "./action-runner.js";
+import { injectForm, resultTable } from "./inject-form.js";
 import { clearInvalid, targetInput } from "./target-input.js";
 
 /** Loss and RTT min/avg/max over the probes seen so far. */
@@ -27,7 +28,12 @@ export class PingForm {
     inputmode: "numeric",
     class: "mono short",
   });
-  private readonly rows = el("tbody");
+  private readonly table = resultTable([
+    { label: "seq", numeric: true },
+    "outcome",
+    { label: "RTT", numeric: true },
+    { label: "TTL", numeric: true },
+  ]);
   private readonly summary = el("p", { class: "summary mono", "data-testid": "ping-summary" });
   private readonly runner: ActionRunner;
   private runs = 0;
@@ -37,45 +43,17 @@ export class PingForm {
     log: ActionLog,
   ) {
     this.runner = new ActionRunner("Ping", log);
-    this.element = el(
-      "form",
-      { class: "inject-form", "aria-label": "Ping", novalidate: true },
-      el(
-        "div",
-        { class: "fields" },
+    this.element = injectForm({
+      label: "Ping",
+      fields: [
         field("Target IP", this.ip),
         field("Count", this.count, "1-1000"),
         field("Size (bytes)", this.size, "0-1400"),
         field("Interval (ms)", this.interval, "10-60000"),
-      ),
-      this.runner.controls(),
-      this.runner.message,
-      this.summary,
-      el(
-        "div",
-        { class: "table-scroll results" },
-        el(
-          "table",
-          { class: "result-table" },
-          el(
-            "thead",
-            {},
-            el(
-              "tr",
-              {},
-              el("th", { class: "num" }, "seq"),
-              el("th", {}, "outcome"),
-              el("th", { class: "num" }, "RTT"),
-              el("th", { class: "num" }, "TTL"),
-            ),
-          ),
-          this.rows,
-        ),
-      ),
-    );
-    this.element.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void this.submit();
+      ],
+      runner: this.runner,
+      results: [this.summary, this.table.element],
+      submit: () => this.submit(),
     });
   }
 
@@ -91,7 +69,7 @@ export class PingForm {
     const interval = checkInteger(this.interval.value, "Interval", 10, 60_000);
     if (!interval.ok) return this.runner.reject(interval.message, this.interval);
 
-    this.rows.replaceChildren();
+    this.table.body.replaceChildren();
     const probes: PingProbe[] = [];
     const timeoutMs = 2000;
     // A cancelled ping's late probes must not land in this (or the next) run's table.
@@ -99,7 +77,7 @@ export class PingForm {
     const onProbe = (probe: PingProbe): void => {
       if (run !== this.runs || !this.runner.busy) return;
       probes.push(probe);
-      this.rows.append(probeRow(probe));
+      this.table.body.append(probeRow(probe));
       this.runner.setProgress(`${probes.length} of ${count.value}`);
       this.summary.textContent = summarize(probes, probes.length);
     };

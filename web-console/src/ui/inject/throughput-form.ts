@@ -3,6 +3,7 @@ import { el, field } from "../dom.js";
 import { formatBytes, formatRtt } from "../format.js";
 import { checkInteger, checkIpv4 } from "../validate.js";
 import { type ActionLog, ActionRunner } from "./action-runner.js";
+import { injectForm } from "./inject-form.js";
 import { clearInvalid, targetInput } from "./target-input.js";
 
 /** A throughput test against an agent's sink, with a progress bar over the test's length. */
@@ -19,18 +20,13 @@ export class ThroughputForm {
     log: ActionLog,
   ) {
     this.runner = new ActionRunner("Measure", log);
-    this.element = el(
-      "form",
-      { class: "inject-form", "aria-label": "Throughput", novalidate: true },
-      el("div", { class: "fields" }, field("Target IP", this.ip), field("Seconds", this.seconds, "1-30")),
-      this.runner.controls(),
-      this.bar,
-      this.runner.message,
-      this.result,
-    );
-    this.element.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void this.submit();
+    this.element = injectForm({
+      label: "Throughput",
+      fields: [field("Target IP", this.ip), field("Seconds", this.seconds, "1-30")],
+      runner: this.runner,
+      progress: this.bar,
+      results: [this.result],
+      submit: () => this.submit(),
     });
   }
 

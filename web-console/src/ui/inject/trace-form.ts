@@ -3,13 +3,19 @@ import { el, field } from "../dom.js";
 import { formatRtt } from "../format.js";
 import { checkIpv4 } from "../validate.js";
 import { type ActionLog, ActionRunner } from "./action-runner.js";
+import { injectForm, resultTable } from "./inject-form.js";
 import { clearInvalid, targetInput } from "./target-input.js";
 
 /** An overlay traceroute: each hop the page's packets cross, with its round trip. */
 export class TraceForm {
   readonly element: HTMLFormElement;
   private readonly ip = targetInput();
-  private readonly rows = el("tbody");
+  private readonly table = resultTable([
+    { label: "hop", numeric: true },
+    "name",
+    "IP",
+    { label: "RTT", numeric: true },
+  ]);
   private readonly runner: ActionRunner;
 
   constructor(
@@ -17,37 +23,12 @@ export class TraceForm {
     log: ActionLog,
   ) {
     this.runner = new ActionRunner("Trace", log);
-    this.element = el(
-      "form",
-      { class: "inject-form", "aria-label": "Traceroute", novalidate: true },
-      el("div", { class: "fields" }, field("Target IP", this.ip)),
-      this.runner.controls(),
-      this.runner.message,
-      el(
-        "div",
-        { class: "table-scroll results" },
-        el(
-          "table",
-          { class: "result-table" },
-          el(
-            "thead",
-            {},
-            el(
-              "tr",
-              {},
-              el("th", { class: "num" }, "hop"),
-              el("th", {}, "name"),
-              el("th", {}, "IP"),
-              el("th", { class: "num" }, "RTT"),
-            ),
-          ),
-          this.rows,
-        ),
-      ),
-    );
-    this.element.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void this.submit();
+    this.element = injectForm({
+      label: "Traceroute",
+      fields: [field("Target IP", this.ip)],
+      runner: this.runner,
+      results: [this.table.element],
+      submit: () => this.submit(),
     });
   }
 
@@ -55,12 +36,12 @@ export class TraceForm {
     clearInvalid(this.ip);
     const ip = checkIpv4(this.ip.value);
     if (!ip.ok) return this.runner.reject(ip.message, this.ip);
-    this.rows.replaceChildren();
+    this.table.body.replaceChildren();
     this.runner.setProgress(`tracing ${ip.value}…`);
     const timeoutMs = 3000;
     const hops = await this.runner.start(60_000, (signal) => this.api.traceroute(ip.value, { timeoutMs, signal }));
     for (const hop of hops ?? []) {
-      this.rows.append(
+      this.table.body.append(
         el(
           "tr",
           {},

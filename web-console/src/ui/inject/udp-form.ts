@@ -3,6 +3,7 @@ import { el, field } from "../dom.js";
 import { formatRtt } from "../format.js";
 import { checkIpv4, checkPort } from "../validate.js";
 import { type ActionLog, ActionRunner } from "./action-runner.js";
+import { injectForm } from "./inject-form.js";
 import { clearInvalid, targetInput } from "./target-input.js";
 
 /** One line for a UDP probe's outcome; a closed port's ICMP answer is an answer, and says so. */
@@ -32,17 +33,12 @@ export class UdpForm {
     log: ActionLog,
   ) {
     this.runner = new ActionRunner("Probe", log);
-    this.element = el(
-      "form",
-      { class: "inject-form", "aria-label": "UDP probe", novalidate: true },
-      el("div", { class: "fields" }, field("Target IP", this.ip), field("UDP port", this.port, "1-65535")),
-      this.runner.controls(),
-      this.runner.message,
-      this.result,
-    );
-    this.element.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void this.submit();
+    this.element = injectForm({
+      label: "UDP probe",
+      fields: [field("Target IP", this.ip), field("UDP port", this.port, "1-65535")],
+      runner: this.runner,
+      results: [this.result],
+      submit: () => this.submit(),
     });
   }
 
