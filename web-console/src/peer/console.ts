@@ -20,6 +20,7 @@ import {
 import { enrollPage, renewPage } from "./enroll.js";
 import { checkCount, checkIp, checkNetwork, checkPort, readJoinLink, signalUrlFor } from "./inputs.js";
 import { PagePeer } from "./page-peer.js";
+import { peerRowOf } from "./peer-row.js";
 import { overlayTrace } from "./trace.js";
 import { ping, throughput, udpProbe } from "./traffic.js";
 
@@ -148,20 +149,7 @@ class PageConsole implements ConsoleApi {
     return peer.node
       .status(performance.now())
       .links.filter((l) => l.state === "up")
-      .map((l) => ({
-        nodeId: l.peer.nodeId,
-        name: l.peer.name,
-        ip: l.peer.ip,
-        kinds: l.kinds,
-        path: this.paths.get(l.peer.nodeId) ?? "unknown",
-        ...(l.rttMs === null ? {} : { rttMs: Math.round(l.rttMs * 1000) / 1000 }),
-        bytesIn: l.rx.bytes,
-        bytesOut: l.tx.bytes,
-        packetsIn: l.rx.packets,
-        packetsOut: l.tx.packets,
-        drops: Object.values(l.drops).reduce((sum, n) => sum + n, 0),
-        upSinceMs: Math.round(wall - (l.upForMs ?? 0)),
-      }));
+      .map((l) => peerRowOf(l, this.paths.get(l.peer.nodeId) ?? "unknown", wall));
   }
 
   async status(ip?: string): Promise<NodeReport> {

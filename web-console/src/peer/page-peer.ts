@@ -1,5 +1,5 @@
 import { HostDriver } from "@ipop/agent/host";
-import type { IceServer, LinkTransportStats } from "@ipop/agent/link";
+import type { IceServer } from "@ipop/agent/link";
 import {
   type Certificate,
   formatIpv4Address,
@@ -9,13 +9,12 @@ import {
   type NodeEvent,
   nodeIdFor,
   OverlayNode,
-  type StatusPathKind,
-  type StatusPeerRow,
   type StatusReport,
   signJoinProof,
 } from "@ipop/shared";
 import { createBrowserLinkFactory } from "./browser-link.js";
 import { openBrowserSignalSocket } from "./browser-signal-socket.js";
+import { pathKind, peerRowOf } from "./peer-row.js";
 import { VirtualHost } from "./virtual-host.js";
 
 /** The page's credentials: what the CA issued for its key. */
@@ -167,23 +166,7 @@ export class PagePeer {
     const peers = await Promise.all(
       core.links
         .filter((l) => l.state === "up")
-        .map(async (l): Promise<StatusPeerRow> => {
-          const transport = await this.driver.linkStats(l.linkId);
-          return {
-            nodeId: l.peer.nodeId,
-            name: l.peer.name,
-            ip: l.peer.ip,
-            kinds: l.kinds,
-            path: pathKind(transport),
-            ...(l.rttMs === null ? {} : { rttMs: Math.round(l.rttMs * 1000) / 1000 }),
-            bytesIn: l.rx.bytes,
-            bytesOut: l.tx.bytes,
-            packetsIn: l.rx.packets,
-            packetsOut: l.tx.packets,
-            drops: Object.values(l.drops).reduce((sum, n) => sum + n, 0),
-            upSinceMs: Math.round(wall - (l.upForMs ?? 0)),
-          };
-        }),
+        .map(async (l) => peerRowOf(l, pathKind(await this.driver.linkStats(l.linkId)), wall)),
     );
     const counters = { ...core.drops, ...this.driver.hostDrops.toJSON(), ...this.host.counters };
     return { ...this.self, role: "console", peers, counters, atMs: wall };
@@ -203,11 +186,4 @@ export class PagePeer {
     }
     this.events.onEvent(event);
   }
-}
-
-/** One word for the selected pair: relayed if either end relays, reflexive if either is, else host. */
-function pathKind(stats: LinkTransportStats | undefined): StatusPathKind {
-  const types = [stats?.localCandidateType, stats?.remoteCandidateType];
-  for (const kind of ["relay", "srflx", "prflx"] as const) if (types.includes(kind)) return kind;
-  return types[0] === undefined && types[1] === undefined ? "unknown" : "host";
 }
