@@ -50,8 +50,8 @@ function setup(self = member(1), timing: Partial<Timing> = {}, trust = new Unsig
   const { events } = recordRouterEvents({
     keepalive: (now, link, frame, type) => lifecycle.handleKeepalive(now, link, frame, type),
   });
-  const { router } = testRouter(ctx, events, encodeTraceHop(self));
-  const lifecycle: LinkLifecycle = new LinkLifecycle(ctx, trust, membership, router, policy);
+  const { router, messenger } = testRouter(ctx, events, encodeTraceHop(self));
+  const lifecycle: LinkLifecycle = new LinkLifecycle(ctx, trust, membership, messenger, policy);
   /**
    * Fires every link deadline up to `until` in order, as the node's `handleTimeout` would; returns the
    * actions each firing queued, with its time.

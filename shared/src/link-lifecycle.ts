@@ -4,10 +4,10 @@ import { inSubnet, parseIpv4Address } from "./ipv4.js";
 import { type LinkEnvelope, parseLinkEnvelope } from "./link-envelope.js";
 import { LinkRecord, type LinkVia } from "./link-record.js";
 import type { Membership } from "./membership.js";
+import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import { type NodeTrust, refusalReason, type Sender } from "./node-trust.js";
 import type { LinkKind, OverlayMessage } from "./overlay-message.js";
-import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 
 /** What the lifecycle asks of the part that decides which links the node wants (`Neighbourhood`). */
@@ -50,7 +50,7 @@ export class LinkLifecycle {
     private readonly ctx: NodeContext,
     private readonly trust: NodeTrust,
     private readonly membership: Membership,
-    private readonly router: Router,
+    private readonly messenger: Messenger,
     private readonly policy: LinkPolicy,
   ) {}
 
@@ -113,7 +113,7 @@ export class LinkLifecycle {
     const to = link.peer.nodeId;
     const sealed = this.trust.seal(this.ctx.clock.wallMs, to, body);
     if (link.via === "signaling") this.ctx.actions.push({ type: "send-signal", to, body: sealed });
-    else this.router.sendRouted(now, link.ring, { t: "link", from: this.ctx.self.nodeId, to, envelope: sealed });
+    else this.messenger.sendRouted(now, link.ring, { t: "link", from: this.ctx.self.nodeId, to, envelope: sealed });
   }
 
   /**
@@ -207,7 +207,7 @@ export class LinkLifecycle {
       });
       if (via === "signaling") ctx.actions.push({ type: "send-signal", to: from, body: close });
       else
-        this.router.sendRouted(now, ctx.rings.of(address), {
+        this.messenger.sendRouted(now, ctx.rings.of(address), {
           t: "link",
           from: ctx.self.nodeId,
           to: from,
@@ -238,7 +238,7 @@ export class LinkLifecycle {
     const envelope = parseLinkEnvelope(opened.value.envelope);
     if (typeof envelope === "string" || envelope.kind !== "open") return;
     const close: LinkEnvelope = { v: 1, kind: "close", session: envelope.session, reason: "unreachable" };
-    this.router.sendRouted(now, source, {
+    this.messenger.sendRouted(now, source, {
       t: "link",
       from: "unreachable",
       envelope: this.trust.seal(this.ctx.clock.wallMs, opened.value.from, close),
@@ -255,7 +255,7 @@ export class LinkLifecycle {
       // set up through the signaling server, which may be gone.
       const to = link.peer.nodeId;
       const envelope = this.trust.seal(this.ctx.clock.wallMs, to, { v: 1, kind: "refresh", session: link.session });
-      this.router.sendRouted(now, link.ring, { t: "link", from: this.ctx.self.nodeId, to, envelope });
+      this.messenger.sendRouted(now, link.ring, { t: "link", from: this.ctx.self.nodeId, to, envelope });
     }
   }
 
@@ -281,7 +281,7 @@ export class LinkLifecycle {
     this.sendKeepalive(now, link);
     // A peer that missed a revocation (it was offline) learns it from whoever it links to.
     const revocations = this.trust.revocationList();
-    if (revocations !== null) this.router.sendLinkMessage(link, { t: "revocations", list: revocations });
+    if (revocations !== null) this.messenger.sendLinkMessage(link, { t: "revocations", list: revocations });
     this.policy.linkCameUp(now, link);
   }
 
@@ -306,7 +306,7 @@ export class LinkLifecycle {
     link.life.state = "closed";
     this.ctx.links.remove(link);
     this.ctx.timers.clear("link", link.id);
-    this.router.forgetLink(link.id);
+    this.messenger.forgetLink(link.id);
     if (tellHost) this.ctx.actions.push({ type: "close-link", linkId: link.id, reason });
     this.ctx.actions.emit({ kind: "link-down", linkId: link.id, peer: link.peer, reason });
     // Our offer did not find the node through the overlay (we may sit on an island of the ring that

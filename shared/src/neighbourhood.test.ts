@@ -28,17 +28,17 @@ function setup(options: TestContextOptions = {}, self = member(1)) {
   const trust = new UnsignedTrust(self);
   const membership = new Membership(self.nodeId);
   const { events, calls } = recordRouterEvents();
-  const { router, relays } = testRouter(ctx, events, encodeTraceHop(self));
+  const { messenger, relays } = testRouter(ctx, events, encodeTraceHop(self));
   const hood: Neighbourhood = new Neighbourhood(
     ctx,
     trust,
     membership,
-    router,
+    messenger,
     () => lifecycle,
     () => 0.5,
     relays,
   );
-  const lifecycle = new LinkLifecycle(ctx, trust, membership, router, hood);
+  const lifecycle = new LinkLifecycle(ctx, trust, membership, messenger, hood);
   /** A link `peer` opened to us for `purpose`, up. */
   const accept = (now: number, peer: MemberInfo, purpose: LinkKind): LinkRecord => {
     const session = `${peer.nodeId}.1`;

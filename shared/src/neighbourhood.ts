@@ -2,12 +2,12 @@ import { inSubnet, parseIpv4Address } from "./ipv4.js";
 import type { LinkLifecycle, LinkPolicy } from "./link-lifecycle.js";
 import type { LinkRecord } from "./link-record.js";
 import type { Membership } from "./membership.js";
+import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
 import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
-import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { TrafficMeter } from "./traffic-meter.js";
 
@@ -57,7 +57,7 @@ export class Neighbourhood implements LinkPolicy {
     private readonly ctx: NodeContext,
     private readonly trust: NodeTrust,
     private readonly membership: Membership,
-    private readonly router: Router,
+    private readonly messenger: Messenger,
     private readonly lifecycle: () => LinkLifecycle,
     /** Uniform numbers in [0, 1): shortcut targets. */
     private readonly random: () => number,
@@ -171,7 +171,7 @@ export class Neighbourhood implements LinkPolicy {
   handleFind(now: number, from: MemberInfo, source: number): void {
     if (from.nodeId === this.ctx.self.nodeId) return;
     this.learn(now, from);
-    this.router.sendRouted(now, source, { t: "found", member: this.ctx.self });
+    this.messenger.sendRouted(now, source, { t: "found", member: this.ctx.self });
   }
 
   // ---- the lifecycle's questions and news ------------------------------------------------------
@@ -377,7 +377,7 @@ export class Neighbourhood implements LinkPolicy {
     const estimate = this.networkSizeEstimate();
     for (let k = 0; k < Math.min(missing, SHORTCUT_FINDS_AT_ONCE); k++) {
       const target = symphonyTarget(ctx.ring, estimate, this.random());
-      this.router.sendRouted(now, target, { t: "find", from: ctx.self });
+      this.messenger.sendRouted(now, target, { t: "find", from: ctx.self });
     }
   }
 
@@ -409,7 +409,7 @@ export class Neighbourhood implements LinkPolicy {
     if (this.countLinks("on-demand") >= ctx.limits.maxOnDemand || ctx.links.byId.size >= ctx.limits.maxLinks) return;
     if (ctx.links.byRing.has(ring)) return;
     this.onDemandWanted.set(ring, now + ctx.timing.linkSetupTimeoutMs);
-    this.router.sendRouted(now, ring, { t: "find", from: ctx.self });
+    this.messenger.sendRouted(now, ring, { t: "find", from: ctx.self });
   }
 
   /**
@@ -426,7 +426,7 @@ export class Neighbourhood implements LinkPolicy {
       const kinds = [...purpose.kinds].sort().join(",");
       if (kinds !== purpose.kindsSent) {
         purpose.kindsSent = kinds;
-        this.router.sendLinkMessage(link, { t: "kinds", kinds: [...purpose.kinds] });
+        this.messenger.sendLinkMessage(link, { t: "kinds", kinds: [...purpose.kinds] });
       }
       const heldOnlyAsShortcut = purpose.remoteKinds.length === 1 && purpose.remoteKinds[0] === "shortcut";
       if (surplus > 0 && purpose.kinds.size === 0 && heldOnlyAsShortcut) {
@@ -468,7 +468,7 @@ export class Neighbourhood implements LinkPolicy {
     const stale = ctx.links.up.filter((link) => link.purpose.linksSent !== version);
     const current = ctx.links.up.filter((link) => link.purpose.linksSent === version);
     for (const link of stale) link.purpose.linksSent = version;
-    if (stale.length > 0) this.router.sendLinkMessages(stale, { t: "neighbours", members, links });
-    if (current.length > 0) this.router.sendLinkMessages(current, { t: "neighbours", members });
+    if (stale.length > 0) this.messenger.sendLinkMessages(stale, { t: "neighbours", members, links });
+    if (current.length > 0) this.messenger.sendLinkMessages(current, { t: "neighbours", members });
   }
 }

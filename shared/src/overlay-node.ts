@@ -7,7 +7,9 @@ import { LinkLifecycle } from "./link-lifecycle.js";
 import { type LinkRecord, linkStatus } from "./link-record.js";
 import { LinkTable } from "./link-table.js";
 import { Membership } from "./membership.js";
+import { Messenger } from "./messenger.js";
 import { Neighbourhood } from "./neighbourhood.js";
+import { NextHops } from "./next-hops.js";
 import { type NodeConfig, type NodeStatus, validSelf } from "./node-config.js";
 import { EventClock, type NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
@@ -17,7 +19,7 @@ import { Relays } from "./relays.js";
 import { Revocations } from "./revocations.js";
 import { ringAddress } from "./ring.js";
 import { RingAddresses } from "./ring-addresses.js";
-import { Router } from "./router.js";
+import { Router, type RouterEvents } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { DEFAULT_OPERATOR_GROUP, StatusRequests } from "./status-requests.js";
 import { Timers } from "./timers.js";
@@ -77,43 +79,42 @@ export class OverlayNode {
     this.ctx = ctx;
     const selfHop = encodeTraceHop(self);
     this.membership = new Membership(self.nodeId);
-    this.router = new Router(
-      ctx,
-      {
-        linkMessage: (now, link, message) => this.linkMessage(now, link, message),
-        routedMessage: (now, message, source, exact) => this.routedMessage(now, message, source, exact),
-        traceArrived: (now, payload, source, exact) => this.traces.arrived(now, payload, source, exact),
-        pingArrived: (now, payload, source, exact) => this.pings.arrived(now, payload, source, exact),
-        keepalive: (now, link, frame, type) => this.lifecycle.handleKeepalive(now, link, frame, type),
-        conversation: (now, address, ring) => this.neighbourhood.countConversation(now, address, ring),
-      },
-      selfHop,
-      () => this.relays,
-    );
-    this.relays = new Relays(ctx, this.trust, this.router, config.randomBytes, config.hmacSha256);
+    const relays = () => this.relays;
+    const hops = new NextHops(ctx, relays);
+    const events: RouterEvents = {
+      linkMessage: (now, link, message) => this.linkMessage(now, link, message),
+      routedMessage: (now, message, source, exact) => this.routedMessage(now, message, source, exact),
+      traceArrived: (now, payload, source, exact) => this.traces.arrived(now, payload, source, exact),
+      pingArrived: (now, payload, source, exact) => this.pings.arrived(now, payload, source, exact),
+      keepalive: (now, link, frame, type) => this.lifecycle.handleKeepalive(now, link, frame, type),
+      conversation: (now, address, ring) => this.neighbourhood.countConversation(now, address, ring),
+    };
+    this.router = new Router(ctx, events, selfHop, relays, hops);
+    const messenger = new Messenger(ctx, hops, events, relays);
+    this.relays = new Relays(ctx, this.trust, messenger, config.randomBytes, config.hmacSha256);
     this.neighbourhood = new Neighbourhood(
       ctx,
       this.trust,
       this.membership,
-      this.router,
+      messenger,
       () => this.lifecycle,
       config.random,
       this.relays,
     );
-    this.lifecycle = new LinkLifecycle(ctx, this.trust, this.membership, this.router, this.neighbourhood);
-    this.traces = new Traces(ctx, this.router, selfHop);
-    this.pings = new Pings(ctx, this.router, selfHop, (now, address, ring) =>
+    this.lifecycle = new LinkLifecycle(ctx, this.trust, this.membership, messenger, this.neighbourhood);
+    this.traces = new Traces(ctx, messenger, selfHop);
+    this.pings = new Pings(ctx, messenger, selfHop, (now, address, ring) =>
       this.neighbourhood.countConversation(now, address, ring),
     );
     this.statusRequests = new StatusRequests(
       ctx,
       this.trust,
-      this.router,
+      messenger,
       config.operatorGroup ?? DEFAULT_OPERATOR_GROUP,
     );
     this.revocations = new Revocations(ctx, this.trust, {
       lifecycle: this.lifecycle,
-      router: this.router,
+      messenger,
       membership: this.membership,
       neighbourhood: this.neighbourhood,
     });

@@ -20,8 +20,8 @@ function setup() {
       if (message.t === "ping-reply") pings.handleReply(now, message.id, message.path, message.owner, message.direct);
     },
   });
-  const { router } = testRouter(ctx, events, selfHop);
-  const pings: Pings = new Pings(ctx, router, selfHop, (now, address, ring) =>
+  const { messenger } = testRouter(ctx, events, selfHop);
+  const pings: Pings = new Pings(ctx, messenger, selfHop, (now, address, ring) =>
     conversations.push([now, address, ring]),
   );
   /** Fires the ping deadlines due by `now`, as the node's `handleTimeout` does. */

@@ -1,6 +1,6 @@
 import { RoutedKind } from "./frame.js";
+import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
-import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { decodeTrace, encodeTrace } from "./trace-path.js";
 
@@ -23,7 +23,7 @@ export class Pings {
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly router: Router,
+    private readonly messenger: Messenger,
     /** This node's hop entry, encoded once (trace-path.ts). */
     private readonly selfHop: Uint8Array,
     /** Counts a packet exchanged with `address` over several hops (Neighbourhood.countConversation). */
@@ -38,7 +38,7 @@ export class Pings {
     this.pending.set(id, now);
     ctx.timers.set("ping", id, now + ctx.timing.pingTimeoutMs);
     if (ring !== ctx.ring && !ctx.links.byRing.has(ring)) this.conversation(now, ip, ring);
-    this.router.sendTrace(now, ring, encodeTrace(id, this.selfHop), RoutedKind.ping);
+    this.messenger.sendTrace(now, ring, encodeTrace(id, this.selfHop), RoutedKind.ping);
     return id;
   }
 
@@ -55,7 +55,7 @@ export class Pings {
     const path = local ? ping.path : [...ping.path, self];
     // No transit hop added itself, and the origin is a peer of ours: it came over that link.
     const direct = !local && ping.path.length === 1 && links.byRing.get(source)?.peer.nodeId === ping.path[0]!.nodeId;
-    this.router.sendRouted(now, source, { t: "ping-reply", id: ping.id, path, owner: exact, direct });
+    this.messenger.sendRouted(now, source, { t: "ping-reply", id: ping.id, path, owner: exact, direct });
   }
 
   /** The answer to a ping of ours. */

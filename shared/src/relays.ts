@@ -26,8 +26,8 @@ import { ringDistance } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { encodeTraceHop } from "./trace-path.js";
 
-/** What the relays ask of the router: sending over one chosen link, and the way a frame came in. */
-export interface RelayRouter {
+/** What the relays ask of the messenger: sending over one chosen link, and the way a frame came in. */
+export interface RelayMessenger {
   /** Sends an overlay message to the peer at the other end of `link`. */
   sendLinkMessage(link: LinkRecord, message: OverlayMessage): void;
   /** Sends an overlay message routed to `destination` with `link` as its first hop. */
@@ -58,7 +58,7 @@ export class Relays {
   constructor(
     private readonly ctx: NodeContext,
     private readonly trust: NodeTrust,
-    private readonly router: RelayRouter,
+    private readonly messenger: RelayMessenger,
     /** Secure random bytes for ephemeral keys; without them this node neither starts nor accepts relays. */
     private readonly randomBytes: ((length: number) => Uint8Array) | undefined,
     /** The host's HMAC-SHA256, when it has a faster one than the pure-JavaScript default. */
@@ -171,7 +171,7 @@ export class Relays {
     route.role = "initiator";
     for (const link of this.ctx.links.up) {
       if (link.peer.nodeId !== route.peer.nodeId)
-        this.router.sendLinkMessage(link, { t: "relay-ask", node: route.peer.nodeId });
+        this.messenger.sendLinkMessage(link, { t: "relay-ask", node: route.peer.nodeId });
     }
   }
 
@@ -183,7 +183,7 @@ export class Relays {
     if (node === link.peer.nodeId) return;
     const target = this.ctx.links.byPeer.get(node);
     const fresh = target !== undefined && now - target.heardAt() < 1.5 * this.ctx.timing.keepaliveIntervalMs;
-    if (target?.life.state === "up" && fresh) this.router.sendLinkMessage(link, { t: "relay-ok", node });
+    if (target?.life.state === "up" && fresh) this.messenger.sendLinkMessage(link, { t: "relay-ok", node });
   }
 
   /** A peer can relay to `node`: the first such answer wins and gets the hello. */
@@ -202,7 +202,7 @@ export class Relays {
     const { ctx } = this;
     const body = relayEnvelopeBody({ v: 1, kind, session: route.session, from: ctx.self, key: route.keys!.publicKey });
     const envelope = this.trust.seal(ctx.clock.wallMs, route.peer.nodeId, body);
-    this.router.sendRoutedVia(via, route.ring, { t: "relay", from: ctx.self.nodeId, envelope });
+    this.messenger.sendRoutedVia(via, route.ring, { t: "relay", from: ctx.self.nodeId, envelope });
   }
 
   /** A sealed handshake envelope routed to this node from ring address `source`. */
@@ -236,7 +236,7 @@ export class Relays {
     // Both ends said hello at once: the smaller node id's hello wins, so both derive one session.
     if (existing?.state === "hello" && ctx.self.nodeId < hello.from.nodeId) return ctx.drops.add("relay-glare");
     const ring = ctx.rings.of(address);
-    const via = this.router.wayBack(now, ring);
+    const via = this.messenger.wayBack(now, ring);
     if (via === undefined) return ctx.drops.add("relay-no-way-back");
     if (ctx.links.byPeer.get(hello.from.nodeId)?.life.state === "up") return ctx.drops.add("relay-linked");
     const keys = relayKeyPair(this.randomBytes!(32));

@@ -1,10 +1,10 @@
 import type { LinkLifecycle } from "./link-lifecycle.js";
 import type { LinkRecord } from "./link-record.js";
 import type { Membership } from "./membership.js";
+import type { Messenger } from "./messenger.js";
 import type { Neighbourhood } from "./neighbourhood.js";
 import type { NodeContext } from "./node-context.js";
 import { type NodeTrust, refusalReason } from "./node-trust.js";
-import type { Router } from "./router.js";
 
 /**
  * The network's revocation list as it spreads: a newer list (the trust checks its signature) is
@@ -17,7 +17,7 @@ export class Revocations {
     private readonly trust: NodeTrust,
     private readonly parts: {
       readonly lifecycle: LinkLifecycle;
-      readonly router: Router;
+      readonly messenger: Messenger;
       readonly membership: Membership;
       readonly neighbourhood: Neighbourhood;
     },
@@ -31,9 +31,9 @@ export class Revocations {
       this.ctx.drops.add(`revocations-${refusalReason(verdict)}`);
       return;
     }
-    const { lifecycle, router, membership, neighbourhood } = this.parts;
+    const { lifecycle, messenger, membership, neighbourhood } = this.parts;
     const closedLinks = lifecycle.closeRevokedLinks(now);
-    for (const link of this.ctx.links.up) if (link !== via) router.sendLinkMessage(link, { t: "revocations", list });
+    for (const link of this.ctx.links.up) if (link !== via) messenger.sendLinkMessage(link, { t: "revocations", list });
     neighbourhood.forgetRevoked();
     membership.forget((member) => this.trust.isRevoked(member.nodeId, member.name));
     const { self } = this.ctx;

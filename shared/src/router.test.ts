@@ -32,8 +32,8 @@ import { encodeUtf8 } from "./utf8.js";
 function setup() {
   const ctx = testContext(member(1));
   const { events, calls } = recordRouterEvents();
-  const { router } = testRouter(ctx, events, encodeTraceHop(ctx.self));
-  return { ctx, router, calls };
+  const { router, messenger } = testRouter(ctx, events, encodeTraceHop(ctx.self));
+  return { ctx, router, messenger, calls };
 }
 
 function ringOf(ctx: NodeContext, ip: string): number {
@@ -261,7 +261,7 @@ test("a batch frame delivers each packet inside; a batch inside a batch is dropp
 });
 
 test("an answer retraces the way its request came, until that link is forgotten", () => {
-  const { ctx, router } = setup();
+  const { ctx, router, messenger } = setup();
   const a = addUpLink(ctx, 1, member(2));
   const b = addUpLink(ctx, 2, member(3));
   // A far node for which greedy routing picks b, not a.
@@ -274,27 +274,27 @@ test("an answer retraces the way its request came, until that link is forgotten"
   const find: OverlayMessage = { t: "find", from: member(1) };
   const linkOf = () => sentFrames(drain(ctx)).map((s) => s.linkId);
 
-  router.sendRouted(0, farRing, find);
+  messenger.sendRouted(0, farRing, find);
   assert.deepEqual(linkOf(), [b.id]);
   const request = encodeOverlayMessage({ t: "found", member: member(50) });
   router.handleFrame(0, a.id, routedFrame(9, RoutedKind.message, farRing, ctx.ring, request));
-  router.sendRouted(1, farRing, find);
+  messenger.sendRouted(1, farRing, find);
   const sent = sentFrames(drain(ctx));
   assert.deepEqual(
     sent.map((s) => [s.linkId, routedSource(s.frame), routedDestination(s.frame)]),
     [[a.id, ctx.ring, farRing]],
   );
   assert.deepEqual(decodeOverlayMessage(routedPayload(sent[0]!.frame)), find);
-  router.forgetLink(a.id);
-  router.sendRouted(2, farRing, find);
+  messenger.forgetLink(a.id);
+  messenger.sendRouted(2, farRing, find);
   assert.deepEqual(linkOf(), [b.id]);
 });
 
 test("a message for a ring address this node is closest to, with no link at all, is handled here", () => {
-  const { ctx, router, calls } = setup();
+  const { ctx, messenger, calls } = setup();
   const message: OverlayMessage = { t: "find", from: member(1) };
-  router.sendRouted(0, ringOf(ctx, "10.88.7.7"), message);
-  router.sendRouted(0, ctx.ring, message);
+  messenger.sendRouted(0, ringOf(ctx, "10.88.7.7"), message);
+  messenger.sendRouted(0, ctx.ring, message);
   assert.deepEqual(calls, [
     { name: "routedMessage", args: [0, message, ctx.ring, false] },
     { name: "routedMessage", args: [0, message, ctx.ring, true] },

@@ -5,8 +5,6 @@ import {
   batchedFrameEnd,
   classifyFrame,
   dataPayload,
-  encodeFrame,
-  encodeRoutedFrame,
   FRAME_HEADER_BYTES,
   FrameType,
   MAX_DATA_PAYLOAD_BYTES,
@@ -32,12 +30,10 @@ import {
 } from "./ipv4.js";
 import { fragmentIpv4 } from "./ipv4-fragment.js";
 import type { LinkRecord } from "./link-record.js";
+import type { NextHops } from "./next-hops.js";
 import type { NodeContext } from "./node-context.js";
-import { decodeOverlayMessage, encodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
-import type { RelayHop } from "./relay-route.js";
+import { decodeOverlayMessage, type OverlayMessage } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
-import { ringDistance } from "./ring.js";
-import { RouteCache } from "./route-cache.js";
 import { clampTcpMss, mssForMtu } from "./tcp-mss.js";
 import { appendTraceHop } from "./trace-path.js";
 
@@ -64,11 +60,11 @@ export interface RouterEvents {
 
 /**
  * The packet path: packets from the host to links, frames from links to the host or on to the next
- * hop, greedy routing over the ring, and overlay messages routed towards ring addresses. Its own
- * state is the route cache and each link's traffic counters.
+ * hop (chosen by {@link NextHops}: greedy over the ring, ways back, relayed paths), and routed
+ * messages that end here. Its own state is each link's traffic counters; the messages this node
+ * sends itself are the Messenger's.
  */
 export class Router {
-  private readonly routeCache = new RouteCache();
   /** Packets changed to fit the overlay MTU: `mss-clamped-out`, `mss-clamped-in`, `fragmented`. */
   readonly adjusted = new Counters();
   /** Broadcast and multicast: the bounded flood over the ring. */
@@ -81,6 +77,8 @@ export class Router {
     private readonly selfTraceHop: Uint8Array,
     /** Paths to ring neighbours reached through a relay: the router treats them as links. */
     private readonly relays: () => Relays,
+    /** Hop choice and the ways back, shared with the Messenger. */
+    private readonly hops: NextHops,
   ) {
     this.floods = new Floods(ctx);
   }
@@ -198,11 +196,6 @@ export class Router {
     this.ctx.drops.add(reason);
   }
 
-  /** Forgets what it learned about a link that closed. */
-  forgetLink(linkId: number): void {
-    this.routeCache.forgetLink(linkId);
-  }
-
   /** One frame from `link`, alone or (`batched`) out of a batch frame. */
   private receiveFrame(now: number, link: LinkRecord, frame: Uint8Array, batched: boolean): void {
     const type = classifyFrame(frame);
@@ -272,7 +265,7 @@ export class Router {
     }
     const source = routedSource(frame);
     // Remember the way back, so answers to this source retrace the path.
-    if (source !== this.ctx.ring) this.routeCache.learn(now, source, link.id);
+    if (source !== this.ctx.ring) this.hops.learn(now, source, link.id);
     if (routedKind(frame) === RoutedKind.relay) return this.receiveRelay(now, link, frame, source);
     if (routedKind(frame) === RoutedKind.packet) {
       link.traffic.rx.bytes += frame.length - ROUTED_HEADER_BYTES;
@@ -289,8 +282,8 @@ export class Router {
     const destination = routedDestination(frame);
     const kind = routedKind(frame);
     const self = destination === this.ctx.ring;
-    const next = self ? undefined : this.nextHop(now, destination, kind, from);
-    const relay = self ? undefined : this.relayedHop(destination, next, sealedFrom);
+    const next = self ? undefined : this.hops.next(now, destination, kind, from);
+    const relay = self ? undefined : this.hops.relayed(destination, next, sealedFrom);
     if (next === undefined && relay === undefined) {
       this.arriveRouted(now, frame, sealedFrom);
       return;
@@ -326,38 +319,6 @@ export class Router {
         return;
       }
     }
-  }
-
-  /**
-   * Next hop towards a ring address: a link to the node at that address, else the closest link by
-   * ring distance; undefined when this node is the closest it knows. The way a frame from that
-   * address came in lately is tried first for overlay messages (answers retrace their request's
-   * path, which reaches nodes not yet knit into the ring) and last for packets (greedy is shortest).
-   */
-  private nextHop(now: number, destination: number, kind: RoutedKind, from?: LinkRecord): LinkRecord | undefined {
-    const { links, ring } = this.ctx;
-    const exact = links.byRing.get(destination);
-    if (exact !== undefined) return exact;
-    if (kind === RoutedKind.packet) return links.closestTo(destination, ring) ?? this.cachedHop(now, destination);
-    // A message never goes back where it came from: only its origin may have sent it away from
-    // the destination (see sendRouted), and sending it back would undo that.
-    return this.cachedHop(now, destination) ?? links.closestTo(destination, ring, from);
-  }
-
-  private cachedHop(now: number, destination: number): LinkRecord | undefined {
-    const cached = this.routeCache.lookup(now, destination);
-    if (cached === undefined) return undefined;
-    const link = this.ctx.links.byId.get(cached);
-    return link !== undefined && link.life.state === "up" ? link : undefined;
-  }
-
-  /**
-   * A relayed path closer to `destination` than the best link `next` (or than this node): a ring
-   * neighbour this node cannot link to directly. Never straight back to the node a frame came from.
-   */
-  private relayedHop(destination: number, next: LinkRecord | undefined, sealedFrom?: number): RelayHop | undefined {
-    const distance = ringDistance(next === undefined ? this.ctx.ring : next.ring, destination);
-    return this.relays().closerThan(destination, distance, sealedFrom);
   }
 
   /** A sealed relay frame: pass it on to the destination's own link, or open it if it is for us. */
@@ -425,75 +386,5 @@ export class Router {
       destination,
     });
     this.routeFrame(now, frame, undefined);
-  }
-
-  /** Routes an overlay message towards `destination` (handled here if this node is closest). */
-  sendRouted(now: number, destination: number, message: OverlayMessage): void {
-    const first = this.firstHop(now, destination, message.t !== "find");
-    const next = this.relayedHop(destination, first) ?? first;
-    if (next === undefined) {
-      this.events.routedMessage(now, message, this.ctx.ring, destination === this.ctx.ring);
-      return;
-    }
-    this.sendRoutedBytes(next, RoutedKind.message, destination, encodeOverlayMessage(message));
-  }
-
-  /**
-   * Sends a trace (trace-path.ts), or an overlay ping with `kind` ping, towards `destination`, or
-   * ends it here if this node is closest.
-   */
-  sendTrace(
-    now: number,
-    destination: number,
-    payload: Uint8Array,
-    kind: typeof RoutedKind.trace | typeof RoutedKind.ping = RoutedKind.trace,
-  ): void {
-    const first = this.firstHop(now, destination, true);
-    const next = this.relayedHop(destination, first) ?? first;
-    if (next === undefined) {
-      const arrived = kind === RoutedKind.ping ? this.events.pingArrived : this.events.traceArrived;
-      arrived.call(this.events, now, payload, this.ctx.ring, destination === this.ctx.ring);
-      return;
-    }
-    this.sendRoutedBytes(next, kind, destination, payload);
-  }
-
-  /**
-   * The first hop of something this node routes. A node that knows only part of the ring (one that
-   * just joined) may be closer to the destination than all its links without being the node there:
-   * with `handOn` it hands the message to the link closest to the destination, which knows more.
-   */
-  private firstHop(now: number, destination: number, handOn: boolean): LinkRecord | undefined {
-    if (destination === this.ctx.ring) return undefined;
-    const next = this.nextHop(now, destination, RoutedKind.message);
-    return next ?? (handOn ? this.ctx.links.closestLink(destination) : undefined);
-  }
-
-  /** Sends a routed frame from this node over `hop`: a link, or a relayed path (sealed). */
-  private sendRoutedBytes(hop: LinkRecord | RelayHop, kind: RoutedKind, destination: number, bytes: Uint8Array): void {
-    const frame = encodeRoutedFrame(this.ctx.limits.maxHops, this.ctx.ring, kind, destination, bytes);
-    if ("life" in hop) this.ctx.actions.sendFrame(hop.id, "control", frame);
-    else this.relays().forward(hop, frame, kind);
-  }
-
-  /** Sends an overlay message routed to `destination` with `link` as its first hop (relay handshakes). */
-  sendRoutedVia(link: LinkRecord, destination: number, message: OverlayMessage): void {
-    this.sendRoutedBytes(link, RoutedKind.message, destination, encodeOverlayMessage(message));
-  }
-
-  /** The link routed frames from ring address `source` came in on lately, if it is still up. */
-  wayBack(now: number, source: number): LinkRecord | undefined {
-    return this.cachedHop(now, source);
-  }
-
-  /** Sends one overlay message to the peer at the other end of each of `links`, encoding it once. */
-  sendLinkMessages(links: readonly LinkRecord[], message: OverlayMessage): void {
-    const frame = encodeFrame(FrameType.message, encodeOverlayMessage(message));
-    for (const link of links) this.ctx.actions.sendFrame(link.id, "control", frame);
-  }
-
-  /** Sends an overlay message to the peer at the other end of `link`. */
-  sendLinkMessage(link: LinkRecord, message: OverlayMessage): void {
-    this.ctx.actions.sendFrame(link.id, "control", encodeFrame(FrameType.message, encodeOverlayMessage(message)));
   }
 }

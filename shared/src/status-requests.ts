@@ -1,7 +1,7 @@
 import { parseIpv4Address } from "./ipv4.js";
+import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import { type NodeTrust, refusalReason } from "./node-trust.js";
-import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 
 /** The group a requester's certificate must carry for a node to answer its status requests. */
@@ -41,7 +41,7 @@ export class StatusRequests {
   constructor(
     private readonly ctx: NodeContext,
     private readonly trust: NodeTrust,
-    private readonly router: Router,
+    private readonly messenger: Messenger,
     private readonly operatorGroup: string,
   ) {}
 
@@ -54,7 +54,7 @@ export class StatusRequests {
       if (oldest !== undefined) this.outstanding.delete(oldest);
     }
     const sealed = this.trust.seal(this.ctx.clock.wallMs, target, { status: id });
-    this.router.sendRouted(now, this.ctx.rings.of(ip), { t: "status-request", id, from: this.ctx.self, sealed });
+    this.messenger.sendRouted(now, this.ctx.rings.of(ip), { t: "status-request", id, from: this.ctx.self, sealed });
     return id;
   }
 
@@ -65,7 +65,7 @@ export class StatusRequests {
     const replyTo = this.ctx.rings.of(address);
     const refuse = (reason: string): void => {
       this.ctx.drops.add(`status-refused-${reason.split(":")[0]}`);
-      this.router.sendRouted(now, replyTo, { t: "status-reply", id, refused: reason });
+      this.messenger.sendRouted(now, replyTo, { t: "status-reply", id, refused: reason });
     };
     if (!exact && from.nodeId === this.ctx.self.nodeId)
       return refuse("no-route: this node has no link to send it on yet");
@@ -95,7 +95,7 @@ export class StatusRequests {
     const request = this.unanswered.get(handle);
     if (request === undefined) return false;
     this.unanswered.delete(handle);
-    this.router.sendRouted(now, request.ring, { t: "status-reply", id: request.id, report });
+    this.messenger.sendRouted(now, request.ring, { t: "status-reply", id: request.id, report });
     return true;
   }
 

@@ -19,8 +19,8 @@ function setup() {
       if (message.t === "trace-reply") traces.handleReply(message.id, message.path, message.owner);
     },
   });
-  const { router } = testRouter(ctx, events, selfHop);
-  const traces: Traces = new Traces(ctx, router, selfHop);
+  const { messenger } = testRouter(ctx, events, selfHop);
+  const traces: Traces = new Traces(ctx, messenger, selfHop);
   /** Fires the trace deadlines due by `now`, as the node's `handleTimeout` does. */
   const runTimers = (now: number) => {
     for (const id of ctx.timers.takeDue(now).trace) traces.handleTimer(id);

@@ -1,5 +1,5 @@
+import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
-import type { Router } from "./router.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 import { decodeTrace, encodeTrace } from "./trace-path.js";
 
@@ -15,7 +15,7 @@ export class Traces {
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly router: Router,
+    private readonly messenger: Messenger,
     /** This node's trace hop entry, encoded once. */
     private readonly selfHop: Uint8Array,
   ) {}
@@ -31,7 +31,7 @@ export class Traces {
     }
     this.pending.add(id);
     ctx.timers.set("trace", id, now + ctx.timing.traceTimeoutMs);
-    this.router.sendTrace(now, ctx.rings.of(ip), encodeTrace(id, this.selfHop));
+    this.messenger.sendTrace(now, ctx.rings.of(ip), encodeTrace(id, this.selfHop));
     return id;
   }
 
@@ -46,7 +46,7 @@ export class Traces {
     // A trace that never left its origin holds its origin already.
     const local = source === this.ctx.ring && trace.path.length === 1 && trace.path[0]!.nodeId === self.nodeId;
     const path = local ? trace.path : [...trace.path, self];
-    this.router.sendRouted(now, source, { t: "trace-reply", id: trace.id, path, owner: exact });
+    this.messenger.sendRouted(now, source, { t: "trace-reply", id: trace.id, path, owner: exact });
   }
 
   /** The answer to a trace of ours. */

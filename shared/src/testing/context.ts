@@ -4,6 +4,8 @@ import { Counters } from "../counters.js";
 import { parseIpv4Address } from "../ipv4.js";
 import { LinkRecord } from "../link-record.js";
 import { LinkTable } from "../link-table.js";
+import { Messenger } from "../messenger.js";
+import { NextHops } from "../next-hops.js";
 import { EventClock, type NodeContext } from "../node-context.js";
 import { Relays } from "../relays.js";
 import { ringAddress } from "../ring.js";
@@ -48,18 +50,21 @@ export function testContext(self: MemberInfo, options: TestContextOptions = {}):
 }
 
 /**
- * A Router with the node's real Relays beside it, as `OverlayNode` wires them; the relays get no
- * random source, so they never set up a relayed path (tests of relays use `MiniNet`).
+ * A Router and a Messenger (sharing one NextHops) with the node's real Relays beside them, as
+ * `OverlayNode` wires them; the relays get no random source, so they never set up a relayed path
+ * (tests of relays use `MiniNet`).
  */
 export function testRouter(
   ctx: NodeContext,
   events: RouterEvents,
   selfHop: Uint8Array,
-): { router: Router; relays: Relays } {
+): { router: Router; messenger: Messenger; relays: Relays } {
   let relays: Relays | undefined;
-  const router = new Router(ctx, events, selfHop, () => relays!);
-  relays = new Relays(ctx, new UnsignedTrust(ctx.self), router, undefined);
-  return { router, relays };
+  const hops = new NextHops(ctx, () => relays!);
+  const router = new Router(ctx, events, selfHop, () => relays!, hops);
+  const messenger = new Messenger(ctx, hops, events, () => relays!);
+  relays = new Relays(ctx, new UnsignedTrust(ctx.self), messenger, undefined);
+  return { router, messenger, relays };
 }
 
 /** Every action queued so far, draining the queue. */
