@@ -26,9 +26,23 @@ export function isLocal(peer: MemberPeer): boolean {
   return peer.remoteInstance === undefined;
 }
 
-/** How a session tells other instances (cluster/redis-cluster.ts) that a member joined or left here. */
+/** The answer to a {@link ClusterAnnouncer.claim}. */
+export type ClaimVerdict =
+  | { readonly ok: true }
+  /** Another node id of the network holds the address, on some instance. */
+  | { readonly ok: false; readonly reason: "address-in-use"; readonly holder: MemberInfo }
+  | { readonly ok: false; readonly reason: "network-full" }
+  /** Redis did not answer in time (out of reach): the client should try again, perhaps elsewhere. */
+  | { readonly ok: false; readonly reason: "unavailable" };
+
+/** How a session admits a member across instances (cluster/redis-cluster.ts) and says it left. */
 export interface ClusterAnnouncer {
-  joined(network: string, member: MemberInfo): void;
+  /**
+   * Claims the member's node id and address atomically across instances. `done` is called once with
+   * the verdict (an ok in the order every instance applies joins), unless the returned cancel function
+   * is called first; a cancelled claim that Redis admitted is released by the cluster.
+   */
+  claim(network: string, member: MemberInfo, done: (verdict: ClaimVerdict) => void): () => void;
   left(network: string, nodeId: string): void;
 }
 

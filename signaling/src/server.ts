@@ -128,7 +128,13 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
   const cluster =
     options.cluster === undefined
       ? undefined
-      : new RedisCluster({ ...options.cluster, registry, neighbourhoodSize: limits.welcomeMembers, log });
+      : new RedisCluster({
+          ...options.cluster,
+          registry,
+          neighbourhoodSize: limits.welcomeMembers,
+          maxMembers: limits.maxMembers,
+          log,
+        });
   if (authority !== undefined && store?.watch !== undefined) {
     await store.watch((change) => {
       const list = authority.applyRemote(change);

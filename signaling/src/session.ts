@@ -12,10 +12,11 @@ import {
 import { WebSocket } from "ws";
 import type { Authority } from "./authority.js";
 import { answerIssue, answerPublish, type CaMember, type CaReply, refuseByAuthority } from "./ca-requests.js";
-import { type SignalServerLimits, wireLimits } from "./limits.js";
+import type { SignalServerLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import { broadcast, type ClusterAnnouncer, type MemberPeer } from "./member-peer.js";
 import type { SessionMetrics } from "./metrics.js";
+import { addressInUse, enterNetwork, type NetworkEntry, networkFull } from "./network-entry.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { TurnCredentialIssuer } from "./turn-grants.js";
@@ -52,7 +53,18 @@ type State =
       /** The member's verified certificate, when the server has a CA. */
       readonly cert?: Certificate;
     }
+  | {
+      /** With `--redis`: the join waits for Redis to admit it (cluster/redis-cluster.ts). */
+      readonly kind: "admitting";
+      readonly network: string;
+      readonly member: MemberInfo;
+      /** Withdraws the claim when the connection ends or leaves first. */
+      cancel: () => void;
+    }
   | { readonly kind: "closing" };
+
+/** WebSocket close code 1013, "try again later": the membership store (Redis) is out of reach. */
+const TRY_AGAIN_LATER = 1013;
 
 /**
  * One WebSocket connection: its protocol state (waiting for join, joined, closing) and its limits (join timer,
@@ -211,11 +223,12 @@ export class Session implements CaMember, MemberPeer {
   }
 
   private onJoin(network: string, member: MemberInfo, credential: JoinCredential | undefined): void {
-    if (this.state.kind === "joined") {
-      this.refuse("already-joined", `already joined network ${this.state.network}; leave first`, undefined, true);
+    if (this.state.kind === "joined" || this.state.kind === "admitting") {
+      const where = this.state.network;
+      this.refuse("already-joined", `already joined network ${where}; leave first`, undefined, true);
       return;
     }
-    const { limits, registry, authority } = this.ctx;
+    const { authority, cluster } = this.ctx;
     let cert: Certificate | undefined;
     if (authority !== undefined) {
       const admitted = authority.admitJoin(network, member, credential, this.ctx.wallNow());
@@ -226,62 +239,74 @@ export class Session implements CaMember, MemberPeer {
       }
       cert = admitted.cert;
     }
-    // The welcome lists the members closest on the ring, not everyone: it stays small however big the network
-    // grows, and those are the ones the newcomer links to first (its near neighbours). The node finds the rest
-    // through the overlay. It must still fit the message limit that clients enforce; a join that would need a
-    // bigger welcome is refused like a full network.
-    const neighbours = registry.closest(network, member.ip, limits.welcomeMembers, member.nodeId);
-    const welcome = encodeServerMessage({
-      v: 1,
-      t: "welcome",
-      network,
-      members: neighbours.map((m) => m.info),
-      limits: wireLimits(limits),
-    });
-    const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
-    const outcome = welcomeFits ? registry.join(network, member, this) : undefined;
-    if (outcome !== undefined && !outcome.ok && outcome.reason === "address-in-use") {
-      const { holder } = outcome;
-      this.refuse(
-        "address-in-use",
-        `${member.ip} is already used by ${holder.name} (node ${holder.nodeId}) in network ${network}: the same certificate running on two hosts, or two certificates for one address`,
-      );
-      this.log.info(
-        { network, nodeId: member.nodeId, ip: member.ip, holder: holder.nodeId },
-        "join refused: address in use",
-      );
-      this.end({ code: SignalCloseCode.addressInUse, reason: "address in use" });
-      return;
-    }
-    if (welcome === undefined || outcome === undefined || !outcome.ok) {
-      const why = welcomeFits
-        ? `has reached its limit of ${limits.maxMembers} members`
-        : `has too many members to list within the ${limits.maxMessageBytes}-byte message limit`;
-      this.refuse("network-full", `network ${network} ${why}`);
-      this.log.info({ network, nodeId: member.nodeId }, "join refused: network full");
-      this.end({ code: SignalCloseCode.networkFull, reason: "network full" });
-      return;
-    }
     this.invalidStreak = 0;
+    if (cluster === undefined) {
+      this.enter(network, member, cert);
+      return;
+    }
+    // With several instances, Redis decides: two instances admitting clashing joins at once must not
+    // both let them in. The member is admitted when its claim's event comes back, in event order.
+    const admitting: State = { kind: "admitting", network, member, cancel: () => undefined };
+    this.state = admitting;
+    admitting.cancel = cluster.claim(network, member, (verdict) =>
+      this.guard(() => {
+        if (this.state !== admitting) return;
+        this.state = { kind: "waiting" };
+        if (verdict.ok) {
+          if (!this.enter(network, member, cert)) cluster.left(network, member.nodeId);
+          return;
+        }
+        if (verdict.reason === "unavailable") {
+          this.log.warn({ network, nodeId: member.nodeId }, "join not admitted: Redis did not answer");
+          this.end({ code: TRY_AGAIN_LATER, reason: "membership store unavailable" });
+          return;
+        }
+        const refusal =
+          verdict.reason === "network-full"
+            ? networkFull(`network ${network} has reached its limit of ${this.ctx.limits.maxMembers} members`)
+            : addressInUse(network, member, verdict.holder);
+        this.refuseEntry(network, member, refusal);
+      }),
+    );
+  }
+
+  /** Joins `network` in the registry and tells the newcomer and its neighbourhood; false if refused. */
+  private enter(network: string, member: MemberInfo, cert: Certificate | undefined): boolean {
+    const { limits, registry, authority } = this.ctx;
+    const entry = enterNetwork(registry, limits, network, member, this);
+    if (!entry.ok) {
+      this.refuseEntry(network, member, entry);
+      return false;
+    }
     this.clearJoinTimer();
     this.state = cert === undefined ? { kind: "joined", network, member } : { kind: "joined", network, member, cert };
     if (cert !== undefined) authority?.memberJoined(cert);
-    if (outcome.replaced !== undefined) {
+    if (entry.replaced !== undefined) {
       this.log.info({ network, nodeId: member.nodeId }, "node id rejoined; replacing its old connection");
-      outcome.replaced.peer.close(SignalCloseCode.replaced, "replaced by a newer connection");
+      entry.replaced.peer.close(SignalCloseCode.replaced, "replaced by a newer connection");
     }
     this.ctx.metrics.joined(network);
-    this.ctx.cluster?.joined(network, member);
-    this.deliver(welcome);
+    this.deliver(entry.welcome);
     const list = authority?.revocationList();
     if (list !== undefined) this.sendBounded({ v: 1, t: "revocations", network, list });
     this.grantIceServers();
     // Only the neighbourhood hears of the join: they are the members it concerns (they may link to it), and
     // telling 10,000 members of every join would cost the server O(N) messages per join.
-    const others = neighbours.map((m) => m.peer);
-    if (outcome.replaced !== undefined) broadcast(others, { v: 1, t: "member-left", nodeId: member.nodeId });
-    broadcast(others, { v: 1, t: "member-joined", member });
+    if (entry.replaced !== undefined) broadcast(entry.neighbours, { v: 1, t: "member-left", nodeId: member.nodeId });
+    broadcast(entry.neighbours, { v: 1, t: "member-joined", member });
     this.log.info({ network, nodeId: member.nodeId, name: member.name, ip: member.ip }, "joined");
+    return true;
+  }
+
+  /** Tells the client why it cannot join and closes the connection with the matching code. */
+  private refuseEntry(network: string, member: MemberInfo, refusal: NetworkEntry & { ok: false }): void {
+    this.refuse(refusal.code, refusal.message);
+    const holder = refusal.holder?.nodeId;
+    this.log.info(
+      { network, nodeId: member.nodeId, ip: member.ip, ...(holder === undefined ? {} : { holder }) },
+      `join refused: ${refusal.closeReason}`,
+    );
+    this.end({ code: refusal.closeCode, reason: refusal.closeReason });
   }
 
   private onSend(to: string, body: unknown, ref: number | undefined): void {
@@ -312,6 +337,11 @@ export class Session implements CaMember, MemberPeer {
   }
 
   private onLeave(): void {
+    if (this.state.kind === "admitting") {
+      this.state.cancel();
+      this.state = { kind: "waiting" };
+      return;
+    }
     if (this.state.kind !== "joined") {
       this.refuse("not-joined", "not in a network", undefined, true);
       return;
@@ -336,6 +366,7 @@ export class Session implements CaMember, MemberPeer {
     if (previous.kind === "closing") return;
     this.state = { kind: "closing" };
     this.clearJoinTimer();
+    if (previous.kind === "admitting") previous.cancel();
     if (previous.kind === "joined") {
       this.departed(previous.network, previous.member.nodeId, closeReason(how), previous.cert);
     }

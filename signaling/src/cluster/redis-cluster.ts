@@ -2,18 +2,28 @@ import { randomBytes } from "node:crypto";
 import { errorMessage, type MemberInfo, SignalCloseCode } from "@ipop/shared";
 import type { Redis } from "ioredis";
 import type { SignalLogger } from "../logger.js";
-import { broadcast, type ClusterAnnouncer, isLocal, type MemberPeer } from "../member-peer.js";
+import { broadcast, type ClaimVerdict, type ClusterAnnouncer, isLocal, type MemberPeer } from "../member-peer.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import { REDIS_PREFIX } from "../store/redis-store.js";
+import { EVENTS_CHANNEL, INSTANCE_KEY_PREFIX, type MemberRecord, MemberScripts } from "./member-scripts.js";
 import { RemotePeer } from "./remote-peer.js";
 
-const EVENTS_CHANNEL = `${REDIS_PREFIX}:members`;
 const instanceChannel = (instance: string) => `${REDIS_PREFIX}:to:${instance}`;
-const instanceKey = (instance: string) => `${REDIS_PREFIX}:instance:${instance}`;
-const membersKey = (network: string) => `${REDIS_PREFIX}:members:${network}`;
+const instanceKey = (instance: string) => `${INSTANCE_KEY_PREFIX}${instance}`;
 /** An instance that has not refreshed its key for this long is gone; its members are dropped. */
 const INSTANCE_TTL_MS = 15_000;
 const HEARTBEAT_MS = 5_000;
+/** A claim Redis has not settled in this long is refused as unavailable (Redis out of reach). */
+const CLAIM_TIMEOUT_MS = 5_000;
+
+/** A claim sent to Redis whose join event this instance has not seen yet. */
+interface PendingClaim {
+  readonly network: string;
+  readonly member: MemberInfo;
+  /** Called once with the verdict; cleared when the claimant went away. */
+  done: ((verdict: ClaimVerdict) => void) | undefined;
+  readonly timer: NodeJS.Timeout;
+}
 
 /** A new random instance id: 16 hex digits. */
 export function newInstanceId(): string {
@@ -28,15 +38,22 @@ export interface ClusterOptions {
   readonly registry: NetworkRegistry<MemberPeer>;
   /** Members a notice goes to (the server's `welcomeMembers`). */
   readonly neighbourhoodSize: number;
+  /** Members allowed per network, across all instances (the server's `maxMembers`). */
+  readonly maxMembers: number;
   readonly log: SignalLogger;
 }
 
 /**
  * Several `ipop-signal` instances as one server (`--redis`): each keeps the whole membership of every
  * network in its registry, its own members as sessions and the others' as {@link RemotePeer}s.
- *  - A join or leave here is written to a hash per network (for instances that start later) and
- *    published on one channel; every instance applies it to its registry and tells its own members in
- *    the ring neighbourhood, so the neighbourhood hears of it once, whoever holds each neighbour.
+ *  - A join here is a claim: one Lua script (cluster/member-scripts.ts) checks the address and the
+ *    member limit, writes the member to a hash per network (for instances that start later) and
+ *    publishes the join on one channel, all in one step, so clashing joins on two instances cannot
+ *    both be admitted. Even the claiming instance admits its member only when the join event comes
+ *    back on the channel: every instance then applies every join and leave in the one order Redis ran
+ *    them, and agrees which of two claims of one node id came last (that one stays).
+ *  - Every instance applies each join and leave to its registry and tells its own members in the ring
+ *    neighbourhood, so the neighbourhood hears of it once, whoever holds each neighbour.
  *  - A `send` to a remote member is published on the channel of the instance holding it.
  *  - Each instance refreshes a key with a 15 s expiry every 5 s; when one's key is gone (killed, or cut
  *    off), the others drop its members and tell their neighbourhoods, and its members reconnect to
@@ -49,8 +66,14 @@ export class RedisCluster implements ClusterAnnouncer {
   /** Remote members by instance, so a dead instance's members can be dropped together. */
   private readonly byInstance = new Map<string, Set<RemotePeer>>();
   private closed = false;
+  private readonly scripts: MemberScripts;
+  /** Claims by id whose join event has not come back yet. */
+  private readonly pending = new Map<string, PendingClaim>();
+  private claimSeq = 0;
 
-  constructor(private readonly options: ClusterOptions) {}
+  constructor(private readonly options: ClusterOptions) {
+    this.scripts = new MemberScripts(options.redis);
+  }
 
   /** Subscribes, announces this instance and takes in the members the other instances hold. */
   async start(): Promise<void> {
@@ -78,34 +101,50 @@ export class RedisCluster implements ClusterAnnouncer {
     }, HEARTBEAT_MS);
   }
 
-  joined(network: string, member: MemberInfo): void {
-    const { redis, instance } = this.options;
-    const record = JSON.stringify({ instance, member });
-    this.write(
-      redis
-        .multi()
-        .hset(membersKey(network), member.nodeId, record)
-        .publish(EVENTS_CHANNEL, JSON.stringify({ kind: "join", instance, network, member }))
-        .exec(),
+  /**
+   * Claims `member`'s node id and address in `network` for this instance. `done` is called exactly once,
+   * unless the returned cancel function is called first: with ok when the join event comes back from
+   * Redis (synchronously, in event order, so the caller admits the member before any later event is
+   * applied), or with the refusal. A claim cancelled after Redis admitted it is released again.
+   */
+  claim(network: string, member: MemberInfo, done: (verdict: ClaimVerdict) => void): () => void {
+    const { instance, maxMembers, log } = this.options;
+    const id = `${instance}.${++this.claimSeq}`;
+    const timer = setTimeout(() => {
+      this.settle(id, { ok: false, reason: "unavailable" });
+      // Redis may still run it later: the event then finds no claim and releases it.
+    }, CLAIM_TIMEOUT_MS);
+    this.pending.set(id, { network, member, done, timer });
+    const record: MemberRecord = { instance, member, claim: id };
+    const event = JSON.stringify({ kind: "join", instance, network, member, claim: id });
+    this.scripts.claim(network, record, event, maxMembers).then(
+      (reply) => {
+        if (!reply.ok) {
+          this.settle(
+            id,
+            reply.reason === "address-in-use"
+              ? { ...reply, holder: reply.holder.member }
+              : { ok: false, reason: reply.reason },
+          );
+        }
+        // Admitted: the join event on the channel settles it, in order with everyone else's.
+      },
+      (error: unknown) => {
+        log.warn({ network, nodeId: member.nodeId, err: errorMessage(error) }, "redis claim failed");
+        this.settle(id, { ok: false, reason: "unavailable" });
+      },
     );
+    return () => {
+      const claim = this.pending.get(id);
+      if (claim !== undefined) claim.done = undefined;
+    };
   }
 
   left(network: string, nodeId: string): void {
-    const { redis, instance } = this.options;
+    const { instance } = this.options;
+    const event = JSON.stringify({ kind: "leave", instance, network, nodeId });
     // Only our own record: the member may already have joined another instance.
-    this.write(
-      redis
-        .eval(
-          "local r = redis.call('HGET', KEYS[1], ARGV[1]); if r and cjson.decode(r).instance == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end; return redis.call('PUBLISH', ARGV[3], ARGV[4])",
-          1,
-          membersKey(network),
-          nodeId,
-          instance,
-          EVENTS_CHANNEL,
-          JSON.stringify({ kind: "leave", instance, network, nodeId }),
-        )
-        .then(() => undefined),
-    );
+    this.write(this.scripts.release(network, nodeId, instance, "", event));
   }
 
   /** Stops the heartbeat and the subscription and removes this instance's key (its members left already). */
@@ -113,6 +152,7 @@ export class RedisCluster implements ClusterAnnouncer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, reason: "unavailable" });
     this.subscriber?.disconnect();
     await this.options.redis.del(instanceKey(this.options.instance)).catch(() => undefined);
   }
@@ -126,7 +166,12 @@ export class RedisCluster implements ClusterAnnouncer {
       if (peer !== undefined && isLocal(peer)) peer.deliver(m.text);
       return;
     }
-    if (m.instance === this.options.instance || typeof m.instance !== "string" || typeof m.network !== "string") return;
+    if (typeof m.instance !== "string" || typeof m.network !== "string") return;
+    if (m.instance === this.options.instance) {
+      if (m.kind === "join" && typeof m.claim === "string")
+        this.ownJoinEvent(m.claim, m.network, m.member as MemberInfo);
+      return;
+    }
     if (m.kind === "join") this.remoteJoined(m.instance, m.network, m.member as MemberInfo);
     else if (m.kind === "leave" && typeof m.nodeId === "string") this.remoteLeft(m.instance, m.network, m.nodeId);
   }
@@ -139,7 +184,14 @@ export class RedisCluster implements ClusterAnnouncer {
     for (const [network] of [...registry.networkSizes()]) {
       for (const member of registry.members(network)) {
         if (!isLocal(member.peer)) continue;
-        this.joined(network, member.info);
+        const { peer, info } = member;
+        // Redis may have lost us (restarted empty) while another instance admitted a clash: ours goes.
+        this.claim(network, info, (verdict) => {
+          if (verdict.ok || verdict.reason === "unavailable") return;
+          log.warn({ network, nodeId: info.nodeId, reason: verdict.reason }, "member clashes after a resync");
+          const code = verdict.reason === "address-in-use" ? SignalCloseCode.addressInUse : SignalCloseCode.networkFull;
+          peer.close(code, verdict.reason);
+        });
         announced++;
       }
     }
@@ -160,9 +212,11 @@ export class RedisCluster implements ClusterAnnouncer {
       return;
     }
     const peer = new RemotePeer(instance, network, member.nodeId, this.forward);
+    this.evictStaleHolder(network, member);
     const outcome = registry.join(network, member, peer);
     if (!outcome.ok) {
-      // Two instances admitted clashing joins at the same moment; the member whose instance wins stays.
+      // Redis admitted it, so this instance's view is behind (e.g. our own liveness key lapsed and the
+      // others dropped our members); ours stays until it leaves.
       log.warn({ network, nodeId: member.nodeId, reason: outcome.reason }, "a join on another instance clashes here");
       return;
     }
@@ -175,6 +229,51 @@ export class RedisCluster implements ClusterAnnouncer {
     const neighbours = registry.closest(network, member.ip, neighbourhoodSize, member.nodeId).map((m) => m.peer);
     if (replaced !== undefined) broadcast(neighbours, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(neighbours, { v: 1, t: "member-joined", member });
+  }
+
+  /** Our own join event is back: the claim is admitted, in order with every other event. */
+  private ownJoinEvent(id: string, network: string, member: MemberInfo): void {
+    const claim = this.pending.get(id);
+    const done = claim?.done;
+    if (claim !== undefined) {
+      this.pending.delete(id);
+      clearTimeout(claim.timer);
+    }
+    if (done === undefined) {
+      // The claimant went away (closed, or the claim timed out) after Redis admitted it: undo it.
+      this.write(
+        this.scripts.release(
+          network,
+          member.nodeId,
+          this.options.instance,
+          id,
+          JSON.stringify({ kind: "leave", instance: this.options.instance, network, nodeId: member.nodeId }),
+        ),
+      );
+      return;
+    }
+    this.evictStaleHolder(network, member);
+    done({ ok: true });
+  }
+
+  /**
+   * Redis admitted `member`, so a remote member still holding its address here is stale (its instance
+   * died and the heartbeat has not dropped it yet): drop it before the join.
+   */
+  private evictStaleHolder(network: string, member: MemberInfo): void {
+    const holder = this.options.registry.memberAt(network, member.ip);
+    if (holder !== undefined && holder.info.nodeId !== member.nodeId && holder.peer instanceof RemotePeer) {
+      this.dropRemote(holder.peer);
+    }
+  }
+
+  /** Settles a claim that was refused or not answered, if it is still pending. */
+  private settle(id: string, verdict: ClaimVerdict): void {
+    const claim = this.pending.get(id);
+    if (claim === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(claim.timer);
+    claim.done?.(verdict);
   }
 
   private remoteLeft(instance: string, network: string, nodeId: string): void {
@@ -207,13 +306,7 @@ export class RedisCluster implements ClusterAnnouncer {
       log.warn({ instance: other, members: peers.size }, "instance gone; dropping its members");
       for (const peer of [...peers]) {
         this.dropRemote(peer);
-        await redis.eval(
-          "local r = redis.call('HGET', KEYS[1], ARGV[1]); if r and cjson.decode(r).instance == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end; return 0",
-          1,
-          membersKey(peer.network),
-          peer.nodeId,
-          other,
-        );
+        await this.scripts.release(peer.network, peer.nodeId, other);
       }
     }
   }
@@ -229,7 +322,7 @@ export class RedisCluster implements ClusterAnnouncer {
       for (const key of keys) {
         const network = key.slice(`${REDIS_PREFIX}:members:`.length);
         for (const text of Object.values(await redis.hgetall(key))) {
-          const record = JSON.parse(text) as { instance: string; member: MemberInfo };
+          const record = JSON.parse(text) as MemberRecord;
           if (record.instance === this.options.instance) continue;
           let live = alive.get(record.instance);
           if (live === undefined) {

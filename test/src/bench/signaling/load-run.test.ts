@@ -25,6 +25,7 @@ test("a small load run holds every member, churns, and counts what the server se
       churnSeconds: 0.1,
       maxInFlight: 50,
       serverRss: () => process.memoryUsage().rss,
+      serverCpu: () => undefined,
       serverMembers: async () => server.stats().members,
       log: () => {},
     });

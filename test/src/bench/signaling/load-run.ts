@@ -1,5 +1,5 @@
 import { percentile } from "../stats.js";
-import { type JoinTiming, joinTextFor, LoadMember } from "./load-member.js";
+import { type JoinTiming, joinTextFor, LoadMember, loadTarget } from "./load-member.js";
 
 /** Settings of one {@link runSignalingLoad}. */
 export interface LoadSettings {
@@ -19,10 +19,18 @@ export interface LoadSettings {
   readonly maxInFlight: number;
   /** The server's resident memory in bytes, now. */
   serverRss(): number;
+  /** The server's CPU time so far (user and system seconds), if it can be read. */
+  serverCpu(): CpuTime | undefined;
   /** The server's member count, as it reports it (GET /healthz). */
   serverMembers(): Promise<number>;
   /** Progress lines. */
   log(line: string): void;
+}
+
+/** CPU seconds spent, split into user and system (kernel) time. */
+export interface CpuTime {
+  readonly user: number;
+  readonly system: number;
 }
 
 /** Latency percentiles of one phase, in milliseconds. */
@@ -36,9 +44,16 @@ export interface PhaseResult {
   readonly joinP99Ms: number | undefined;
   readonly connectP50Ms: number | undefined;
   readonly connectP99Ms: number | undefined;
+  /** The TCP handshake alone (part of the connect). */
+  readonly tcpP50Ms: number | undefined;
+  readonly tcpP99Ms: number | undefined;
   /** Largest welcome seen, in members. */
   readonly maxListed: number;
   readonly firstError: string | undefined;
+  /** The server's CPU over the phase, when it could be read. */
+  readonly serverCpu: CpuTime | undefined;
+  /** This process's (the load client's) CPU over the phase. */
+  readonly clientCpu: CpuTime;
 }
 
 /** What {@link runSignalingLoad} measured. */
@@ -68,6 +83,7 @@ const TICK_MS = 5;
 export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResult> {
   const now = () => performance.now();
   const live: LoadMember[] = [];
+  const target = loadTarget(settings.url);
   let nextIndex = 0;
   let peak = settings.serverRss();
   const baseline = peak;
@@ -89,7 +105,7 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
   try {
     settings.log(`ramp: ${settings.members} members at ${settings.rate} joins/s`);
     const ramp = await paced(settings, settings.members, now, () => {
-      return admit(new LoadMember(settings.url, joinTextFor(settings.network, nextIndex++)));
+      return admit(new LoadMember(target, joinTextFor(settings.network, nextIndex++)));
     });
     settings.log(`ramp done: ${describe(ramp)}`);
     await sleep(settings.holdSeconds * 1000);
@@ -103,7 +119,7 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
       settings.log(`churn: ${joins} joins at ${settings.rate}/s, each replacing the oldest member`);
       churn = await paced(settings, joins, now, () => {
         live.shift()?.close();
-        return admit(new LoadMember(settings.url, joinTextFor(settings.network, nextIndex++)));
+        return admit(new LoadMember(target, joinTextFor(settings.network, nextIndex++)));
       });
       settings.log(`churn done: ${describe(churn)}`);
     }
@@ -145,6 +161,8 @@ async function paced(
   let inFlight = 0;
   const settled: Promise<void>[] = [];
   const t0 = now();
+  const serverBefore = settings.serverCpu();
+  const clientBefore = process.cpuUsage();
   while (started < count) {
     // Catch up to the schedule: the joins due by now, as far as the in-flight bound allows.
     const due = Math.min(count, Math.floor(((now() - t0) / 1000) * settings.rate) + 1);
@@ -172,8 +190,11 @@ async function paced(
   }
   await Promise.all(settled);
   const seconds = (now() - t0) / 1000;
+  const serverAfter = settings.serverCpu();
+  const client = process.cpuUsage(clientBefore);
   const joinMs = timings.map((t) => t.joinMs);
   const connectMs = timings.map((t) => t.connectMs);
+  const tcpMs = timings.map((t) => t.tcpMs);
   return {
     joins: timings.length,
     failed,
@@ -183,8 +204,15 @@ async function paced(
     joinP99Ms: percentile(joinMs, 99),
     connectP50Ms: percentile(connectMs, 50),
     connectP99Ms: percentile(connectMs, 99),
+    tcpP50Ms: percentile(tcpMs, 50),
+    tcpP99Ms: percentile(tcpMs, 99),
     maxListed: timings.reduce((max, t) => Math.max(max, t.listed), 0),
     firstError,
+    serverCpu:
+      serverBefore === undefined || serverAfter === undefined
+        ? undefined
+        : { user: serverAfter.user - serverBefore.user, system: serverAfter.system - serverBefore.system },
+    clientCpu: { user: client.user / 1e6, system: client.system / 1e6 },
   };
 }
 
@@ -193,9 +221,19 @@ export function describe(phase: PhaseResult): string {
   const ms = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} ms`);
   return (
     `${phase.joins} joins (${phase.failed} failed) in ${phase.seconds.toFixed(1)} s = ${phase.achievedRate.toFixed(0)}/s; ` +
-    `join p50 ${ms(phase.joinP50Ms)} p99 ${ms(phase.joinP99Ms)}; connect p50 ${ms(phase.connectP50Ms)} p99 ${ms(phase.connectP99Ms)}` +
+    `join p50 ${ms(phase.joinP50Ms)} p99 ${ms(phase.joinP99Ms)}; connect p50 ${ms(phase.connectP50Ms)} p99 ${ms(phase.connectP99Ms)} ` +
+    `(TCP p50 ${ms(phase.tcpP50Ms)} p99 ${ms(phase.tcpP99Ms)})` +
+    `; CPU ${cpu(phase.serverCpu, phase.joins)} server, ${cpu(phase.clientCpu, phase.joins)} client` +
     (phase.firstError === undefined ? "" : `; first error: ${phase.firstError}`)
   );
+}
+
+/** "4.2 s (sys 2.1 s; 0.31 ms/join)". */
+function cpu(time: CpuTime | undefined, joins: number): string {
+  if (time === undefined) return "?";
+  const total = time.user + time.system;
+  const perJoin = joins > 0 ? `; ${((total * 1000) / joins).toFixed(2)} ms/join` : "";
+  return `${total.toFixed(1)} s (sys ${time.system.toFixed(1)} s${perJoin})`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import { BenchError } from "../../errors.js";
 import { requireBuilt, SIGNAL_CLI } from "../../lab/paths.js";
 import { type LoadOptions, parseLoadArgs } from "./load-options.js";
-import { describe, type LoadResult, runSignalingLoad } from "./load-run.js";
+import { type CpuTime, describe, type LoadResult, runSignalingLoad } from "./load-run.js";
 
 const t0 = Date.now();
 const log = (line: string) =>
@@ -46,6 +46,7 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
       churnSeconds: options.churnSeconds,
       maxInFlight: Math.max(100, options.rate * 2),
       serverRss: () => rssBytes(server.pid),
+      serverCpu: () => cpuTime(server.pid),
       serverMembers: () => healthMembers(server.url),
       log,
     });
@@ -143,6 +144,17 @@ function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
   return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+/** utime and stime of `pid` in seconds, or undefined once it is gone. */
+function cpuTime(pid: number): CpuTime | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** utime + stime of `pid` in seconds (minus `since`), or undefined once it is gone. */
