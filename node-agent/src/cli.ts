@@ -7,7 +7,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { formatIpv4Interface, IdentityError } from "@ipop/shared";
 import { pino } from "pino";
 import { Agent } from "./agent.js";
-import { processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
 import {
   type CliCommand,
   type DownOptions,
@@ -18,7 +17,6 @@ import {
   type UpOptions,
   USAGE,
 } from "./cli-args.js";
-import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
 import { DNS_PORT, DnsServer } from "./dns/dns-server.js";
@@ -29,7 +27,6 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import type { MetricsServer } from "./metrics/metrics-server.js";
-import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { signalUrls } from "./signaling-client.js";
@@ -41,9 +38,21 @@ import { startingCredentials } from "./up-credentials.js";
 /** Signals closer together than this are one operator action delivered twice, not a second request. */
 const REPEATED_SIGNAL_MS = 1_000;
 
+// The commands other than `up` (cert, token, netcheck, and the control client that status, route,
+// ping and down use) are imported when they run: a long-running agent never needs their code, and
+// every module it loads stays in its heap.
+
+/** The control client's request, loaded on first use. */
+async function controlRequest(path: string, request: { op: string } & Record<string, unknown>): Promise<unknown> {
+  return (await import("./control/control-client.js")).controlRequest(path, request);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   // `ipop token ...` parses its own arguments, like `ipop cert ...`.
-  if (argv[0] === "token") return runTokenCommand(argv.slice(1), processCertIo());
+  if (argv[0] === "token") {
+    const cert = await import("./cert/index.js");
+    return cert.runTokenCommand(argv.slice(1), cert.processCertIo());
+  }
   let command: CliCommand;
   try {
     command = parseCli(argv, process.env);
@@ -77,12 +86,15 @@ async function main(argv: readonly string[]): Promise<number> {
     case "down":
       return down(command);
     case "netcheck": {
+      const { formatNetcheck, netcheck } = await import("./netcheck/netcheck.js");
       const report = await netcheck(command.servers);
       process.stdout.write(command.json ? `${JSON.stringify(report)}\n` : `${formatNetcheck(report)}\n`);
       return report.udp ? 0 : 1;
     }
-    case "cert":
-      return runCertCommand(command.argv, processCertIo());
+    case "cert": {
+      const cert = await import("./cert/index.js");
+      return cert.runCertCommand(command.argv, cert.processCertIo());
+    }
     case "up":
       return up(command);
   }
