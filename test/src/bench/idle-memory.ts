@@ -8,13 +8,13 @@
  *   flock /tmp/ipop-lab.lock node test/dist/bench/idle-memory.js [--webrtc ndc|werift|wrtc]
  *
  * Prints one JSON line: h1's peers up, its RSS, peak and where its resident memory goes (MiB, see
- * smaps.ts), and the mean and largest RSS of the other agents.
+ * smaps.ts), the mean and largest RSS of the other agents, and the native addons h1 mapped.
  */
 import { readFileSync } from "node:fs";
 import { agentStatus, startOverlay, stopOverlay, virtualIp, type WebRtcBackend } from "../lab/agents.js";
 import { Lab } from "../lab/netns.js";
 import { ping } from "../lab/ping.js";
-import { type MemoryBreakdown, processMemory } from "./smaps.js";
+import { type MemoryBreakdown, nativeAddons, parseSmaps, processMemory } from "./smaps.js";
 
 const HOSTS = 11;
 const IDLE_MS = 5_000;
@@ -62,6 +62,10 @@ try {
       h1: breakdownMiB(h1Memory),
       othersMeanRssMiB: mib(othersRss.reduce((a, b) => a + b, 0) / othersRss.length),
       othersMaxRssMiB: mib(Math.max(...othersRss)),
+      // Only the chosen backend's library may be mapped (link/backends.ts imports it on demand).
+      h1NativeAddons: nativeAddons(parseSmaps(readFileSync(`/proc/${first!.proc.pid}/smaps`, "utf8"))).map((p) =>
+        p.replace(/^.*node_modules\//, ""),
+      ),
     }),
   );
   await stopOverlay(overlay);

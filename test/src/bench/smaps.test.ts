@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "vitest";
-import { memoryBreakdown, parseSmaps, processMemory } from "./smaps.js";
+import { memoryBreakdown, nativeAddons, parseSmaps, processMemory } from "./smaps.js";
 
 const NODE = "/usr/bin/node";
 
@@ -73,4 +73,17 @@ test("this process's parts add up to its resident set", () => {
   assert.ok(b.rssKb > 0 && b.nodeBinaryKb > 0, JSON.stringify(b));
   const parts = b.nodeBinaryKb + b.otherFilesKb + b.mallocKb + b.stacksKb + b.otherAnonKb;
   assert.equal(parts, b.rssKb);
+});
+
+test("native addons are the mapped .node files, each once", () => {
+  const text = [
+    vma(0x1000n, 0x2000n, "r--p", "/m/node_modules/@node-datachannel/linux-x64-gnu/node_datachannel.node", 4),
+    vma(0x2000n, 0x3000n, "r-xp", "/m/node_modules/@node-datachannel/linux-x64-gnu/node_datachannel.node", 4),
+    vma(0x3000n, 0x4000n, "r-xp", "/m/node-agent/build/Release/ipop_tun.node", 4),
+    vma(0x4000n, 0x5000n, "r-xp", "/usr/lib/x86_64-linux-gnu/libc.so.6", 4),
+  ].join("\n");
+  assert.deepEqual(nativeAddons(parseSmaps(text)), [
+    "/m/node-agent/build/Release/ipop_tun.node",
+    "/m/node_modules/@node-datachannel/linux-x64-gnu/node_datachannel.node",
+  ]);
 });

@@ -134,6 +134,14 @@ export function memoryBreakdown(vmas: readonly Vma[], nodeBinary: string): Memor
   return b;
 }
 
+/**
+ * The native addons (`*.node` files) mapped into a process, by path: which WebRTC backend's library
+ * it loaded (node-datachannel's, @roamhq/wrtc's) and the agent's own TUN addon.
+ */
+export function nativeAddons(vmas: readonly Vma[]): string[] {
+  return [...new Set(vmas.filter((v) => v.name.endsWith(".node")).map((v) => v.name))].sort();
+}
+
 /** {@link memoryBreakdown} of a live process; `nodeBinary` defaults to the node running this script. */
 export function processMemory(pid: number, nodeBinary = realpathSync(process.execPath)): MemoryBreakdown {
   return memoryBreakdown(parseSmaps(readFileSync(`/proc/${pid}/smaps`, "utf8")), nodeBinary);
