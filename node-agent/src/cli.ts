@@ -1,7 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
 // A 1 MiB young generation (V8's default grows to 16 MiB per semi-space under the packet path's
 // short-lived garbage) cut the agent's peak RSS from ~105 to ~90 MB in the bench, at no measurable
-// CPU cost. The lab starts the agent with the flags of this line too (test/src/lab/launcher.ts).
+// CPU cost. At most 2 glibc malloc arenas (instead of one per thread that allocates: Node's and
+// libdatachannel's threads made 10) cut an idle agent with 10 links by ~2 MiB and the bench's peak
+// by ~4 MiB, again at no measurable cost (docs/bench.md, "Memory"). The lab and the bench start the
+// agent with this line's environment and flags too (test/src/lab/launcher.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { formatIpv4Interface, IdentityError } from "@ipop/shared";
