@@ -1,13 +1,15 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
 // A 1 MiB young generation (V8's default grows to 16 MiB per semi-space under the packet path's
 // short-lived garbage) cut the agent's peak RSS from ~105 to ~90 MB in the bench, at no measurable
-// CPU cost. The lab starts the agent with the flags of this line too (test/src/lab/launcher.ts).
+// CPU cost. At most 2 glibc malloc arenas (instead of one per thread that allocates: Node's and
+// libdatachannel's threads made 10) cut an idle agent with 10 links by ~2 MiB and the bench's peak
+// by ~4 MiB, again at no measurable cost (docs/bench.md, "Memory"). The lab and the bench start the
+// agent with this line's environment and flags too (test/src/lab/launcher.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { formatIpv4Interface, IdentityError } from "@ipop/shared";
 import { pino } from "pino";
 import { Agent } from "./agent.js";
-import { processCertIo, runCertCommand, runTokenCommand } from "./cert/index.js";
 import {
   type CliCommand,
   type DownOptions,
@@ -18,7 +20,6 @@ import {
   type UpOptions,
   USAGE,
 } from "./cli-args.js";
-import { controlRequest } from "./control/control-client.js";
 import { ControlServer } from "./control/control-server.js";
 import { controlSocketPath } from "./control/socket-path.js";
 import { DNS_PORT, DnsServer } from "./dns/dns-server.js";
@@ -29,7 +30,6 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { createLinkFactory } from "./link/backends.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import type { MetricsServer } from "./metrics/metrics-server.js";
-import { formatNetcheck, netcheck } from "./netcheck/netcheck.js";
 import { formatPingReply, formatPingSummary, type PingReply, pingSucceeded, runPings } from "./ping.js";
 import { loadSignalCa } from "./signal-tls.js";
 import { signalUrls } from "./signaling-client.js";
@@ -41,9 +41,21 @@ import { startingCredentials } from "./up-credentials.js";
 /** Signals closer together than this are one operator action delivered twice, not a second request. */
 const REPEATED_SIGNAL_MS = 1_000;
 
+// The commands other than `up` (cert, token, netcheck, and the control client that status, route,
+// ping and down use) are imported when they run: a long-running agent never needs their code, and
+// every module it loads stays in its heap.
+
+/** The control client's request, loaded on first use. */
+async function controlRequest(path: string, request: { op: string } & Record<string, unknown>): Promise<unknown> {
+  return (await import("./control/control-client.js")).controlRequest(path, request);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   // `ipop token ...` parses its own arguments, like `ipop cert ...`.
-  if (argv[0] === "token") return runTokenCommand(argv.slice(1), processCertIo());
+  if (argv[0] === "token") {
+    const cert = await import("./cert/index.js");
+    return cert.runTokenCommand(argv.slice(1), cert.processCertIo());
+  }
   let command: CliCommand;
   try {
     command = parseCli(argv, process.env);
@@ -77,12 +89,15 @@ async function main(argv: readonly string[]): Promise<number> {
     case "down":
       return down(command);
     case "netcheck": {
+      const { formatNetcheck, netcheck } = await import("./netcheck/netcheck.js");
       const report = await netcheck(command.servers);
       process.stdout.write(command.json ? `${JSON.stringify(report)}\n` : `${formatNetcheck(report)}\n`);
       return report.udp ? 0 : 1;
     }
-    case "cert":
-      return runCertCommand(command.argv, processCertIo());
+    case "cert": {
+      const cert = await import("./cert/index.js");
+      return cert.runCertCommand(command.argv, cert.processCertIo());
+    }
     case "up":
       return up(command);
   }

@@ -12,7 +12,7 @@
  *   the trace is incomplete or nobody owns IP (still printing the JSON).
  */
 import { LabError } from "../errors.js";
-import { launcherNodeFlags } from "./launcher.js";
+import { launcherCommand } from "./launcher.js";
 import type { Lab } from "./netns.js";
 import { AGENT_CLI, requireBuilt, SIGNAL_CLI } from "./paths.js";
 import { type CredentialFiles, LabPki } from "./pki.js";
@@ -124,8 +124,7 @@ export async function startSignaling(
 export function agentArgv(options: AgentOptions): string[] {
   const cli = requireBuilt(AGENT_CLI);
   const argv = [
-    process.execPath,
-    ...launcherNodeFlags(cli),
+    ...launcherCommand(cli),
     cli,
     "up",
     "--signal",

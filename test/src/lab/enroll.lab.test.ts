@@ -19,7 +19,7 @@ import {
   virtualIp,
   waitForPeersUp,
 } from "./agents.js";
-import { launcherNodeFlags } from "./launcher.js";
+import { launcherCommand } from "./launcher.js";
 import { Lab } from "./netns.js";
 import { AGENT_CLI } from "./paths.js";
 import { ping } from "./ping.js";
@@ -45,8 +45,7 @@ describe("join tokens, leases and revocation", () => {
     lab.spawn(
       host,
       [
-        process.execPath,
-        ...launcherNodeFlags(AGENT_CLI),
+        ...launcherCommand(AGENT_CLI),
         AGENT_CLI,
         "up",
         "--signal",

@@ -16,6 +16,7 @@ import {
   type WebRtcBackend,
 } from "../../lab/agents.js";
 import type { Lab } from "../../lab/netns.js";
+import { AGENT_CLI } from "../../lab/paths.js";
 import { LabPki } from "../../lab/pki.js";
 import type { LabProcess } from "../../lab/process.js";
 import { firstReplyAt } from "../rtt.js";
@@ -39,10 +40,10 @@ const LOG_GRACE_MS = 2_000;
 function spawnAgent(lab: Lab, host: string, options: AgentOptions, ctx: SetupContext, tag: string): LabProcess {
   const argv = agentArgv(options);
   if (ctx.cpuProfDir) {
-    // NODE_OPTIONS may not carry --cpu-prof, so the flags go right after the node binary.
+    // NODE_OPTIONS may not carry --cpu-prof, so the flags go with node's own, before the script.
     const dir = join(ctx.cpuProfDir, `${options.webrtc}-${tag}-${host}`);
     mkdirSync(dir, { recursive: true });
-    argv.splice(1, 0, "--cpu-prof", `--cpu-prof-dir=${dir}`);
+    argv.splice(argv.indexOf(AGENT_CLI), 0, "--cpu-prof", `--cpu-prof-dir=${dir}`);
   }
   return lab.spawn(host, argv, { label: `${host} agent` });
 }
