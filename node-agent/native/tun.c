@@ -41,8 +41,6 @@ typedef struct {
   size_t slots;
   int vnet;            // packets carry a virtio-net header
   int coalesce_off;    // the kernel refused a super-packet: write segments as they are
-  int uso;             // the device has USO: the kernel takes UDP super-packets too
-  int udp_coalesce_off;  // the kernel refused a UDP super-packet: write datagrams as they are
   uint8_t *read_buf;   // one packet as read, header included (vnet only)
   uint8_t *write_buf;  // one super-packet being written, header included (vnet only)
   vnet_stats_t stats;
@@ -254,7 +252,6 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   tun->fd = fd;
   tun->env = env;
   tun->vnet = offloads != 0;
-  tun->uso = (offloads & OFFLOAD_USO) != 0;
   napi_value handle, actual, bits, result;
   CHECK(napi_create_external(env, tun, on_handle_finalized, NULL, &handle));
   CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &actual));
@@ -356,9 +353,8 @@ static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
     at += VNET_HDR_LEN + (size_t)len;
   }
   int32_t refused = tun->fd < 0 ? -EBADF
-                                : (int32_t)vnet_write_batch(tun->fd, tun->vnet, &tun->coalesce_off,
-                                                            tun->uso ? &tun->udp_coalesce_off : NULL, staging,
-                                                            lens, count, tun->write_buf, &tun->stats);
+                                : (int32_t)vnet_write_batch(tun->fd, tun->vnet, &tun->coalesce_off, staging, lens,
+                                                            count, tun->write_buf, &tun->stats);
   napi_value result;
   CHECK(napi_create_int32(env, refused, &result));
   return result;
@@ -389,8 +385,6 @@ static napi_value tun_stats(napi_env env, napi_callback_info info) {
   CHECK(set_count(env, result, "coalescedSegments", s->coalesced_segments));
   CHECK(set_count(env, result, "writeErrors", s->write_errors));
   CHECK(set_count(env, result, "gsoWriteRejected", s->gso_write_rejected));
-  CHECK(set_count(env, result, "udpCoalescedWrites", s->udp_coalesced_writes));
-  CHECK(set_count(env, result, "udpCoalescedSegments", s->udp_coalesced_segments));
   return result;
 }
 

@@ -8,8 +8,7 @@
 // super-packets into MTU-sized segments with complete checksums, the way the NIC would.
 // Write side: vnet_write_batch coalesces consecutive TCP segments of one flow into one super-packet
 // (receive offload done in user space), so the receiving kernel runs its TCP receive path once per
-// 64 KiB instead of once per segment; with USO, same-size UDP datagrams of one flow likewise (the
-// kernel runs IP input once and cuts them apart again before the socket).
+// 64 KiB instead of once per segment.
 #ifndef IPOP_VNET_H
 #define IPOP_VNET_H
 #include <linux/virtio_net.h>
@@ -41,8 +40,6 @@ typedef struct {
   uint64_t coalesced_segments; // segments merged into them
   uint64_t write_errors;       // packets the kernel refused on write (full queue, ...)
   uint64_t gso_write_rejected; // super-packets the kernel refused as such (coalescing then stops)
-  uint64_t udp_coalesced_writes;   // of coalesced_writes, the UDP super-packets
-  uint64_t udp_coalesced_segments; // the datagrams merged into them
 } vnet_stats_t;
 
 // vnet_split results below zero.
@@ -60,9 +57,7 @@ int vnet_split(const struct virtio_net_hdr *hdr, uint8_t *pkt, size_t len, uint8
 // VNET_HDR_LEN spare bytes (for its header); `lens` gives the packet lengths. With `vnet`, TCP
 // segments are coalesced into super-packets (unless *coalesce_off), using `scratch` (VNET_HDR_LEN +
 // VNET_MAX_PACKET bytes); a kernel that rejects a super-packet turns *coalesce_off on. Without
-// `vnet`, each packet is written plain. UDP datagrams are coalesced only when `udp_coalesce_off` is
-// not NULL (the device has USO) and not set; a kernel that rejects a UDP super-packet sets it.
-// Returns the number of packets the kernel refused.
-size_t vnet_write_batch(int fd, int vnet, int *coalesce_off, int *udp_coalesce_off, uint8_t *staging,
-                        const int32_t *lens, size_t count, uint8_t *scratch, vnet_stats_t *stats);
+// `vnet`, each packet is written plain. Returns the number of packets the kernel refused.
+size_t vnet_write_batch(int fd, int vnet, int *coalesce_off, uint8_t *staging, const int32_t *lens, size_t count,
+                        uint8_t *scratch, vnet_stats_t *stats);
 #endif

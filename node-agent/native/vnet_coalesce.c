@@ -7,28 +7,20 @@
 
 #define TCP_ACK 0x10
 #define TCP_PSH 0x08
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-#define UDP_HDR_LEN 8
 // Open super-packets at once; a batch with more interleaved flows writes the oldest early.
 #define MAX_GROUPS 8
-// The kernel's UDP_MAX_SEGMENTS: more datagrams in one UDP super-packet than it segments.
-#define UDP_MAX_SEGMENTS 64
 
-// One super-packet being built: segments of one TCP flow, in sequence, or datagrams of one UDP flow
-// of one size (the last may be shorter), linked through `next`.
+// One super-packet being built: segments of one TCP flow, in sequence, linked through `next`.
 typedef struct {
   int first, last, segments;
-  int udp;
-  uint32_t next_seq;  // TCP only
+  uint32_t next_seq;
   size_t mss, total;
-  int closed;  // a short (or TCP PSH) segment ended it
+  int closed;  // a short or PSH segment ended it
 } group_t;
 
 typedef struct {
   int fd, vnet;
   int *coalesce_off;
-  int *udp_coalesce_off;  // NULL: the device has no USO, so UDP is never merged
   uint8_t *staging, *scratch;
   const int32_t *lens;
   size_t offsets[VNET_MAX_BATCH];
@@ -65,67 +57,9 @@ static void write_single(batch_t *b, int i) {
   }
 }
 
-// Writes the super-packet at b->scratch (header included); on EINVAL sets *off and writes the
-// group's packets one by one instead.
-static void write_super(batch_t *b, const group_t *g, size_t len, int *off) {
-  int err;
-  if (write_all(b->fd, b->scratch, len, &err)) {
-    b->stats->coalesced_writes++;
-    b->stats->coalesced_segments += (uint64_t)g->segments;
-    if (g->udp) {
-      b->stats->udp_coalesced_writes++;
-      b->stats->udp_coalesced_segments += (uint64_t)g->segments;
-    }
-    return;
-  }
-  if (err == EINVAL) {
-    // This kernel will not take such super-packets from us: write the packets as they came, and
-    // stop merging this protocol for good.
-    b->stats->gso_write_rejected++;
-    *off = 1;
-    for (int i = g->first; i >= 0; i = b->next[i]) write_single(b, i);
-    return;
-  }
-  b->refused += (size_t)g->segments;
-  b->stats->write_errors += (uint64_t)g->segments;
-}
-
-// UDP datagrams of one flow become one USO super-packet: the receiving kernel runs IP input once
-// and cuts it into the original datagrams again before any socket sees them.
-static void write_udp_group(batch_t *b, const group_t *g) {
-  const uint8_t *head = packet(b, g->first);
-  const size_t hl = 20 + UDP_HDR_LEN;
-  uint8_t *out = b->scratch + VNET_HDR_LEN;
-  memcpy(out, head, hl);
-  size_t at = hl;
-  for (int i = g->first; i >= 0; i = b->next[i]) {
-    size_t payload = (size_t)b->lens[i] - hl;
-    memcpy(out + at, packet(b, i) + hl, payload);
-    at += payload;
-  }
-  put_be16(out + 2, (uint16_t)at);
-  ipv4_fix_header_checksum(out);
-  put_be16(out + 24, (uint16_t)(at - 20));
-  put_be16(out + 26, csum_fold(csum_pseudo_ipv4(out, PROTO_UDP, (uint32_t)(at - 20))));
-  struct virtio_net_hdr hdr = {
-      .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-      .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
-      .hdr_len = (uint16_t)hl,
-      .gso_size = (uint16_t)g->mss,
-      .csum_start = 20,
-      .csum_offset = 6,
-  };
-  memcpy(b->scratch, &hdr, VNET_HDR_LEN);
-  write_super(b, g, VNET_HDR_LEN + at, b->udp_coalesce_off);
-}
-
 static void write_group(batch_t *b, const group_t *g) {
   if (g->segments == 1) {
     write_single(b, g->first);
-    return;
-  }
-  if (g->udp) {
-    write_udp_group(b, g);
     return;
   }
   const uint8_t *head = packet(b, g->first);
@@ -156,7 +90,22 @@ static void write_group(batch_t *b, const group_t *g) {
       .csum_offset = 16,
   };
   memcpy(b->scratch, &hdr, VNET_HDR_LEN);
-  write_super(b, g, VNET_HDR_LEN + at, b->coalesce_off);
+  int err;
+  if (write_all(b->fd, b->scratch, VNET_HDR_LEN + at, &err)) {
+    b->stats->coalesced_writes++;
+    b->stats->coalesced_segments += (uint64_t)g->segments;
+    return;
+  }
+  if (err == EINVAL) {
+    // This kernel will not take super-packets from us: write the segments as they came, and stop
+    // coalescing for good.
+    b->stats->gso_write_rejected++;
+    *b->coalesce_off = 1;
+    for (int i = g->first; i >= 0; i = b->next[i]) write_single(b, i);
+    return;
+  }
+  b->refused += (size_t)g->segments;
+  b->stats->write_errors += (uint64_t)g->segments;
 }
 
 static void remove_group(batch_t *b, int k) {
@@ -167,32 +116,14 @@ static void remove_group(batch_t *b, int k) {
 // The IPv4 header length when `p` is a TCP segment the coalescer may look at: no IP options, not a
 // fragment, lengths consistent. 0 otherwise.
 static size_t tcp_segment(const uint8_t *p, size_t len) {
-  if (len < 40 || p[0] != 0x45 || p[9] != PROTO_TCP || get_be16(p + 2) != len) return 0;
+  if (len < 40 || p[0] != 0x45 || p[9] != 6 || get_be16(p + 2) != len) return 0;
   if (get_be16(p + 6) & 0x3fff) return 0;  // MF or a fragment offset
   size_t thl = (size_t)(p[20 + 12] >> 4) * 4;
   return thl >= 20 && 20 + thl <= len ? 20 : 0;
 }
 
-// Whether `p` is a UDP datagram the coalescer may merge: no IP options, not a fragment, lengths
-// consistent, some payload, and a checksum that is present and valid (the super-packet's is left to
-// the kernel, which would otherwise never see a corrupt datagram's).
-static int udp_mergeable(const uint8_t *p, size_t len) {
-  if (len <= 20 + UDP_HDR_LEN || p[0] != 0x45 || p[9] != PROTO_UDP || get_be16(p + 2) != len) return 0;
-  if (get_be16(p + 6) & 0x3fff) return 0;
-  if (get_be16(p + 24) != len - 20 || get_be16(p + 26) == 0) return 0;
-  return csum_fold(csum_add(csum_pseudo_ipv4(p, PROTO_UDP, (uint32_t)(len - 20)), p + 20, len - 20)) == 0xffff;
-}
-
 static int same_flow(const uint8_t *a, const uint8_t *b) {
-  return a[9] == b[9] && memcmp(a + 12, b + 12, 8) == 0 && memcmp(a + 20, b + 20, 4) == 0;
-}
-
-// Whether datagram `p` may join the group: the same size as the first (a shorter one ends it) and
-// IP headers the kernel's segmentation would reproduce (TOS, TTL, DF).
-static int udp_fits(batch_t *b, const group_t *g, const uint8_t *p, size_t payload) {
-  const uint8_t *h = packet(b, g->first);
-  return !g->closed && payload <= g->mss && g->segments < UDP_MAX_SEGMENTS && g->total + payload <= VNET_MAX_PACKET &&
-         p[1] == h[1] && p[8] == h[8] && (p[6] & 0x40) == (h[6] & 0x40);
+  return memcmp(a + 12, b + 12, 8) == 0 && memcmp(a + 20, b + 20, 4) == 0;
 }
 
 // Whether `p` may follow the group's segments in one super-packet: the next bytes in sequence, and
@@ -213,15 +144,11 @@ static void append(batch_t *b, group_t *g, int i, size_t payload) {
   g->last = i;
   g->segments++;
   g->total += payload;
-  if (g->udp) {
-    if (payload < g->mss) g->closed = 1;
-    return;
-  }
   g->next_seq += (uint32_t)payload;
   if (payload < g->mss || (p[33] & TCP_PSH)) g->closed = 1;
 }
 
-static void start_group(batch_t *b, int i, int udp, size_t hl, size_t payload) {
+static void start_group(batch_t *b, int i, size_t hl, size_t payload) {
   if (b->ngroups == MAX_GROUPS) {
     write_group(b, &b->groups[0]);
     remove_group(b, 0);
@@ -230,56 +157,44 @@ static void start_group(batch_t *b, int i, int udp, size_t hl, size_t payload) {
   group_t *g = &b->groups[b->ngroups++];
   g->first = g->last = i;
   g->segments = 1;
-  g->udp = udp;
   g->mss = payload;
   g->total = hl + payload;
-  g->next_seq = udp ? 0 : get_be32(p + 24) + (uint32_t)payload;
-  g->closed = udp ? 0 : (p[33] & TCP_PSH) != 0;
+  g->next_seq = get_be32(p + 24) + (uint32_t)payload;
+  g->closed = (p[33] & TCP_PSH) != 0;
 }
 
 static void handle(batch_t *b, int i) {
   uint8_t *p = packet(b, i);
   size_t len = (size_t)b->lens[i];
-  size_t hl, payload;
-  int udp, mergeable;
-  if (tcp_segment(p, len) != 0) {
-    udp = 0;
-    hl = 20 + (size_t)(p[32] >> 4) * 4;
-    payload = len - hl;
-    uint8_t flags = p[33];
-    // Only plain data segments merge, and only with a valid checksum: the super-packet's is left to
-    // the kernel, which would otherwise never see a corrupt segment's.
-    mergeable = payload > 0 && (flags & ~TCP_PSH) == TCP_ACK &&
-                csum_fold(csum_add(csum_pseudo_ipv4(p, PROTO_TCP, (uint32_t)(len - 20)), p + 20, len - 20)) == 0xffff;
-  } else if (b->udp_coalesce_off != NULL && !*b->udp_coalesce_off && len > 20 + UDP_HDR_LEN && p[9] == PROTO_UDP) {
-    udp = 1;
-    hl = 20 + UDP_HDR_LEN;
-    payload = len - hl;
-    mergeable = udp_mergeable(p, len);
-  } else {
+  if (tcp_segment(p, len) == 0) {
     write_single(b, i);
     return;
   }
+  size_t hl = 20 + (size_t)(p[32] >> 4) * 4, payload = len - hl;
+  uint8_t flags = p[33];
+  // Only plain data segments merge, and only with a valid checksum: the super-packet's is left to
+  // the kernel, which would otherwise never see a corrupt segment's.
+  int mergeable = payload > 0 && (flags & ~TCP_PSH) == TCP_ACK &&
+                  csum_fold(csum_add(csum_pseudo_ipv4(p, 6, (uint32_t)(len - 20)), p + 20, len - 20)) == 0xffff;
   int k = 0;
   while (k < b->ngroups && !same_flow(packet(b, b->groups[k].first), p)) k++;
   if (k < b->ngroups) {
-    group_t *g = &b->groups[k];
-    if (mergeable && (udp ? udp_fits(b, g, p, payload) : fits(b, g, p, payload))) {
-      append(b, g, i, payload);
+    if (mergeable && fits(b, &b->groups[k], p, payload)) {
+      append(b, &b->groups[k], i, payload);
       return;
     }
-    // The flow's earlier packets go first, so the kernel sees them in order.
-    write_group(b, g);
+    // The flow's earlier segments go first, so the kernel sees them in order.
+    write_group(b, &b->groups[k]);
     remove_group(b, k);
   }
-  if (mergeable) start_group(b, i, udp, hl, payload);
+  if (mergeable) start_group(b, i, hl, payload);
   else write_single(b, i);
 }
 
-size_t vnet_write_batch(int fd, int vnet, int *coalesce_off, int *udp_coalesce_off, uint8_t *staging,
-                        const int32_t *lens, size_t count, uint8_t *scratch, vnet_stats_t *stats) {
-  batch_t b = {.fd = fd, .vnet = vnet, .coalesce_off = coalesce_off, .udp_coalesce_off = udp_coalesce_off,
-               .staging = staging, .scratch = scratch, .lens = lens, .stats = stats};
+size_t vnet_write_batch(int fd, int vnet, int *coalesce_off, uint8_t *staging, const int32_t *lens, size_t count,
+                        uint8_t *scratch, vnet_stats_t *stats) {
+  batch_t b = {.fd = fd, .vnet = vnet, .coalesce_off = coalesce_off, .staging = staging, .scratch = scratch,
+               .lens = lens, .stats = stats};
   if (count > VNET_MAX_BATCH) count = VNET_MAX_BATCH;
   size_t at = 0;
   for (size_t i = 0; i < count; i++) {

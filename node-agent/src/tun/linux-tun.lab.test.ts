@@ -26,14 +26,12 @@ test("TUN device: reads a kernel packet with headroom, writes a reply the kernel
 
 interface OffloadCase {
   echoed: boolean;
-  udp: { returned: number; corrupt: number };
-  uso: boolean;
   offloads: [boolean, boolean];
   a: Record<string, number>;
   b: Record<string, number>;
 }
 
-test("TUN offloads: TCP and UDP through two devices joined in user space, offloads on both, one or no side", () => {
+test("TUN offloads: TCP through two devices joined in user space, offloads on both, one or no side", () => {
   const out = execFileSync("unshare", ["--net", process.execPath, offloadProbe], { encoding: "utf8", timeout: 60_000 });
   const [both, one, none] = JSON.parse(out.trim().split("\n").at(-1)!) as OffloadCase[];
   // Every byte of 8 MiB came back in each case, so segments and super-packets had valid checksums.
@@ -46,19 +44,8 @@ test("TUN offloads: TCP and UDP through two devices joined in user space, offloa
       [false, false],
     ],
   );
-  // UDP bursts came back, and every datagram that did was the one sent (merged and cut apart intact).
-  for (const c of [both!, one!, none!]) {
-    assert.ok(c.udp.returned > 0, JSON.stringify(c.udp));
-    assert.equal(c.udp.corrupt, 0);
-  }
-  // With offloads the kernel handed over super-packets and took coalesced ones, in both directions;
-  // with USO (Linux 6.2 and later) same-size datagrams of the bursts were merged too.
+  // With offloads the kernel handed over super-packets and took coalesced ones, in both directions.
   for (const side of [both!.a, both!.b]) {
-    if (both!.uso)
-      assert.ok(
-        side.udpCoalescedWrites! > 0 && side.udpCoalescedSegments! > side.udpCoalescedWrites!,
-        JSON.stringify(side),
-      );
     assert.ok(side.gsoReads! > 0 && side.gsoSegments! > side.gsoReads!, JSON.stringify(side));
     assert.ok(side.coalescedWrites! > 0 && side.coalescedSegments! > side.coalescedWrites!, JSON.stringify(side));
     assert.equal(side.readDrops, 0);
@@ -68,7 +55,6 @@ test("TUN offloads: TCP and UDP through two devices joined in user space, offloa
   assert.ok(one!.a.gsoReads! > 0 && one!.a.coalescedWrites! > 0);
   assert.equal(one!.b.gsoReads, 0);
   assert.equal(one!.b.coalescedWrites, 0);
-  assert.equal(one!.b.udpCoalescedWrites, 0);
   assert.equal(none!.a.gsoReads, 0);
   assert.equal(none!.a.coalescedWrites, 0);
 });

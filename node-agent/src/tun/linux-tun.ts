@@ -17,11 +17,8 @@ export interface TunOffloadStats {
   readonly coalescedSegments: number;
   /** Packets the kernel refused on write (a full device queue). */
   readonly writeErrors: number;
-  /** Super-packets the kernel refused as such; coalescing (of that protocol) is then off for good. */
+  /** Super-packets the kernel refused as such; coalescing is then off for good. */
   readonly gsoWriteRejected: number;
-  /** Of the super-packets written, the UDP ones (same-size datagrams of one flow, with USO), and their datagrams. */
-  readonly udpCoalescedWrites: number;
-  readonly udpCoalescedSegments: number;
 }
 
 /** What the device does for us: see {@link LinuxTun.open}. */
