@@ -34,6 +34,15 @@ const UNDERLAY_MTU = 1500;
  * - A connection the remote closed is not released until we call `close()` on it and its channels;
  *   until then the process cannot exit. `release()` always does.
  * - No mDNS resolution (no `.local` handling in libjuice; Debian has no nss-mdns by default).
+ * - Data batches are sent reliably (still unordered), where the other backends send them with
+ *   `maxRetransmits: 0`. Reliability is the sender's choice per message: the receiver takes a
+ *   retransmitted chunk like any other, so older agents, wrtc and werift agents and the browser
+ *   console (which sends reliable-unordered itself) receive from this one unchanged. The channel
+ *   carries 16 KiB batches of ~11 packets: without retransmission one lost underlay datagram loses
+ *   the whole batch, and 1% underlay loss became ~11% packet loss for the TCP flows inside. Sent
+ *   reliably, SCTP repairs the loss within an underlay round trip, nothing waits behind a lost chunk
+ *   (unordered), and the `bufferedAmount` high-water mark still drops packets when the link cannot
+ *   keep up. Measured in docs/bench.md ("Where IPOP's time goes").
  */
 export class NdcLink extends BaseLink {
   readonly backend = "ndc";
@@ -132,7 +141,7 @@ export class NdcLink extends BaseLink {
         negotiated: true,
         id: spec.id,
         unordered: !spec.ordered,
-        ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+        // No maxRetransmits: both channels are sent reliably from here (see the class comment).
       });
       this.#channels.set(name, dc);
       dc.onOpen(() => this.channelOpened(name));

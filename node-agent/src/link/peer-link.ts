@@ -10,7 +10,9 @@ import type { IceServer } from "./ice-servers.js";
  * peer must use the same labels, ids and options.
  * - `control` (id 0): reliable and ordered, for the core's control frames (keepalives, link setup).
  * - `data` (id 1): unordered with `maxRetransmits: 0`, for IP packets; a lost packet is left to the
- *   transport above (TCP) exactly as on a real LAN.
+ *   transport above (TCP) exactly as on a real LAN. SCTP reliability is each sender's choice per
+ *   message and receivers take either: node-datachannel agents and the browser console send their
+ *   data reliably (still unordered), see ndc-link.ts.
  *
  * Contract:
  * - `send()` copies or hands off the bytes before it returns; the caller may reuse the buffer at once.

@@ -116,7 +116,8 @@ describe("e2e: three agents over node-datachannel (default backend)", () => {
     const r = await udpTransfer(lab, "h2", "h3", virtualIp(lab, "h3"), 200, { size: 1000, intervalMs: 10 });
     assert.equal(r.sent, 200);
     assert.equal(r.corrupt, 0, JSON.stringify(r));
-    // The data channel is unreliable by design (maxRetransmits 0); at 100 datagrams/s nearly all arrive.
+    // IP packets may be lost on the way (a full send buffer drops them, as a router would); at 100
+    // datagrams/s nearly all arrive.
     assert.ok(r.unique >= 180, `only ${r.unique} of 200 datagrams arrived: ${JSON.stringify(r)}`);
   });
 

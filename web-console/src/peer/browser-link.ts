@@ -12,8 +12,9 @@ import { createW3cLinkFactory, type PeerLinkFactory, type W3cPeerConnection } fr
  * (RFC 8445 7.3.1.3). That is plain ICE, needs no privacy default turned off, and works whenever the
  * page can reach an agent's address (through STUN/TURN servers otherwise, as for agents).
  *
- * The page sends IP packets reliable and unordered, where agents send them with `maxRetransmits: 0`:
- * SCTP picks reliability per message at the sender, so the receiving agent takes either.
+ * The page sends IP packets reliable and unordered (as agents on node-datachannel do; wrtc and
+ * werift agents send them with `maxRetransmits: 0`): SCTP picks reliability per message at the
+ * sender, so the receiving agent takes either.
  */
 export function createBrowserLinkFactory(): PeerLinkFactory {
   return createW3cLinkFactory({
