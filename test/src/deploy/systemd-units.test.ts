@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CONTROL_DIR } from "@ipop/agent";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { parseShebang } from "../lab/launcher.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -184,9 +185,11 @@ test("ExecStart runs the programs' bin scripts from the install directory, with 
     service(parseUnit(await readUnit(name)))
       .get("ExecStart")
       ?.join(" | ");
-  // The agent gets the node flags of its script's first line, as `ipop` run by hand does.
-  const shebang = (await readFile(join(ROOT, "node-agent/src/cli.ts"), "utf8")).split("\n")[0]!;
-  const agentFlags = shebang.replace("#!/usr/bin/env -S node", "").trim();
+  // The agent gets the environment and node flags of its script's first line, as `ipop` run by hand does.
+  const shebang = parseShebang((await readFile(join(ROOT, "node-agent/src/cli.ts"), "utf8")).split("\n")[0]!);
+  const agentFlags = shebang.nodeFlags.join(" ");
+  const agentEnv = Object.entries(shebang.env).map(([name, value]) => `${name}=${value}`);
+  expect(service(parseUnit(await readUnit(AGENT_UNIT))).get("Environment") ?? []).toEqual(agentEnv);
   const bins = async (pkg: string) =>
     (JSON.parse(await readFile(join(ROOT, pkg, "package.json"), "utf8")) as { bin: Record<string, string> }).bin;
   const agentBin = (await bins("node-agent")).ipop!.replace(/^\.\//, "");

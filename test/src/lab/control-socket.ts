@@ -46,13 +46,25 @@ export async function controlRoute(path: string, ip: string): Promise<RouteResul
 
 /** Resident memory of process `pid` and all its descendants, in bytes (0 once it is gone). */
 export function treeRssBytes(pid: number): number {
+  return treeMemoryBytes(pid, "/status", /^VmRSS:\s+(\d+)\s+kB/m);
+}
+
+/**
+ * Proportional set size of process `pid` and all its descendants, in bytes (0 once it is gone): pages
+ * shared with other processes (the node binary's, the libraries') count a share each, so the sum
+ * over all agents on a host is what they take from it together.
+ */
+export function treePssBytes(pid: number): number {
+  return treeMemoryBytes(pid, "/smaps_rollup", /^Pss:\s+(\d+)\s+kB/m);
+}
+
+function treeMemoryBytes(pid: number, file: string, field: RegExp): number {
   let total = 0;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const kb = field.exec(readFileSync(`/proc/${pid}${file}`, "utf8"));
     total += kb ? Number(kb[1]) * 1024 : 0;
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    for (const child of children ? children.split(/\s+/) : []) total += treeRssBytes(Number(child));
+    for (const child of children ? children.split(/\s+/) : []) total += treeMemoryBytes(Number(child), file, field);
   } catch {
     // The process exited between the reads: it holds no memory.
   }

@@ -21,7 +21,7 @@ import {
   stopOverlay,
   virtualIp,
 } from "./agents.js";
-import { controlRequest, controlRoute, treeRssBytes } from "./control-socket.js";
+import { controlRequest, controlRoute, treePssBytes, treeRssBytes } from "./control-socket.js";
 import { Lab } from "./netns.js";
 import { pingPairs } from "./ping.js";
 import { type AgentStatus, parseAgentStatus } from "./status.js";
@@ -158,6 +158,7 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
 
   test("memory and links per agent are reported", async () => {
     const rss = overlay.agents.map((a) => treeRssBytes(a.proc.pid) / 2 ** 20).sort((a, b) => a - b);
+    const pss = overlay.agents.map((a) => treePssBytes(a.proc.pid) / 2 ** 20).sort((a, b) => a - b);
     assert.ok(
       rss.every((mb) => mb > 0),
       "every agent is running",
@@ -169,6 +170,7 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
     console.log(
       `RSS per agent: min ${rss[0]!.toFixed(0)} MiB, median ${rss[rss.length >> 1]!.toFixed(0)} MiB, ` +
         `max ${rss.at(-1)!.toFixed(0)} MiB, total ${rss.reduce((a, b) => a + b, 0).toFixed(0)} MiB; ` +
+        `PSS per agent: median ${pss[pss.length >> 1]!.toFixed(0)} MiB, total ${pss.reduce((a, b) => a + b, 0).toFixed(0)} MiB; ` +
         `up links per agent: mean ${mean(links).toFixed(1)}, max ${Math.max(...links)} (full mesh ${HOSTS - 1})`,
     );
     assert.ok(Math.max(...links) < HOSTS - 1, "a structured overlay, not a full mesh");
