@@ -5,6 +5,7 @@ import type { SignalLogger } from "../logger.js";
 import { broadcast, type ClaimVerdict, type ClusterAnnouncer, isLocal, type MemberPeer } from "../member-peer.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import { REDIS_PREFIX } from "../store/redis-store.js";
+import { OutgoingMessage } from "../wire.js";
 import { EVENTS_CHANNEL, INSTANCE_KEY_PREFIX, type MemberRecord, MemberScripts } from "./member-scripts.js";
 import { RemotePeer } from "./remote-peer.js";
 
@@ -163,7 +164,7 @@ export class RedisCluster implements ClusterAnnouncer {
       // A message for one of our members from another instance's member.
       if (typeof m.network !== "string" || typeof m.to !== "string" || typeof m.text !== "string") return;
       const peer = this.options.registry.lookup(m.network, m.to);
-      if (peer !== undefined && isLocal(peer)) peer.deliver(m.text);
+      if (peer !== undefined && isLocal(peer)) peer.deliver(new OutgoingMessage(m.text));
       return;
     }
     if (typeof m.instance !== "string" || typeof m.network !== "string") return;
