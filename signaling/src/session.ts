@@ -92,8 +92,6 @@ export class Session implements CaMember, MemberPeer {
   /**
    * @param heartbeatSlice - which slice of the ping interval the server pings this session in (the
    *   server spreads its sessions' pings over the interval).
-   */
-  /**
    * @param socket - the socket under `ws` (the one its upgrade came on), where frames are written.
    */
   constructor(
