@@ -14,7 +14,7 @@ import {
 import type { Authority, AuthorityRefusal, MemberDirectory } from "./authority.js";
 import type { SignalLogger } from "./logger.js";
 import type { NetworkRegistry } from "./network-registry.js";
-import { encodeServerMessage } from "./wire.js";
+import { type OutgoingMessage, outgoing } from "./wire.js";
 
 /**
  * What a CA request needs of the server: the CA side, the members of a network and the wall clock. A
@@ -32,7 +32,7 @@ export interface CaMember {
   /** Set for a member of another instance (`--redis`): it is not told from here. */
   readonly remoteInstance: string | undefined;
   /** Sends an encoded server message. */
-  deliver(text: string): void;
+  deliver(message: OutgoingMessage): void;
   /** Closes the connection if the member's certificate is now revoked; true when it did. */
   dropIfRevoked(): boolean;
 }
@@ -104,7 +104,7 @@ export function tellMembers(
   network: string,
   text: string,
 ): { notified: number; disconnected: number } {
-  const message = encodeServerMessage({ v: 1, t: "revocations", network, list: text });
+  const message = outgoing({ v: 1, t: "revocations", network, list: text });
   let notified = 0;
   let disconnected = 0;
   for (const member of registry.members(network)) {

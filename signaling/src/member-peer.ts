@@ -1,5 +1,5 @@
 import type { MemberInfo, ServerMessage } from "@ipop/shared";
-import { encodeServerMessage } from "./wire.js";
+import { type OutgoingMessage, outgoing } from "./wire.js";
 
 /**
  * What the registry holds for each member: the connection it is on. A member joined to this server is a
@@ -14,7 +14,7 @@ export interface MemberPeer {
    */
   readonly remoteInstance: string | undefined;
   /** Sends an encoded server message to the member (through Redis for a remote one). */
-  deliver(text: string): void;
+  deliver(message: OutgoingMessage): void;
   /** Closes the member's connection with `code` (a remote one is closed by its own instance). */
   close(code: number, reason: string): void;
   /** Closes the connection if the member's certificate is now revoked; true when it did. */
@@ -51,7 +51,8 @@ export interface ClusterAnnouncer {
  * instance, which sees the same join or leave through Redis and works out the same neighbourhood.
  */
 export function broadcast(peers: readonly MemberPeer[], message: ServerMessage): void {
-  const text = encodeServerMessage(message);
-  if (text === undefined) return;
-  for (const peer of peers) if (isLocal(peer)) peer.deliver(text);
+  // Encoded (and framed) once, whatever the number of recipients.
+  const encoded = outgoing(message);
+  if (encoded === undefined) return;
+  for (const peer of peers) if (isLocal(peer)) peer.deliver(encoded);
 }

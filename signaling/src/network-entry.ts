@@ -2,14 +2,14 @@ import { type MemberInfo, SignalCloseCode } from "@ipop/shared";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
 import type { MemberPeer } from "./member-peer.js";
 import type { Member, NetworkRegistry } from "./network-registry.js";
-import { encodeServerMessage } from "./wire.js";
+import { type OutgoingMessage, outgoing } from "./wire.js";
 
 /** The result of {@link enterNetwork}. */
 export type NetworkEntry =
   | {
       readonly ok: true;
       /** The encoded `welcome` for the newcomer. */
-      readonly welcome: string;
+      readonly welcome: OutgoingMessage;
       /** The newcomer's ring neighbourhood: the welcome lists them, and they hear of the join. */
       readonly neighbours: readonly MemberPeer[];
       /** The connection that held the same node id before; the caller closes it. */
@@ -42,14 +42,14 @@ export function enterNetwork(
   peer: MemberPeer,
 ): NetworkEntry {
   const closest = registry.closest(network, member.ip, limits.welcomeMembers, member.nodeId);
-  const welcome = encodeServerMessage({
+  const welcome = outgoing({
     v: 1,
     t: "welcome",
     network,
     members: closest.map((m) => m.info),
     limits: wireLimits(limits),
   });
-  const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome) <= limits.maxMessageBytes;
+  const welcomeFits = welcome !== undefined && Buffer.byteLength(welcome.text) <= limits.maxMessageBytes;
   const outcome = welcomeFits ? registry.join(network, member, peer) : undefined;
   if (outcome !== undefined && !outcome.ok && outcome.reason === "address-in-use") {
     return addressInUse(network, member, outcome.holder);

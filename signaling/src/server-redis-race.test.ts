@@ -130,3 +130,27 @@ test("one node id joining two instances at once: exactly one connection stays, t
     await waitFor(() => bothCount(0), `round ${round}: both instances see the survivor leave`);
   }
 });
+
+test("a node rejoining one instance while its old connection closes stays a member on every instance", async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const member = { nodeId: `back-${round}`, name: `back-${round}`, ip: `10.80.${round >> 8}.${(round & 0xff) + 1}` };
+    const old = await TestClient.joined(a.url, NETWORK, member);
+    await waitFor(() => bothCount(1), `round ${round}: both instances count the first connection`);
+    const again = await TestClient.connect(a.url);
+    // The old connection's leave and the new connection's claim reach Redis in either order.
+    again.sendJson({ v: 1, t: "join", network: NETWORK, member });
+    old.ws.terminate();
+    await again.expect("welcome");
+    await old.closed;
+    // Not a timing assertion: the leave of the old connection must not take the new one's record.
+    await waitFor(() => bothCount(1), `round ${round}: both instances still count the node`);
+    const redisClient = instances[0]!.client;
+    assert.equal(
+      await redisClient.hexists(`ipop-signal:members:${NETWORK}`, member.nodeId),
+      1,
+      `round ${round}: Redis holds it`,
+    );
+    await again.close();
+    await waitFor(() => bothCount(0), `round ${round}: both instances see the node leave`);
+  }
+});

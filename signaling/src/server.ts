@@ -217,7 +217,7 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
       wss.handleUpgrade(req, socket, head, (ws) => {
         const remote = formatHostPort(req.socket.remoteAddress ?? "?", req.socket.remotePort ?? 0);
         const seq = ++connectionSeq;
-        const session = new Session(ws, context, log.child({ conn: seq, remote }), seq % HEARTBEAT_SLICES);
+        const session = new Session(ws, socket, context, log.child({ conn: seq, remote }), seq % HEARTBEAT_SLICES);
         sessions.add(session);
         metrics.connected();
         session.start();

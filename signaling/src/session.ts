@@ -20,7 +20,7 @@ import { addressInUse, enterNetwork, type NetworkEntry, networkFull } from "./ne
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { TurnCredentialIssuer } from "./turn-grants.js";
-import { encodeServerMessage, rawDataToBuffer } from "./wire.js";
+import { type OutgoingMessage, outgoing, rawDataToBuffer } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
 export interface SessionContext {
@@ -63,6 +63,11 @@ type State =
     }
   | { readonly kind: "closing" };
 
+/** Where a session writes its frames: the raw socket of its WebSocket. */
+export interface FrameSink {
+  write(frame: Buffer): boolean;
+}
+
 /** WebSocket close code 1013, "try again later": the membership store (Redis) is out of reach. */
 const TRY_AGAIN_LATER = 1013;
 
@@ -87,9 +92,11 @@ export class Session implements CaMember, MemberPeer {
   /**
    * @param heartbeatSlice - which slice of the ping interval the server pings this session in (the
    *   server spreads its sessions' pings over the interval).
+   * @param socket - the socket under `ws` (the one its upgrade came on), where frames are written.
    */
   constructor(
     private readonly ws: WebSocket,
+    private readonly socket: FrameSink,
     private readonly ctx: SessionContext,
     log: SignalLogger,
     readonly heartbeatSlice = 0,
@@ -152,14 +159,18 @@ export class Session implements CaMember, MemberPeer {
    * `maxBufferedBytes`, so it cannot make the server hold an unbounded backlog. The check is on what is already
    * queued, so one message of any allowed size always gets through to a reader that keeps up.
    */
-  deliver(text: string): void {
+  deliver(message: OutgoingMessage): void {
     if (this.state.kind === "closing" || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.log.warn({ ...this.logFields(), buffered: this.ws.bufferedAmount }, "peer is not reading, terminating");
       this.end("terminate");
       return;
     }
-    this.ws.send(text);
+    // The frame, built once per message, goes straight to the socket ws writes to: one write of a
+    // shared buffer per recipient instead of framing and encoding it again for each. Safe to mix with
+    // ws's own writes (pings, the close frame): without compression ws writes each frame whole and at
+    // once, never queued, so frames cannot interleave.
+    this.socket.write(message.frame());
   }
 
   /**
@@ -322,17 +333,17 @@ export class Session implements CaMember, MemberPeer {
       this.refuse("unknown-peer", `no member ${to} in network ${network}`, ref);
       return;
     }
-    const text = encodeServerMessage({ v: 1, t: "message", from: member.nodeId, body });
-    if (text === undefined) {
+    const message = outgoing({ v: 1, t: "message", from: member.nodeId, body });
+    if (message === undefined) {
       this.refuse("bad-message", "send.body is nested too deeply to forward", ref, true);
       return;
     }
     // Re-encoding can grow a body (1e20 becomes 100000000000000000000); the receiver must still accept it.
-    if (Buffer.byteLength(text) > this.ctx.limits.maxMessageBytes) {
+    if (Buffer.byteLength(message.text) > this.ctx.limits.maxMessageBytes) {
       this.refuse("too-large", `forwarded message would exceed ${this.ctx.limits.maxMessageBytes} bytes`, ref, true);
       return;
     }
-    target.deliver(text);
+    target.deliver(message);
     this.ctx.metrics.relayed(network);
   }
 
@@ -401,12 +412,12 @@ export class Session implements CaMember, MemberPeer {
 
   /** Sends a message unless it is over the message limit (a list loaded from a file may be); logs when not. */
   private sendBounded(message: ServerMessage): void {
-    const text = encodeServerMessage(message);
-    if (text === undefined || Buffer.byteLength(text) > this.ctx.limits.maxMessageBytes) {
+    const encoded = outgoing(message);
+    if (encoded === undefined || Buffer.byteLength(encoded.text) > this.ctx.limits.maxMessageBytes) {
       this.log.warn({ ...this.logFields(), t: message.t }, "message over the size limit, not sent");
       return;
     }
-    this.deliver(text);
+    this.deliver(encoded);
   }
 
   private refuse(code: SignalErrorCode, message: string, ref?: number, invalid = false): void {
@@ -433,8 +444,8 @@ export class Session implements CaMember, MemberPeer {
   }
 
   private send(message: ServerMessage): void {
-    const text = encodeServerMessage(message);
-    if (text !== undefined) this.deliver(text);
+    const encoded = outgoing(message);
+    if (encoded !== undefined) this.deliver(encoded);
   }
 
   private armJoinTimer(): void {

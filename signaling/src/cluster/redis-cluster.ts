@@ -5,6 +5,7 @@ import type { SignalLogger } from "../logger.js";
 import { broadcast, type ClaimVerdict, type ClusterAnnouncer, isLocal, type MemberPeer } from "../member-peer.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import { REDIS_PREFIX } from "../store/redis-store.js";
+import { OutgoingMessage } from "../wire.js";
 import { EVENTS_CHANNEL, INSTANCE_KEY_PREFIX, type MemberRecord, MemberScripts } from "./member-scripts.js";
 import { RemotePeer } from "./remote-peer.js";
 
@@ -69,6 +70,12 @@ export class RedisCluster implements ClusterAnnouncer {
   private readonly scripts: MemberScripts;
   /** Claims by id whose join event has not come back yet. */
   private readonly pending = new Map<string, PendingClaim>();
+  /**
+   * The claim that admitted each member of ours (key: network, newline, node id). A leave releases only
+   * that claim: a node rejoining here while its old connection closes has a newer claim in Redis, which
+   * the old connection's leave must not remove.
+   */
+  private readonly admittedBy = new Map<string, string>();
   private claimSeq = 0;
 
   constructor(private readonly options: ClusterOptions) {
@@ -143,8 +150,12 @@ export class RedisCluster implements ClusterAnnouncer {
   left(network: string, nodeId: string): void {
     const { instance } = this.options;
     const event = JSON.stringify({ kind: "leave", instance, network, nodeId });
-    // Only our own record: the member may already have joined another instance.
-    this.write(this.scripts.release(network, nodeId, instance, "", event));
+    const key = `${network}\n${nodeId}`;
+    const claim = this.admittedBy.get(key);
+    this.admittedBy.delete(key);
+    // Only our own record, of the claim that admitted it: the member may already have joined another
+    // instance, or claimed again here.
+    if (claim !== undefined) this.write(this.scripts.release(network, nodeId, instance, claim, event));
   }
 
   /** Stops the heartbeat and the subscription and removes this instance's key (its members left already). */
@@ -163,7 +174,7 @@ export class RedisCluster implements ClusterAnnouncer {
       // A message for one of our members from another instance's member.
       if (typeof m.network !== "string" || typeof m.to !== "string" || typeof m.text !== "string") return;
       const peer = this.options.registry.lookup(m.network, m.to);
-      if (peer !== undefined && isLocal(peer)) peer.deliver(m.text);
+      if (peer !== undefined && isLocal(peer)) peer.deliver(new OutgoingMessage(m.text));
       return;
     }
     if (typeof m.instance !== "string" || typeof m.network !== "string") return;
@@ -224,8 +235,11 @@ export class RedisCluster implements ClusterAnnouncer {
     const replaced = outcome.replaced?.peer;
     if (replaced instanceof RemotePeer) this.untrack(replaced);
     // Our member moved to another instance: its old connection here goes, without a departure notice.
-    else if (replaced !== undefined)
+    else if (replaced !== undefined) {
+      // Its record in Redis is the other instance's now; the closing connection has nothing to release.
+      this.admittedBy.delete(`${network}\n${member.nodeId}`);
       replaced.close(SignalCloseCode.replaced, "replaced by a connection to another instance");
+    }
     const neighbours = registry.closest(network, member.ip, neighbourhoodSize, member.nodeId).map((m) => m.peer);
     if (replaced !== undefined) broadcast(neighbours, { v: 1, t: "member-left", nodeId: member.nodeId });
     broadcast(neighbours, { v: 1, t: "member-joined", member });
@@ -253,6 +267,7 @@ export class RedisCluster implements ClusterAnnouncer {
       return;
     }
     this.evictStaleHolder(network, member);
+    this.admittedBy.set(`${network}\n${member.nodeId}`, id);
     done({ ok: true });
   }
 

@@ -1,4 +1,5 @@
 import type { MemberPeer } from "../member-peer.js";
+import type { OutgoingMessage } from "../wire.js";
 
 /** How a remote peer forwards a message: to the instance holding the member, through Redis. */
 export type ForwardToInstance = (instance: string, network: string, nodeId: string, text: string) => void;
@@ -15,8 +16,8 @@ export class RemotePeer implements MemberPeer {
     private readonly forward: ForwardToInstance,
   ) {}
 
-  deliver(text: string): void {
-    this.forward(this.remoteInstance, this.network, this.nodeId, text);
+  deliver(message: OutgoingMessage): void {
+    this.forward(this.remoteInstance, this.network, this.nodeId, message.text);
   }
 
   close(): void {

@@ -36,6 +36,12 @@ export function loadTarget(url: string): LoadTarget {
 }
 
 const HEADERS_END = Buffer.from("\r\n\r\n");
+/**
+ * One read buffer for every member: with `onread`, Node reads into it and hands it to the callback
+ * (no stream machinery, no new Buffer per read). Safe because each callback is done with it when it
+ * returns (the frame reader copies what it keeps), and there is one thread.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const SWITCHING = Buffer.from("HTTP/1.1 101 ");
 
 /**
@@ -72,7 +78,40 @@ export class LoadMember {
   join(now: () => number): Promise<JoinTiming> {
     const started = now();
     const joined = new Promise<JoinTiming>((resolve, reject) => {
-      const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
+      const onData = (chunk: Buffer) => {
+        if (head === undefined) {
+          frames.push(chunk);
+          return;
+        }
+        // The upgrade answer, then frames (which may share its chunk).
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf(HEADERS_END);
+        if (end < 0) return;
+        if (!head.subarray(0, SWITCHING.length).equals(SWITCHING)) {
+          fail(`upgrade refused: ${head.subarray(0, head.indexOf("\r\n")).toString()}`);
+          socket.destroy();
+          return;
+        }
+        const rest = head.subarray(end + HEADERS_END.length);
+        head = undefined;
+        this.upgraded = true;
+        connectMs = now() - started;
+        joinSentAt = now();
+        socket.write(this.joinFrame);
+        if (rest.length > 0) frames.push(rest);
+      };
+      const socket = connect({
+        host: this.target.host,
+        port: this.target.port,
+        noDelay: true,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (bytes: number, buffer: Uint8Array) => {
+            onData(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+            return true;
+          },
+        },
+      });
       this.socket = socket;
       let joinSentAt = 0;
       let connectMs = 0;
@@ -114,28 +153,6 @@ export class LoadMember {
       socket.write(this.target.upgrade);
       socket.once("connect", () => {
         tcpMs = now() - started;
-      });
-      socket.on("data", (chunk: Buffer) => {
-        if (head === undefined) {
-          frames.push(chunk);
-          return;
-        }
-        // The upgrade answer, then frames (which may share its chunk).
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf(HEADERS_END);
-        if (end < 0) return;
-        if (!head.subarray(0, SWITCHING.length).equals(SWITCHING)) {
-          fail(`upgrade refused: ${head.subarray(0, head.indexOf("\r\n")).toString()}`);
-          socket.destroy();
-          return;
-        }
-        const rest = head.subarray(end + HEADERS_END.length);
-        head = undefined;
-        this.upgraded = true;
-        connectMs = now() - started;
-        joinSentAt = now();
-        socket.write(this.joinFrame);
-        if (rest.length > 0) frames.push(rest);
       });
       socket.on("error", (err) => fail(err.message));
       socket.on("close", () => {

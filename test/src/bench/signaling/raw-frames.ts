@@ -80,12 +80,14 @@ export class FrameReader {
     private readonly onFrame: (opcode: number, payload: Buffer | undefined) => void,
   ) {}
 
+  /** Feeds the next bytes; nothing of `chunk` is kept past the call, so it may be a reused buffer. */
   push(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
-        this.gathered?.push(chunk.subarray(at, at + take));
+        // Copied: the chunk may be a read buffer that the next read overwrites.
+        this.gathered?.push(Buffer.from(chunk.subarray(at, at + take)));
         this.remaining -= take;
         at += take;
         if (this.remaining === 0) this.finish();
