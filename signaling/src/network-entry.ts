@@ -1,6 +1,6 @@
 import { type MemberInfo, SignalCloseCode } from "@ipop/shared";
 import { type SignalServerLimits, wireLimits } from "./limits.js";
-import type { MemberPeer } from "./member-peer.js";
+import type { ClaimVerdict, MemberPeer } from "./member-peer.js";
 import type { Member, NetworkRegistry } from "./network-registry.js";
 import { type OutgoingMessage, outgoing } from "./wire.js";
 
@@ -64,6 +64,18 @@ export function enterNetwork(
   return outcome.replaced === undefined
     ? { ok: true, welcome, neighbours }
     : { ok: true, welcome, neighbours, replaced: outcome.replaced };
+}
+
+/** The refusal of a join that Redis turned down (cluster/redis-cluster.ts). */
+export function claimRefusal(
+  network: string,
+  member: MemberInfo,
+  verdict: ClaimVerdict & { readonly ok: false; readonly reason: "address-in-use" | "network-full" },
+  maxMembers: number,
+): NetworkEntry & { ok: false } {
+  return verdict.reason === "network-full"
+    ? networkFull(`network ${network} has reached its limit of ${maxMembers} members`)
+    : addressInUse(network, member, verdict.holder);
 }
 
 /** The refusal of a join whose address `holder` already uses. */

@@ -16,11 +16,11 @@ import type { SignalServerLimits } from "./limits.js";
 import type { SignalLogger } from "./logger.js";
 import { broadcast, type ClusterAnnouncer, type MemberPeer } from "./member-peer.js";
 import type { SessionMetrics } from "./metrics.js";
-import { addressInUse, enterNetwork, type NetworkEntry, networkFull } from "./network-entry.js";
+import { claimRefusal, enterNetwork, type NetworkEntry } from "./network-entry.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { TurnCredentialIssuer } from "./turn-grants.js";
-import { type OutgoingMessage, outgoing, rawDataToBuffer } from "./wire.js";
+import { type FrameSink, type OutgoingMessage, outgoing, rawDataToBuffer } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
 export interface SessionContext {
@@ -62,11 +62,6 @@ type State =
       cancel: () => void;
     }
   | { readonly kind: "closing" };
-
-/** Where a session writes its frames: the raw socket of its WebSocket. */
-export interface FrameSink {
-  write(frame: Buffer): boolean;
-}
 
 /** WebSocket close code 1013, "try again later": the membership store (Redis) is out of reach. */
 const TRY_AGAIN_LATER = 1013;
@@ -272,11 +267,7 @@ export class Session implements CaMember, MemberPeer {
           this.end({ code: TRY_AGAIN_LATER, reason: "membership store unavailable" });
           return;
         }
-        const refusal =
-          verdict.reason === "network-full"
-            ? networkFull(`network ${network} has reached its limit of ${this.ctx.limits.maxMembers} members`)
-            : addressInUse(network, member, verdict.holder);
-        this.refuseEntry(network, member, refusal);
+        this.refuseEntry(network, member, claimRefusal(network, member, verdict, this.ctx.limits.maxMembers));
       }),
     );
   }

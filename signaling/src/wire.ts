@@ -21,6 +21,11 @@ export function rawDataToBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** Where a session writes its frames: the raw socket of its WebSocket. */
+export interface FrameSink {
+  write(frame: Buffer): boolean;
+}
+
 /**
  * A server message encoded once for any number of recipients: its JSON text (what goes through Redis
  * to another instance) and, built on first use, its WebSocket frame. A notice to a ring neighbourhood
