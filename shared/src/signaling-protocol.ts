@@ -210,6 +210,8 @@ export const SignalCloseCode = {
   unauthorized: 4007,
   /** The server is shutting down. */
   serverShutdown: 1001,
+  /** "Try again later": the membership store (Redis) did not answer in time; another instance may. */
+  tryAgainLater: 1013,
 } as const;
 
 export type ParseResult<T> =

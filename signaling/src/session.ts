@@ -63,9 +63,6 @@ type State =
     }
   | { readonly kind: "closing" };
 
-/** WebSocket close code 1013, "try again later": the membership store (Redis) is out of reach. */
-const TRY_AGAIN_LATER = 1013;
-
 /**
  * One WebSocket connection: its protocol state (waiting for join, joined, closing) and its limits (join timer,
  * token bucket, invalid-message streak, liveness, outgoing buffer). Every event handler is guarded: whatever a
@@ -264,7 +261,7 @@ export class Session implements CaMember, MemberPeer {
         }
         if (verdict.reason === "unavailable") {
           this.log.warn({ network, nodeId: member.nodeId }, "join not admitted: Redis did not answer");
-          this.end({ code: TRY_AGAIN_LATER, reason: "membership store unavailable" });
+          this.end({ code: SignalCloseCode.tryAgainLater, reason: "membership store unavailable" });
           return;
         }
         this.refuseEntry(network, member, claimRefusal(network, member, verdict, this.ctx.limits.maxMembers));
