@@ -5,9 +5,19 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Agent, hostCredentials, startAgent, virtualIp, type WebRtcBackend, waitForPeersUp } from "../agents.js";
+import {
+  type Agent,
+  agentStatus,
+  hostCredentials,
+  startAgent,
+  virtualIp,
+  type WebRtcBackend,
+  waitForPeersUp,
+} from "../agents.js";
+import type { Lab } from "../netns.js";
 import { pingUntilClean } from "../ping.js";
 import { LabPki } from "../pki.js";
+import type { AgentStatus } from "../status.js";
 import type { Coturn } from "./coturn.js";
 import type { NatLab } from "./nat-lab.js";
 import type { NatKind } from "./nat-rules.js";
@@ -84,12 +94,11 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
     const pingOpts = { count: 3, intervalS: 0.2, waitS: 2 };
     const ab = await pingUntilClean(lab, a, virtualIp(lab, b), 5, pingOpts);
     const ba = await pingUntilClean(lab, b, virtualIp(lab, a), 5, pingOpts);
-    const candidate = (status: typeof statusA, peerIp: string): PathKind =>
-      (status.peers.find((p) => p.ip === peerIp)?.candidateType as PathKind | undefined) ?? "unknown";
-    const candidates = [candidate(statusA, virtualIp(lab, b)), candidate(statusB, virtualIp(lab, a))] as const;
-    const reason = (status: typeof statusA, peerIp: string) =>
+    const [settledA, settledB] = await settledPath(lab, a, b, [statusA, statusB]);
+    const candidates = [candidate(settledA, virtualIp(lab, b)), candidate(settledB, virtualIp(lab, a))] as const;
+    const reason = (status: AgentStatus, peerIp: string) =>
       status.peers.find((p) => p.ip === peerIp)?.pathReason ?? null;
-    const reasons = [reason(statusA, virtualIp(lab, b)), reason(statusB, virtualIp(lab, a))] as const;
+    const reasons = [reason(settledA, virtualIp(lab, b)), reason(settledB, virtualIp(lab, a))] as const;
     const siteA = nat.siteOf(a);
     const siteB = nat.siteOf(b);
     const result: PairResult = {
@@ -108,4 +117,34 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
     await Promise.all(agents.map((agent) => agent.proc.stop("SIGTERM", 10_000)));
     pki.remove();
   }
+}
+
+/** How long the two sides get to agree on their path after the link is up and has carried pings. */
+const PATH_SETTLE_MS = 10_000;
+
+function candidate(status: AgentStatus, peerIp: string): PathKind {
+  return (status.peers.find((p) => p.ip === peerIp)?.candidateType as PathKind | undefined) ?? "unknown";
+}
+
+/**
+ * Both sides' status once they agree whether the link is relayed. ICE may nominate a relayed pair
+ * first and switch to a direct one when its checks finish, and the two agents see that switch at
+ * slightly different moments; the status read when the link came up can catch one side before it.
+ * Returns the last statuses read even if they never agree, so the caller's check shows both sides.
+ */
+async function settledPath(
+  lab: Lab,
+  a: string,
+  b: string,
+  initial: readonly [AgentStatus, AgentStatus],
+): Promise<[AgentStatus, AgentStatus]> {
+  const agree = ([sa, sb]: readonly [AgentStatus, AgentStatus]) =>
+    (candidate(sa, virtualIp(lab, b)) === "relay") === (candidate(sb, virtualIp(lab, a)) === "relay");
+  let statuses: [AgentStatus, AgentStatus] = [initial[0], initial[1]];
+  const deadline = Date.now() + PATH_SETTLE_MS;
+  while (!agree(statuses) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    statuses = await Promise.all([agentStatus(lab, a), agentStatus(lab, b)]);
+  }
+  return statuses;
 }
