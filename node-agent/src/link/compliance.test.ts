@@ -4,6 +4,7 @@
  * links (host candidates, no STUN). `IPOP_LINK_BACKENDS=ndc,fake` narrows the run.
  */
 import assert from "node:assert/strict";
+import { errorMessage } from "@ipop/shared";
 import { afterAll, describe, test } from "vitest";
 import { createLinkFactory, isRealBackendName } from "./backends.js";
 import { parseCandidate, sdpCandidates } from "./candidates.js";
@@ -143,7 +144,13 @@ function makePair(
 
 async function openPair(factory: PeerLinkFactory): Promise<Pair> {
   const pair = makePair(factory);
-  await waitFor(() => pair.offerer.isOpen && pair.answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+  try {
+    await waitFor(() => pair.offerer.isOpen && pair.answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+  } catch (error) {
+    const state = (end: Endpoint) =>
+      `${end.link.role}: ${end.opens} opens, ${end.signals.length} signals, closed ${JSON.stringify(end.closeReasons)}`;
+    throw new Error(`${errorMessage(error)} (${state(pair.offerer)}; ${state(pair.answerer)})`);
+  }
   return pair;
 }
 
@@ -402,6 +409,40 @@ for (const name of BACKENDS) {
       closePair(pair);
       assertNoViolations(offerer, answerer);
     });
+
+    // The ndc offerer signals no candidate before it has applied the answer (ndc-link.ts says why:
+    // a handshake 1 s late in four setups of ten, or failed, when the answerer could reach it first).
+    if (name === "ndc")
+      test("the offerer holds its candidates until it has applied the answer", async () => {
+        const pair = makePair(factory);
+        const { offerer, answerer } = pair;
+        const heldForOfferer: LinkSignal[] = [];
+        answerer.relay = (s) => {
+          heldForOfferer.push(s);
+          return undefined;
+        };
+        // By the time the answerer has gathered, the offerer (which started first) has too.
+        await waitFor(
+          () => answerer.signals.some((s) => s.kind === "candidate"),
+          OPEN_TIMEOUT_MS,
+          "answerer candidates",
+        );
+        await sleep(200);
+        assert.deepEqual(
+          offerer.signals.map((s) => s.kind),
+          ["description"],
+          "only the offer before the answer",
+        );
+        answerer.relay = (s) => s;
+        for (const s of heldForOfferer) offerer.call(() => offerer.link.handleSignal(s));
+        await waitFor(() => offerer.isOpen && answerer.isOpen, OPEN_TIMEOUT_MS, "both ends to open");
+        assert.ok(
+          offerer.signals.some((s) => s.kind === "candidate"),
+          "candidates follow the answer",
+        );
+        closePair(pair);
+        assertNoViolations(offerer, answerer);
+      });
 
     // A relay that swaps the DTLS fingerprint (a man in the middle would put its own there) must not
     // get a link that opens: the stack, or our own check of the presented certificate, refuses it.

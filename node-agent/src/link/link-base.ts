@@ -31,6 +31,12 @@ export interface BackendTraits {
   readonly resolvesMdns: boolean;
   /** Per-channel high-water marks where the stack needs other ones than `CHANNEL_SPECS`. */
   readonly highWaterMarks?: Partial<Readonly<Record<LinkChannel, number>>>;
+  /**
+   * Offerer only: signal local candidates only once the remote answer has been applied, so the
+   * remote cannot reach this side's ICE while the stack is still taking in the answer (see ndc-link.ts
+   * for the stack that needs it). This side's own checks start with the answer anyway.
+   */
+  readonly holdsCandidatesUntilAnswer?: boolean;
 }
 
 /** Remote candidates held while the remote description is still being applied; more is garbage. */
@@ -69,6 +75,7 @@ export abstract class BaseLink implements PeerLink {
   #remoteDescriptionApplied = false;
   #pendingRemote: PendingCandidate[] = [];
   #localDescriptionSent = false;
+  /** Local candidates not yet signalled: before our description is out, or held for the answer. */
   #pendingLocal: LinkSignal[] = [];
   #earlyMessages: Array<readonly [LinkChannel, Uint8Array]> = [];
   /** Candidate types signalled each way (after the filter), for telling why a path is relayed. */
@@ -145,12 +152,7 @@ export abstract class BaseLink implements PeerLink {
     this.#events.onSignal({ kind: "description", type, sdp: filtered });
     // Candidates gathered before the description was out follow it, so the remote never has to
     // hold a candidate for a session it does not know yet.
-    const pending = this.#pendingLocal;
-    this.#pendingLocal = [];
-    for (const signal of pending) {
-      if (this.closed) return; // onSignal may have closed the link.
-      this.#events.onSignal(signal);
-    }
+    if (!this.#holdingCandidates) this.#flushLocalCandidates();
   }
 
   /** Signals one local candidate, bare (`a=` removed), unless the filter rejects it. */
@@ -159,7 +161,7 @@ export abstract class BaseLink implements PeerLink {
     const parsed = parseCandidate(candidate);
     if (parsed === undefined || !this.#acceptLocal(parsed)) return;
     const signal: LinkSignal = { kind: "candidate", candidate: stripCandidatePrefix(candidate), sdpMid: sdpMid ?? "0" };
-    if (this.#localDescriptionSent) this.#events.onSignal(signal);
+    if (this.#localDescriptionSent && !this.#holdingCandidates) this.#events.onSignal(signal);
     else this.#pendingLocal.push(signal);
   }
 
@@ -272,6 +274,7 @@ export abstract class BaseLink implements PeerLink {
     if (this.role === "answerer") this.#enqueue("setup-failed", "creating the answer", () => this.startAnswer());
     this.#enqueue("setup-failed", "applying remote candidates", () => {
       this.#remoteDescriptionApplied = true;
+      if (this.#localDescriptionSent) this.#flushLocalCandidates();
       const pending = this.#pendingRemote;
       this.#pendingRemote = [];
       for (const c of pending) this.#applyCandidate(c);
@@ -303,6 +306,22 @@ export abstract class BaseLink implements PeerLink {
       Promise.resolve(this.applyRemoteCandidate(c.candidate, c.sdpMid)).catch(onError);
     } catch {
       onError();
+    }
+  }
+
+  /** Whether local candidates wait for the remote answer (see `BackendTraits`). */
+  get #holdingCandidates(): boolean {
+    return (
+      this.#traits.holdsCandidatesUntilAnswer === true && this.role === "offerer" && !this.#remoteDescriptionApplied
+    );
+  }
+
+  #flushLocalCandidates(): void {
+    const pending = this.#pendingLocal;
+    this.#pendingLocal = [];
+    for (const signal of pending) {
+      if (this.closed) return; // onSignal may have closed the link.
+      this.#events.onSignal(signal);
     }
   }
 

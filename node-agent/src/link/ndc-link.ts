@@ -34,6 +34,14 @@ const UNDERLAY_MTU = 1500;
  * - A connection the remote closed is not released until we call `close()` on it and its channels;
  *   until then the process cannot exit. `release()` always does.
  * - No mDNS resolution (no `.local` handling in libjuice; Debian has no nss-mdns by default).
+ * - The offerer holds its candidates until it has applied the answer (`holdsCandidatesUntilAnswer`).
+ *   The answerer is the DTLS client and, ICE-controlled, usually completes ICE first and sends its
+ *   ClientHello at once; an offerer whose own ICE had not completed dropped it and the handshake
+ *   waited for the 1 s DTLS retransmission (in 4-8 setups of 10). Without our candidates the answerer
+ *   completes only through the offerer's own checks, which start with the answer, so the offerer is
+ *   ready first. It also closes a gap in libdatachannel, which hands an answer to ICE before storing
+ *   it for the certificate check: a handshake finished in that gap failed. Now 1 s waits are 0-4%
+ *   and those failures gone (docs/bench.md, "Link setup").
  * - Data batches are sent reliably (still unordered), where the other backends send them with
  *   `maxRetransmits: 0`. Reliability is the sender's choice per message: the receiver takes a
  *   retransmitted chunk like any other, so older agents, wrtc and werift agents and the browser
@@ -50,7 +58,7 @@ export class NdcLink extends BaseLink {
   readonly #channels = new Map<LinkChannel, DataChannel>();
 
   constructor(options: LinkOptions, events: LinkEvents) {
-    super(options, events, { resolvesMdns: false });
+    super(options, events, { resolvesMdns: false, holdsCandidatesUntilAnswer: true });
     try {
       const pc = new nodeDataChannel.PeerConnection(`ipop-${options.role}`, {
         iceServers: toNdcIceServers(options.iceServers),
