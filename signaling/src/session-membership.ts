@@ -9,6 +9,7 @@ import {
 import { type CaReply, refuseByAuthority } from "./ca-requests.js";
 import type { SignalLogger } from "./logger.js";
 import { broadcast, type MemberPeer } from "./member-peer.js";
+import type { Session } from "./session.js";
 import { claimRefusal, enterNetwork, type NetworkEntry } from "./network-entry.js";
 import type { SessionContext } from "./session-context.js";
 import { type OutgoingMessage, outgoing } from "./wire.js";
@@ -31,7 +32,7 @@ type MembershipState =
       readonly cert?: Certificate;
     };
 
-/** What a {@link Membership} needs from the connection it belongs to (session.ts). */
+/** What a {@link Membership} needs from the connection it belongs to: the {@link Session} itself (session.ts). */
 export interface MembershipConnection {
   /** The connection as the registry holds it. */
   readonly peer: MemberPeer;
