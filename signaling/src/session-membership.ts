@@ -9,8 +9,8 @@ import {
 import { type CaReply, refuseByAuthority } from "./ca-requests.js";
 import type { SignalLogger } from "./logger.js";
 import { broadcast, type MemberPeer } from "./member-peer.js";
-import type { Session } from "./session.js";
 import { claimRefusal, enterNetwork, type NetworkEntry } from "./network-entry.js";
+import type { Session } from "./session.js";
 import type { SessionContext } from "./session-context.js";
 import { type OutgoingMessage, outgoing } from "./wire.js";
 
