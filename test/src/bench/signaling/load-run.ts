@@ -25,7 +25,7 @@ export interface LoadSettings {
   /** The server's member count, as it reports it (GET /healthz). */
   serverMembers(): Promise<number>;
   /** The server's memory once settled (a forced collection where possible), before and after the churn. */
-  serverSettled(): Promise<SettledMemory>;
+  serverSettled(when: "before-churn" | "after-churn"): Promise<SettledMemory>;
   /** Seconds to wait after the churn before {@link serverSettled}: the last close handshakes finish. */
   readonly settleSeconds: number;
   /** Progress lines. */
@@ -129,7 +129,7 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
     const held = settings.serverRss();
     samplePeak();
     settings.log(`holding ${heldMembers} members; server RSS ${(held / 2 ** 20).toFixed(1)} MiB`);
-    const settledBeforeChurn = await settings.serverSettled();
+    const settledBeforeChurn = await settings.serverSettled("before-churn");
     settings.log(`settled before the churn: ${describeSettled(settledBeforeChurn)}`);
     let churn: PhaseResult | undefined;
     let settledAfterChurn: SettledMemory | undefined;
@@ -148,7 +148,7 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
       churnSampling = undefined;
       settings.log(`churn done: ${describe(churn)}`);
       await sleep(settings.settleSeconds * 1000);
-      settledAfterChurn = await settings.serverSettled();
+      settledAfterChurn = await settings.serverSettled("after-churn");
       settings.log(`settled after the churn: ${describeSettled(settledAfterChurn)}`);
     }
     samplePeak();

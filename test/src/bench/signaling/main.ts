@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BenchError } from "../../errors.js";
 import { requireBuilt, SIGNAL_CLI } from "../../lab/paths.js";
@@ -52,7 +53,12 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
       serverRss: () => rssBytes(server.pid),
       serverCpu: () => cpuTime(server.pid),
       serverMembers: () => healthMembers(server.url),
-      serverSettled: () => readSettledMemory(inspector, () => rssBytes(server.pid)),
+      serverSettled: (when) =>
+        readSettledMemory(
+          inspector,
+          () => rssBytes(server.pid),
+          options.heapSnapshotDir === undefined ? undefined : join(options.heapSnapshotDir, `${when}.heapsnapshot`),
+        ),
       // The last churned members' close handshakes, and the server's timers of them, are over by then.
       settleSeconds: 3,
       log,

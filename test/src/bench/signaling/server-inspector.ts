@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from "node:fs";
 import WebSocket from "ws";
 import { BenchError } from "../../errors.js";
 
@@ -18,6 +19,9 @@ export function inspectorUrlIn(line: string): string | undefined {
 
 interface Reply {
   readonly id?: number;
+  /** Set on an event (no id). */
+  readonly method?: string;
+  readonly params?: { readonly chunk?: string };
   readonly result?: { readonly result?: { readonly value?: unknown } };
   readonly error?: { readonly message?: string };
 }
@@ -31,10 +35,13 @@ interface Reply {
 export class ServerInspector {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  /** Where the chunks of a heap snapshot being taken go. */
+  private snapshotChunk: ((chunk: string) => void) | undefined;
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (data) => {
       const reply = JSON.parse(String(data)) as Reply;
+      if (reply.method === "HeapProfiler.addHeapSnapshotChunk") this.snapshotChunk?.(reply.params?.chunk ?? "");
       if (reply.id === undefined) return; // an event, not an answer
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
@@ -72,6 +79,21 @@ export class ServerInspector {
     const value = reply.result?.result?.value;
     if (typeof value !== "string") throw new BenchError("BENCH_PARSE", "the inspector gave no memory usage");
     return JSON.parse(value) as ServerHeap;
+  }
+
+  /**
+   * Writes a heap snapshot of the server to `path` (open it in Chrome DevTools' Memory tab and compare
+   * two of them to see what grew). Taking one also collects garbage first.
+   */
+  async writeHeapSnapshot(path: string): Promise<void> {
+    const fd = openSync(path, "w");
+    this.snapshotChunk = (chunk) => writeSync(fd, chunk);
+    try {
+      await this.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    } finally {
+      this.snapshotChunk = undefined;
+      closeSync(fd);
+    }
   }
 
   /** Closes the connection (the server keeps running). */

@@ -11,11 +11,13 @@ export interface SettledMemory {
 /**
  * Reads a settled server's memory: forces a full collection through its inspector, reads its heap,
  * then samples RSS `samples` times `gapMs` apart and keeps the least (pages the allocator returns
- * drain out over a moment; a leak is what stays).
+ * drain out over a moment; a leak is what stays). With `snapshotPath`, then writes a heap snapshot there
+ * (after the readings: taking one inflates the server's RSS for good).
  */
 export async function readSettledMemory(
   inspector: ServerInspector | undefined,
   rss: () => number,
+  snapshotPath?: string,
   samples = 3,
   gapMs = 1000,
 ): Promise<SettledMemory> {
@@ -29,5 +31,7 @@ export async function readSettledMemory(
     await new Promise((resolve) => setTimeout(resolve, gapMs));
     least = Math.min(least, rss());
   }
+  // Last: serializing a snapshot takes the server's RSS up by more than its heap, and keeps it there.
+  if (snapshotPath !== undefined) await inspector?.writeHeapSnapshot(snapshotPath);
   return { rssBytes: least, heap };
 }
