@@ -19,7 +19,9 @@ export type SignalServerErrorCode =
   /** The TURN shared secret (`--turn-secret-file`) cannot be used ({@link TurnError}). */
   | "ERR_SIGNAL_TURN"
   /** The state store (`--state-dir`, `--redis`) cannot be opened or read ({@link StoreError}). */
-  | "ERR_SIGNAL_STORE";
+  | "ERR_SIGNAL_STORE"
+  /** WebSocket compression was configured or negotiated, which the raw frame writes cannot coexist with ({@link CompressionError}). */
+  | "ERR_SIGNAL_COMPRESSION";
 
 /** Base class: catch this to handle any deliberate signaling-server error. */
 export class SignalServerError extends Error {
@@ -129,5 +131,18 @@ export class TurnError extends SignalServerError {
 export class StoreError extends SignalServerError {
   constructor(message: string, options?: ErrorOptions) {
     super("ERR_SIGNAL_STORE", message, options);
+  }
+}
+
+/**
+ * WebSocket compression (permessage-deflate) is enabled on the server or was negotiated on a
+ * connection. Sessions write pre-built frames straight to the socket, past ws's sender; that is only
+ * sound while ws writes every frame whole and at once, which compression breaks (ws then queues frames
+ * behind the deflate stream, and a raw frame could land inside them). A bug in the server, never the
+ * client's doing: the server refuses to start, or the connection is dropped and logged as an error.
+ */
+export class CompressionError extends SignalServerError {
+  constructor(message: string) {
+    super("ERR_SIGNAL_COMPRESSION", message);
   }
 }

@@ -9,6 +9,7 @@ import { tellMembers } from "./ca-requests.js";
 import { RedisCluster } from "./cluster/redis-cluster.js";
 import { ConsoleFiles, DEFAULT_CONSOLE_DIR } from "./console-files.js";
 import { formatHostPort, ListenError, OptionError } from "./errors.js";
+import { assertNoCompression } from "./frame-outbox.js";
 import { handleHttpRequest, type SignalServerStats } from "./http-handler.js";
 import { resolveLimits, type SignalServerLimits } from "./limits.js";
 import { type SignalLogger, silentLogger } from "./logger.js";
@@ -172,6 +173,8 @@ export async function startSignalServer(options: SignalServerOptions = {}): Prom
     perMessageDeflate: false,
     clientTracking: false,
   });
+  // Sessions write raw frames past ws's sender, which compression would break: fail here, not on the wire.
+  assertNoCompression(wss);
 
   const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
   const consoleFiles = consoleDir === false ? undefined : ConsoleFiles.load(consoleDir);

@@ -70,6 +70,8 @@ export interface Overlay {
 export interface OverlayOptions {
   network?: string;
   webrtc?: WebRtcBackend;
+  /** Per-host backends, overriding `webrtc` for the hosts named (e.g. an ndc agent talking to a wrtc one). */
+  webrtcByHost?: Readonly<Record<string, WebRtcBackend>>;
   /** Hosts that get an agent; default all of the lab's hosts. */
   hosts?: readonly string[];
   /** Extra `ipop-signal` arguments, e.g. `["--welcome-members", "4"]`. */
@@ -170,16 +172,17 @@ export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Prom
     const hosts = options.hosts ?? lab.hosts;
     const credentials = await Promise.all(hosts.map((host) => hostCredentials(lab, pki, host)));
     const signaling = await startSignaling(lab, options.signalArgs);
-    const agents = hosts.map((host, i) =>
-      startAgent(lab, host, {
+    const agents = hosts.map((host, i) => {
+      const webrtc = options.webrtcByHost?.[host] ?? options.webrtc;
+      return startAgent(lab, host, {
         signalUrl: signaling.url,
         network,
         ip: virtualIp(lab, host),
         credentials: credentials[i]!,
-        ...(options.webrtc ? { webrtc: options.webrtc } : {}),
+        ...(webrtc ? { webrtc } : {}),
         ...(options.agentArgs ? { extraArgs: options.agentArgs } : {}),
-      }),
-    );
+      });
+    });
     return { signaling, agents, pki };
   } catch (error) {
     pki.remove();

@@ -10,15 +10,15 @@ import {
   agentStatus,
   type Overlay,
   startAgent,
-  startOverlay,
   startSignaling,
   stopOverlay,
   virtualIp,
   type WebRtcBackend,
   waitForOverlayUp,
 } from "./agents.js";
+import { startLabOverlay, stopLabOverlay } from "./lab-overlay.js";
 import { interfaceAddresses, tunDevices } from "./links.js";
-import { Lab } from "./netns.js";
+import type { Lab } from "./netns.js";
 import { type PingResult, ping, pingUntilClean } from "./ping.js";
 import { addressHost } from "./status.js";
 import { tcpTransfer, udpTransfer } from "./transfer.js";
@@ -72,10 +72,9 @@ describe("e2e: three agents over node-datachannel (default backend)", () => {
   const agent = (host: string): Agent => overlay.agents.find((a) => a.host === host)!;
 
   beforeAll(async () => {
-    lab = await Lab.create({ hosts: 3 });
-    overlay = await startOverlay(lab, { network: "e2e" });
+    ({ lab, overlay } = await startLabOverlay(3, { network: "e2e" }));
   });
-  afterAll(() => lab?.destroy());
+  afterAll(() => stopLabOverlay(lab, overlay));
 
   test("every agent reports signaling connected and both peers up over the underlay", { timeout: 90_000 }, async () => {
     const statuses = await waitForOverlayUp(lab, overlay, UP_TIMEOUT_MS);
@@ -208,10 +207,9 @@ for (const webrtc of ["werift", "wrtc"] as const satisfies readonly WebRtcBacken
     let lab: Lab;
     let overlay: Overlay;
     beforeAll(async () => {
-      lab = await Lab.create({ hosts: 3 });
-      overlay = await startOverlay(lab, { network: `e2e-${webrtc}`, webrtc });
+      ({ lab, overlay } = await startLabOverlay(3, { network: `e2e-${webrtc}`, webrtc }));
     });
-    afterAll(() => lab?.destroy());
+    afterAll(() => stopLabOverlay(lab, overlay));
 
     test("every ordered pair pings by virtual IP", { timeout: 150_000 }, async () => {
       await waitForOverlayUp(lab, overlay, UP_TIMEOUT_MS);

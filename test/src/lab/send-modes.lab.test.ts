@@ -8,18 +8,9 @@
 import assert from "node:assert/strict";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { addUnderlayLoss } from "../bench/underlay-loss.js";
-import {
-  hostCredentials,
-  type Overlay,
-  startAgent,
-  startSignaling,
-  stopOverlay,
-  virtualIp,
-  type WebRtcBackend,
-  waitForOverlayUp,
-} from "./agents.js";
-import { Lab } from "./netns.js";
-import { LabPki } from "./pki.js";
+import { type Overlay, virtualIp, type WebRtcBackend } from "./agents.js";
+import { startLabOverlay, stopLabOverlay } from "./lab-overlay.js";
+import type { Lab } from "./netns.js";
 import { tcpTransfer } from "./transfer.js";
 
 /** Links come up within this on a shared two-core machine; a deadline for hangs, not a measurement. */
@@ -36,30 +27,13 @@ describe("send modes: a reliable-unordered sender (ndc) and a maxRetransmits-0 s
   const backends: Record<string, WebRtcBackend> = { h1: "ndc", h2: "wrtc" };
 
   beforeAll(async () => {
-    lab = await Lab.create({ hosts: 2 });
-    const pki = await LabPki.create("send-modes");
-    const signaling = await startSignaling(lab);
-    const agents = [];
-    for (const host of lab.hosts) {
-      agents.push(
-        startAgent(lab, host, {
-          signalUrl: signaling.url,
-          network: "send-modes",
-          ip: virtualIp(lab, host),
-          credentials: await hostCredentials(lab, pki, host),
-          webrtc: backends[host]!,
-        }),
-      );
-    }
-    overlay = { signaling, agents, pki };
-    await waitForOverlayUp(lab, overlay, UP_TIMEOUT_MS);
+    ({ lab, overlay } = await startLabOverlay(2, { network: "send-modes", webrtcByHost: backends }, UP_TIMEOUT_MS));
     removeLoss = await addUnderlayLoss(lab, LOSS_PERMILLE);
   }, UP_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await removeLoss?.().catch(() => undefined);
-    if (overlay) await stopOverlay(overlay).catch(() => undefined);
-    lab?.destroy();
+    await stopLabOverlay(lab, overlay);
   });
 
   for (const [from, to] of [

@@ -27,6 +27,8 @@ test("a small load run holds every member, churns, and counts what the server se
       serverRss: () => process.memoryUsage().rss,
       serverCpu: () => undefined,
       serverMembers: async () => server.stats().members,
+      serverSettled: async () => ({ rssBytes: process.memoryUsage().rss, heap: undefined }),
+      settleSeconds: 0,
       log: () => {},
     });
     assert.equal(result.ramp.joins, 60);
@@ -37,6 +39,11 @@ test("a small load run holds every member, churns, and counts what the server se
     assert.equal(result.lost, 0);
     assert.equal(result.ramp.maxListed, 4, "welcomes list the neighbourhood, not everyone");
     assert.ok(result.notices > 0);
+    assert.ok(
+      result.churnRss !== undefined && result.churnRss.min <= result.churnRss.max,
+      "RSS sampled through the churn",
+    );
+    assert.ok(result.settledBeforeChurn.rssBytes > 0 && (result.settledAfterChurn?.rssBytes ?? 0) > 0);
     assert.ok(result.ramp.joinP50Ms !== undefined && result.ramp.joinP99Ms !== undefined);
   } finally {
     await server.close();

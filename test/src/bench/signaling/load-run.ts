@@ -1,5 +1,6 @@
 import { percentile } from "../stats.js";
 import { type JoinTiming, joinTextFor, LoadMember, loadTarget } from "./load-member.js";
+import type { SettledMemory } from "./settled-memory.js";
 
 /** Settings of one {@link runSignalingLoad}. */
 export interface LoadSettings {
@@ -23,6 +24,10 @@ export interface LoadSettings {
   serverCpu(): CpuTime | undefined;
   /** The server's member count, as it reports it (GET /healthz). */
   serverMembers(): Promise<number>;
+  /** The server's memory once settled (a forced collection where possible), before and after the churn. */
+  serverSettled(when: "before-churn" | "after-churn"): Promise<SettledMemory>;
+  /** Seconds to wait after the churn before {@link serverSettled}: the last close handshakes finish. */
+  readonly settleSeconds: number;
   /** Progress lines. */
   log(line: string): void;
 }
@@ -67,6 +72,11 @@ export interface LoadResult {
   readonly serverRssPeak: number;
   /** (held RSS - baseline RSS) / members. */
   readonly bytesPerMember: number;
+  /** The server's RSS through the churn: least and most of the samples taken every 250 ms. */
+  readonly churnRss: { readonly min: number; readonly max: number } | undefined;
+  /** Settled memory holding all members, before the churn and after it (same member count). */
+  readonly settledBeforeChurn: SettledMemory;
+  readonly settledAfterChurn: SettledMemory | undefined;
   /** Notices (member-joined/left) all members heard in total. */
   readonly notices: number;
   /** Members the server dropped while they should have stayed. */
@@ -87,8 +97,14 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
   let nextIndex = 0;
   let peak = settings.serverRss();
   const baseline = peak;
+  // Set during the churn only: a leak per churned connection shows as a range that keeps rising.
+  let churnSampling: { min: number; max: number } | undefined;
   const samplePeak = () => {
-    peak = Math.max(peak, settings.serverRss());
+    const rss = settings.serverRss();
+    peak = Math.max(peak, rss);
+    if (churnSampling !== undefined) {
+      churnSampling = { min: Math.min(churnSampling.min, rss), max: Math.max(churnSampling.max, rss) };
+    }
   };
   const sampler = setInterval(samplePeak, 250);
   // A member counts as live from its first try; one whose join fails is closed and forgotten (the
@@ -113,15 +129,27 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
     const held = settings.serverRss();
     samplePeak();
     settings.log(`holding ${heldMembers} members; server RSS ${(held / 2 ** 20).toFixed(1)} MiB`);
+    const settledBeforeChurn = await settings.serverSettled("before-churn");
+    settings.log(`settled before the churn: ${describeSettled(settledBeforeChurn)}`);
     let churn: PhaseResult | undefined;
+    let settledAfterChurn: SettledMemory | undefined;
+    let churnRss: { min: number; max: number } | undefined;
     if (settings.churnSeconds > 0) {
       const joins = Math.round(settings.churnSeconds * settings.rate);
       settings.log(`churn: ${joins} joins at ${settings.rate}/s, each replacing the oldest member`);
+      const rss = settings.serverRss();
+      churnSampling = { min: rss, max: rss };
       churn = await paced(settings, joins, now, () => {
         live.shift()?.close();
         return admit(new LoadMember(target, joinTextFor(settings.network, nextIndex++)));
       });
+      samplePeak();
+      churnRss = churnSampling;
+      churnSampling = undefined;
       settings.log(`churn done: ${describe(churn)}`);
+      await sleep(settings.settleSeconds * 1000);
+      settledAfterChurn = await settings.serverSettled("after-churn");
+      settings.log(`settled after the churn: ${describeSettled(settledAfterChurn)}`);
     }
     samplePeak();
     let notices = 0;
@@ -138,6 +166,9 @@ export async function runSignalingLoad(settings: LoadSettings): Promise<LoadResu
       serverRssHeld: held,
       serverRssPeak: peak,
       bytesPerMember: (held - baseline) / Math.max(1, heldMembers),
+      churnRss,
+      settledBeforeChurn,
+      settledAfterChurn,
       notices,
       lost,
     };
@@ -226,6 +257,13 @@ export function describe(phase: PhaseResult): string {
     `; CPU ${cpu(phase.serverCpu, phase.joins)} server, ${cpu(phase.clientCpu, phase.joins)} client` +
     (phase.firstError === undefined ? "" : `; first error: ${phase.firstError}`)
   );
+}
+
+/** "RSS 160.2 MiB, heap 40.1 MiB used (external 3.0 MiB)". */
+export function describeSettled(memory: SettledMemory): string {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const heap = memory.heap;
+  return `RSS ${mib(memory.rssBytes)}${heap === undefined ? "" : `, heap ${mib(heap.heapUsed)} used (external ${mib(heap.external)})`}`;
 }
 
 /** "4.2 s (sys 2.1 s; 0.31 ms/join)". */

@@ -5,11 +5,14 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BenchError } from "../../errors.js";
 import { requireBuilt, SIGNAL_CLI } from "../../lab/paths.js";
 import { type LoadOptions, parseLoadArgs } from "./load-options.js";
-import { type CpuTime, describe, type LoadResult, runSignalingLoad } from "./load-run.js";
+import { type CpuTime, describe, describeSettled, type LoadResult, runSignalingLoad } from "./load-run.js";
+import { inspectorUrlIn, ServerInspector } from "./server-inspector.js";
+import { readSettledMemory } from "./settled-memory.js";
 
 const t0 = Date.now();
 const log = (line: string) =>
@@ -36,7 +39,9 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
   const serverCpuBefore = cpuSeconds(server.pid);
   let result: LoadResult;
   let serverCpu: number | undefined;
+  let inspector: ServerInspector | undefined;
   try {
+    inspector = await ServerInspector.connect(server.inspectorUrl);
     result = await runSignalingLoad({
       url: server.url,
       network: "load",
@@ -48,10 +53,19 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
       serverRss: () => rssBytes(server.pid),
       serverCpu: () => cpuTime(server.pid),
       serverMembers: () => healthMembers(server.url),
+      serverSettled: (when) =>
+        readSettledMemory(
+          inspector,
+          () => rssBytes(server.pid),
+          options.heapSnapshotDir === undefined ? undefined : join(options.heapSnapshotDir, `${when}.heapsnapshot`),
+        ),
+      // The last churned members' close handshakes, and the server's timers of them, are over by then.
+      settleSeconds: 3,
       log,
     });
     serverCpu = cpuSeconds(server.pid, serverCpuBefore ?? 0);
   } finally {
+    inspector?.close();
     server.child.kill("SIGTERM");
     clearTimeout(deadline);
   }
@@ -74,6 +88,23 @@ export async function runSignalingBench(argv: readonly string[]): Promise<number
     `  server RSS: baseline ${mib(result.serverRssBaseline)}, holding ${mib(result.serverRssHeld)}, peak ${mib(result.serverRssPeak)}; ` +
       `${(result.bytesPerMember / 1024).toFixed(1)} KiB per member`,
   );
+  if (result.churnRss !== undefined) {
+    console.log(`  server RSS through the churn: min ${mib(result.churnRss.min)}, max ${mib(result.churnRss.max)}`);
+  }
+  console.log(`  settled (forced GC) before the churn: ${describeSettled(result.settledBeforeChurn)}`);
+  const after = result.settledAfterChurn;
+  if (after !== undefined && result.churn !== undefined) {
+    const grown = after.rssBytes - result.settledBeforeChurn.rssBytes;
+    const heapGrown =
+      after.heap === undefined || result.settledBeforeChurn.heap === undefined
+        ? undefined
+        : after.heap.heapUsed - result.settledBeforeChurn.heap.heapUsed;
+    const perJoin = (b: number) => `${(b / Math.max(1, result.churn?.joins ?? 0)).toFixed(1)} B per churned join`;
+    console.log(
+      `  settled after the churn: ${describeSettled(after)}; RSS ${grown >= 0 ? "+" : ""}${mib(grown)} (${perJoin(grown)})` +
+        (heapGrown === undefined ? "" : `, heap ${heapGrown >= 0 ? "+" : ""}${mib(heapGrown)} (${perJoin(heapGrown)})`),
+    );
+  }
   console.log(
     `  CPU: server ${serverCpu?.toFixed(1) ?? "?"} s, load client ${clientCpu.toFixed(1)} s (client RSS ${mib(report.clientRssBytes)}); ` +
       `notices heard ${result.notices}; wall ${report.wallSeconds.toFixed(0)} s`,
@@ -89,6 +120,8 @@ interface ChildServer {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly url: string;
+  /** The server's inspector on loopback, through which the test forces a collection before reading memory. */
+  readonly inspectorUrl: string;
 }
 
 async function startServer(options: LoadOptions): Promise<ChildServer> {
@@ -96,6 +129,8 @@ async function startServer(options: LoadOptions): Promise<ChildServer> {
   // successor connects, and a second of joins may be in flight.
   const cap = String(options.members + 2 * options.rate + 100);
   const args = [
+    // Port 0: the kernel picks a free loopback port, printed on stderr.
+    "--inspect=127.0.0.1:0",
     ...(options.cpuProfDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.cpuProfDir]),
     requireBuilt(SIGNAL_CLI),
     ...["--listen", "127.0.0.1:0", "--max-members", cap, "--max-connections", cap, "--log-level", "warn"],
@@ -103,26 +138,39 @@ async function startServer(options: LoadOptions): Promise<ChildServer> {
   ];
   // The server holds a socket per member: raise its open-file limit as far as the hard limit allows.
   const script = 'ulimit -n "$(ulimit -H -n)" 2>/dev/null; exec "$0" "$@"';
-  const child = spawn("sh", ["-c", script, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn("sh", ["-c", script, process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const pid = child.pid;
   if (pid === undefined) throw new BenchError("BENCH_SETUP_FAILED", "could not start ipop-signal");
   const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
+  const errorLines = createInterface({ input: child.stderr! });
+  let inspectorUrl: string | undefined;
+  let url: string | undefined;
+  await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new BenchError("BENCH_TIMEOUT", "ipop-signal did not listen within 10 s")),
       10_000,
     );
     child.once("exit", (code) => reject(new BenchError("BENCH_SETUP_FAILED", `ipop-signal exited with ${code}`)));
+    // Ready once both addresses are known: they come on two pipes, in either order.
+    const ready = () => {
+      if (url === undefined || inspectorUrl === undefined) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    // The server's warnings still reach the terminal; the inspector's address is picked out on the way.
+    errorLines.on("line", (line) => {
+      inspectorUrl ??= inspectorUrlIn(line);
+      process.stderr.write(`${line}\n`);
+      ready();
+    });
     lines.on("line", (line) => {
-      const match = /^listening on (ws:\/\/\S+)$/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
+      url ??= /^listening on (ws:\/\/\S+)$/.exec(line)?.[1];
+      ready();
     });
   });
-  log(`ipop-signal (pid ${pid}) at ${url}`);
-  return { child, pid, url };
+  if (url === undefined || inspectorUrl === undefined) throw new BenchError("BENCH_SETUP_FAILED", "no server address");
+  log(`ipop-signal (pid ${pid}) at ${url}, inspector ${inspectorUrl}`);
+  return { child, pid, url, inspectorUrl };
 }
 
 /**
