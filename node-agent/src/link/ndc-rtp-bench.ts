@@ -40,6 +40,8 @@ const PING_TIMEOUT_MS = 1000;
 /** Round trips per path run first and not counted: the first ones include JIT compilation. */
 const PING_WARMUP = 50;
 const DRAIN_MS = 300;
+/** ICE + DTLS on loopback take milliseconds; a path that is not open by then never will be. */
+const SETUP_TIMEOUT_MS = 10_000;
 
 type Path = "track" | "channel";
 type Signal = { sdp: string; type: string } | { candidate: string; mid: string };
@@ -118,6 +120,8 @@ if (receiver) runReceiver();
 else runSender();
 
 function runReceiver(): void {
+  // The sender ends the run; without it (done, or killed) this side has nothing left to do.
+  process.on("disconnect", () => process.exit(0));
   const counter = new StreamCounter();
   let first = 0;
   let last = 0;
@@ -184,8 +188,14 @@ function runSender(): void {
   // Created after the track: creating a data channel starts negotiation, and the offer must carry both.
   const dc = openChannel();
   let opened = 0;
+  const setupTimer = setTimeout(() => {
+    console.error(`track and channel not both open after ${SETUP_TIMEOUT_MS} ms (ICE state ${pc.iceState()})`);
+    process.exit(1);
+  }, SETUP_TIMEOUT_MS);
   const onOpen = () => {
-    if (++opened === 2) (ping ? pingPong : throughput)(track, dc);
+    if (++opened < 2) return;
+    clearTimeout(setupTimer);
+    (ping ? pingPong : throughput)(track, dc);
   };
   track.onOpen(onOpen);
   dc.onOpen(onOpen);
