@@ -268,16 +268,26 @@ test("gossip lists every up link's ring address; a peer's list is kept on its li
   const gossip = gossipAt(1);
   assert.deepEqual(gossip.map((g) => g.linkId).sort(), links.map((l) => l.id).sort(), "one message per up link");
   for (const { message } of gossip) assert.deepEqual([...(message.links ?? [])].sort(), peers.map(ringOf).sort());
-  const again = gossipAt(2_002);
-  assert.equal(again.length, 3, "gossip goes on");
-  assert.ok(
-    again.every((g) => g.message.links === undefined),
-    "an unchanged link list is not sent again",
-  );
+  assert.equal(gossipAt(2_002).length, 0, "nothing changed: nothing is sent");
   links.push(accept(2_003, member(5), "near"));
   const changed = gossipAt(4_004);
   assert.equal(changed.length, 4);
   for (const { message } of changed) assert.equal(message.links?.length, 4, "a changed list goes to every peer");
+  const self = ctx.self.nodeId;
+  const names = (g: { message: { members: readonly MemberInfo[] } }) => g.message.members.map((m) => m.nodeId);
+  // Only neighbours heard from within 3 s are listed: of the near links, only the new one.
+  for (const g of changed) assert.deepEqual(names(g), [self, member(5).nodeId]);
+  const quiet = gossipAt(6_006);
+  assert.equal(quiet.length, 4, "the new neighbour went quiet too: the changed list goes out");
+  for (const g of quiet) assert.deepEqual(names(g), [self]);
+  assert.ok(
+    quiet.every((g) => g.message.links === undefined),
+    "the link list did not change",
+  );
+  assert.equal(gossipAt(8_008).length, 0);
+  const refreshed = gossipAt(6_006 + ctx.timing.knownTtlMs / 3 + 1);
+  assert.equal(refreshed.length, 4, "an unchanged list goes out again before the peers would forget it");
+  assert.ok(refreshed.every((g) => g.message.links === undefined && names(g).length === 1));
 
   hood.handleNeighbours(2, links[0]!, { members: [], links: [5, 6] });
   assert.deepEqual(links[0]!.purpose.peerLinks, [5, 6]);

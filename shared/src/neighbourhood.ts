@@ -22,6 +22,12 @@ const BOOTSTRAP_ATTEMPTS = 3;
  */
 const PATH_FAILURES = new Set(["setup-timeout", "keepalive-timeout"]);
 
+/**
+ * An unchanged neighbour list goes to a peer again this many times per `knownTtlMs` (every 20 s by
+ * default), so the nodes on it stay known to the peer while nothing changes.
+ */
+const GOSSIP_REFRESHES_PER_TTL = 3;
+
 /** Shortcut searches (`find`s) a node has out at once at most. */
 const SHORTCUT_FINDS_AT_ONCE = 4;
 
@@ -450,6 +456,14 @@ export class Neighbourhood implements LinkPolicy {
    * Tells every linked node who our near neighbours are. Near neighbours use it to knit the ring; a
    * node whose neighbours on one side all died walks towards its new ones through whatever links it
    * has, each round learning nodes closer to its position.
+   *
+   * Only what changed goes out: a peer gets our neighbour list when it differs from the one it last
+   * got (a new link gets it at once), and an unchanged one again only every
+   * {@link GOSSIP_REFRESHES_PER_TTL}th of `knownTtlMs`, before the peer would forget the nodes on it.
+   * Repeating an unchanged list every 2 s on every link was a fifth of a large simulation's CPU
+   * (decoding and `learn`) and told nobody anything; a change (a neighbour joined, died or went
+   * quiet) still goes out within one gossip interval. The message is the same as ever, so older
+   * peers read it as before and merely get it less often.
    */
   private gossip(now: number, near: ReadonlySet<string>): void {
     const { ctx } = this;
@@ -461,14 +475,26 @@ export class Neighbourhood implements LinkPolicy {
       const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
       if (link?.life.state === "up" && fresh) members.push(link.peer);
     }
+    const membersVersion = members.map((member) => member.nodeId).join(",");
+    const refreshBefore = now - ctx.timing.knownTtlMs / GOSSIP_REFRESHES_PER_TTL;
     // Our link list goes only to peers that have not had this version of it: the control channel is
     // reliable and ordered, and decoding it every 2 s on every link was most of the gossip's cost.
     const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
     const version = links.join(",");
-    const stale = ctx.links.up.filter((link) => link.purpose.linksSent !== version);
-    const current = ctx.links.up.filter((link) => link.purpose.linksSent === version);
-    for (const link of stale) link.purpose.linksSent = version;
-    if (stale.length > 0) this.messenger.sendLinkMessages(stale, { t: "neighbours", members, links });
-    if (current.length > 0) this.messenger.sendLinkMessages(current, { t: "neighbours", members });
+    const withLinks: LinkRecord[] = [];
+    const membersOnly: LinkRecord[] = [];
+    for (const link of ctx.links.up) {
+      const { purpose } = link;
+      const linksStale = purpose.linksSent !== version;
+      if (!linksStale && purpose.membersSent === membersVersion && purpose.membersSentAt > refreshBefore) continue;
+      purpose.membersSent = membersVersion;
+      purpose.membersSentAt = now;
+      if (linksStale) {
+        purpose.linksSent = version;
+        withLinks.push(link);
+      } else membersOnly.push(link);
+    }
+    if (withLinks.length > 0) this.messenger.sendLinkMessages(withLinks, { t: "neighbours", members, links });
+    if (membersOnly.length > 0) this.messenger.sendLinkMessages(membersOnly, { t: "neighbours", members });
   }
 }
