@@ -155,6 +155,46 @@ test("maintain opens near links to the nearest known nodes on each side and mark
   assert.equal(nearLink.purpose.kinds.has("near"), false, "no longer near");
 });
 
+test("a node with its share of shortcuts answers a find as full; told so, the asker offers nothing and pauses", () => {
+  /** The overlay messages of type `t` sent (routed) or handled here as the closest node. */
+  const sent = (ctx: ReturnType<typeof setup>["ctx"], calls: ReturnType<typeof setup>["routerCalls"], t: string) => {
+    const routed = drain(ctx).flatMap((a) =>
+      a.type === "send-frame" && a.frame[1] === 0x04 ? [decodeOverlayMessage(routedPayload(a.frame))] : [],
+    );
+    const local = calls.splice(0).flatMap((c) => (c.name === "routedMessage" ? [c.args[1] as OverlayMessage] : []));
+    return [...routed, ...local].filter((m) => typeof m !== "string" && m.t === t);
+  };
+  const asker = member(9);
+  {
+    const { ctx, hood, accept, routerCalls } = setup();
+    hood.handleFind(1, asker, ringOf(asker));
+    assert.deepEqual(sent(ctx, routerCalls, "found"), [{ t: "found", member: member(1) }]);
+    // Two nodes: one shortcut is the share.
+    accept(2, member(2), "shortcut");
+    sent(ctx, routerCalls, "found");
+    hood.handleFind(3, asker, ringOf(asker));
+    assert.deepEqual(sent(ctx, routerCalls, "found"), [{ t: "found", member: member(1), full: true }]);
+  }
+  {
+    const { ctx, hood, accept, routerCalls } = setup();
+    accept(0, member(2), "near");
+    sent(ctx, routerCalls, "find");
+    hood.handleFound(1, member(7), true);
+    assert.deepEqual(openedTo(drain(ctx)), [], "no offer to a node that would refuse it");
+    hood.maintain(2);
+    assert.deepEqual(sent(ctx, routerCalls, "find"), [], "the search pauses");
+    hood.maintain(2 + ctx.timing.shortcutBackoffMs);
+    assert.ok(sent(ctx, routerCalls, "find").length > 0, "and goes on after shortcutBackoffMs");
+  }
+  {
+    const { ctx, hood, accept } = setup();
+    accept(0, member(2), "near");
+    drain(ctx);
+    hood.handleFound(1, member(7));
+    assert.deepEqual(openedTo(drain(ctx)), [member(7).nodeId], "a node with room is offered the shortcut");
+  }
+});
+
 test("a link neither side needs is closed only after unneededGraceMs", () => {
   const pool = Array.from({ length: 19 }, (_, i) => member(i + 2));
   const near = nearestEachSide(member(1), pool, 2);

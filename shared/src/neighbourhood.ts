@@ -5,7 +5,7 @@ import type { Membership } from "./membership.js";
 import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
-import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
+import { type LinkKind, MAX_MEMBER_LIST, type OverlayMessage } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
@@ -177,7 +177,12 @@ export class Neighbourhood implements LinkPolicy {
   handleFind(now: number, from: MemberInfo, source: number): void {
     if (from.nodeId === this.ctx.self.nodeId) return;
     this.learn(now, from);
-    this.messenger.sendRouted(now, source, { t: "found", member: this.ctx.self });
+    // A node with its share of shortcuts says so: the asker would offer a link only to be refused
+    // (an open and a close routed across the overlay), and looks again later instead.
+    const found: OverlayMessage = this.refuses("shortcut")
+      ? { t: "found", member: this.ctx.self, full: true }
+      : { t: "found", member: this.ctx.self };
+    this.messenger.sendRouted(now, source, found);
   }
 
   // ---- the lifecycle's questions and news ------------------------------------------------------
@@ -387,8 +392,11 @@ export class Neighbourhood implements LinkPolicy {
     }
   }
 
-  /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
-  handleFound(now: number, member: MemberInfo): void {
+  /**
+   * A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. A node
+   * `full` of shortcuts is not offered one (it would refuse it): the search pauses as after a refusal.
+   */
+  handleFound(now: number, member: MemberInfo, full = false): void {
     this.learn(now, member);
     const known = this.known.get(member.nodeId);
     if (known === undefined) return;
@@ -399,6 +407,7 @@ export class Neighbourhood implements LinkPolicy {
       if (kind === "on-demand" || this.countLinks("shortcut") < this.shortcutTarget()) existing.purpose.kinds.add(kind);
       return;
     }
+    if (kind === "shortcut" && full) return this.shortcutRefused(now);
     if (!this.lifecycle().mayRetry(now, member.nodeId) || this.ctx.links.byId.size >= this.ctx.limits.maxLinks) return;
     // Several finds may be out at once: the answers past our share are not linked.
     if (kind === "shortcut" && this.countLinks("shortcut") >= this.shortcutTarget()) return;
