@@ -76,6 +76,10 @@ export class LinkPurpose {
   peerLinks: readonly number[] = [];
   /** Our own link list as last sent to the peer (ring addresses joined), to send only changes. */
   linksSent = "";
+  /** Our near neighbours as last sent to the peer (node ids joined), to send only changes. */
+  membersSent = "";
+  /** When they were last sent: unchanged lists still go out now and then, before the peer forgets them. */
+  membersSentAt = Number.NEGATIVE_INFINITY;
 }
 
 /**

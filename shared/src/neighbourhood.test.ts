@@ -155,6 +155,46 @@ test("maintain opens near links to the nearest known nodes on each side and mark
   assert.equal(nearLink.purpose.kinds.has("near"), false, "no longer near");
 });
 
+test("a node with its share of shortcuts answers a find as full; told so, the asker offers nothing and pauses", () => {
+  /** The overlay messages of type `t` sent (routed) or handled here as the closest node. */
+  const sent = (ctx: ReturnType<typeof setup>["ctx"], calls: ReturnType<typeof setup>["routerCalls"], t: string) => {
+    const routed = drain(ctx).flatMap((a) =>
+      a.type === "send-frame" && a.frame[1] === 0x04 ? [decodeOverlayMessage(routedPayload(a.frame))] : [],
+    );
+    const local = calls.splice(0).flatMap((c) => (c.name === "routedMessage" ? [c.args[1] as OverlayMessage] : []));
+    return [...routed, ...local].filter((m) => typeof m !== "string" && m.t === t);
+  };
+  const asker = member(9);
+  {
+    const { ctx, hood, accept, routerCalls } = setup();
+    hood.handleFind(1, asker, ringOf(asker));
+    assert.deepEqual(sent(ctx, routerCalls, "found"), [{ t: "found", member: member(1) }]);
+    // Two nodes: one shortcut is the share.
+    accept(2, member(2), "shortcut");
+    sent(ctx, routerCalls, "found");
+    hood.handleFind(3, asker, ringOf(asker));
+    assert.deepEqual(sent(ctx, routerCalls, "found"), [{ t: "found", member: member(1), full: true }]);
+  }
+  {
+    const { ctx, hood, accept, routerCalls } = setup();
+    accept(0, member(2), "near");
+    sent(ctx, routerCalls, "find");
+    hood.handleFound(1, member(7), true);
+    assert.deepEqual(openedTo(drain(ctx)), [], "no offer to a node that would refuse it");
+    hood.maintain(2);
+    assert.deepEqual(sent(ctx, routerCalls, "find"), [], "the search pauses");
+    hood.maintain(2 + ctx.timing.shortcutBackoffMs);
+    assert.ok(sent(ctx, routerCalls, "find").length > 0, "and goes on after shortcutBackoffMs");
+  }
+  {
+    const { ctx, hood, accept } = setup();
+    accept(0, member(2), "near");
+    drain(ctx);
+    hood.handleFound(1, member(7));
+    assert.deepEqual(openedTo(drain(ctx)), [member(7).nodeId], "a node with room is offered the shortcut");
+  }
+});
+
 test("a link neither side needs is closed only after unneededGraceMs", () => {
   const pool = Array.from({ length: 19 }, (_, i) => member(i + 2));
   const near = nearestEachSide(member(1), pool, 2);
@@ -268,16 +308,26 @@ test("gossip lists every up link's ring address; a peer's list is kept on its li
   const gossip = gossipAt(1);
   assert.deepEqual(gossip.map((g) => g.linkId).sort(), links.map((l) => l.id).sort(), "one message per up link");
   for (const { message } of gossip) assert.deepEqual([...(message.links ?? [])].sort(), peers.map(ringOf).sort());
-  const again = gossipAt(2_002);
-  assert.equal(again.length, 3, "gossip goes on");
-  assert.ok(
-    again.every((g) => g.message.links === undefined),
-    "an unchanged link list is not sent again",
-  );
+  assert.equal(gossipAt(2_002).length, 0, "nothing changed: nothing is sent");
   links.push(accept(2_003, member(5), "near"));
   const changed = gossipAt(4_004);
   assert.equal(changed.length, 4);
   for (const { message } of changed) assert.equal(message.links?.length, 4, "a changed list goes to every peer");
+  const self = ctx.self.nodeId;
+  const names = (g: { message: { members: readonly MemberInfo[] } }) => g.message.members.map((m) => m.nodeId);
+  // Only neighbours heard from within 3 s are listed: of the near links, only the new one.
+  for (const g of changed) assert.deepEqual(names(g), [self, member(5).nodeId]);
+  const quiet = gossipAt(6_006);
+  assert.equal(quiet.length, 4, "the new neighbour went quiet too: the changed list goes out");
+  for (const g of quiet) assert.deepEqual(names(g), [self]);
+  assert.ok(
+    quiet.every((g) => g.message.links === undefined),
+    "the link list did not change",
+  );
+  assert.equal(gossipAt(8_008).length, 0);
+  const refreshed = gossipAt(6_006 + ctx.timing.knownTtlMs / 3 + 1);
+  assert.equal(refreshed.length, 4, "an unchanged list goes out again before the peers would forget it");
+  assert.ok(refreshed.every((g) => g.message.links === undefined && names(g).length === 1));
 
   hood.handleNeighbours(2, links[0]!, { members: [], links: [5, 6] });
   assert.deepEqual(links[0]!.purpose.peerLinks, [5, 6]);

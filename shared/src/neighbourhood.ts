@@ -5,7 +5,7 @@ import type { Membership } from "./membership.js";
 import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
-import { type LinkKind, MAX_MEMBER_LIST } from "./overlay-message.js";
+import { type LinkKind, MAX_MEMBER_LIST, type OverlayMessage } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
@@ -21,6 +21,12 @@ const BOOTSTRAP_ATTEMPTS = 3;
  * relay searches that keep it in the ring.
  */
 const PATH_FAILURES = new Set(["setup-timeout", "keepalive-timeout"]);
+
+/**
+ * An unchanged neighbour list goes to a peer again this many times per `knownTtlMs` (every 20 s by
+ * default), so the nodes on it stay known to the peer while nothing changes.
+ */
+const GOSSIP_REFRESHES_PER_TTL = 3;
 
 /** Shortcut searches (`find`s) a node has out at once at most. */
 const SHORTCUT_FINDS_AT_ONCE = 4;
@@ -171,7 +177,12 @@ export class Neighbourhood implements LinkPolicy {
   handleFind(now: number, from: MemberInfo, source: number): void {
     if (from.nodeId === this.ctx.self.nodeId) return;
     this.learn(now, from);
-    this.messenger.sendRouted(now, source, { t: "found", member: this.ctx.self });
+    // A node with its share of shortcuts says so: the asker would offer a link only to be refused
+    // (an open and a close routed across the overlay), and looks again later instead.
+    const found: OverlayMessage = this.refuses("shortcut")
+      ? { t: "found", member: this.ctx.self, full: true }
+      : { t: "found", member: this.ctx.self };
+    this.messenger.sendRouted(now, source, found);
   }
 
   // ---- the lifecycle's questions and news ------------------------------------------------------
@@ -381,8 +392,11 @@ export class Neighbourhood implements LinkPolicy {
     }
   }
 
-  /** A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. */
-  handleFound(now: number, member: MemberInfo): void {
+  /**
+   * A node answered our `find`: link to it as a shortcut, or as the on-demand link we wanted. A node
+   * `full` of shortcuts is not offered one (it would refuse it): the search pauses as after a refusal.
+   */
+  handleFound(now: number, member: MemberInfo, full = false): void {
     this.learn(now, member);
     const known = this.known.get(member.nodeId);
     if (known === undefined) return;
@@ -393,6 +407,7 @@ export class Neighbourhood implements LinkPolicy {
       if (kind === "on-demand" || this.countLinks("shortcut") < this.shortcutTarget()) existing.purpose.kinds.add(kind);
       return;
     }
+    if (kind === "shortcut" && full) return this.shortcutRefused(now);
     if (!this.lifecycle().mayRetry(now, member.nodeId) || this.ctx.links.byId.size >= this.ctx.limits.maxLinks) return;
     // Several finds may be out at once: the answers past our share are not linked.
     if (kind === "shortcut" && this.countLinks("shortcut") >= this.shortcutTarget()) return;
@@ -450,6 +465,14 @@ export class Neighbourhood implements LinkPolicy {
    * Tells every linked node who our near neighbours are. Near neighbours use it to knit the ring; a
    * node whose neighbours on one side all died walks towards its new ones through whatever links it
    * has, each round learning nodes closer to its position.
+   *
+   * Only what changed goes out: a peer gets our neighbour list when it differs from the one it last
+   * got (a new link gets it at once), and an unchanged one again only every
+   * {@link GOSSIP_REFRESHES_PER_TTL}th of `knownTtlMs`, before the peer would forget the nodes on it.
+   * Repeating an unchanged list every 2 s on every link was a fifth of a large simulation's CPU
+   * (decoding and `learn`) and told nobody anything; a change (a neighbour joined, died or went
+   * quiet) still goes out within one gossip interval. The message is the same as ever, so older
+   * peers read it as before and merely get it less often.
    */
   private gossip(now: number, near: ReadonlySet<string>): void {
     const { ctx } = this;
@@ -461,14 +484,26 @@ export class Neighbourhood implements LinkPolicy {
       const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
       if (link?.life.state === "up" && fresh) members.push(link.peer);
     }
+    const membersVersion = members.map((member) => member.nodeId).join(",");
+    const refreshBefore = now - ctx.timing.knownTtlMs / GOSSIP_REFRESHES_PER_TTL;
     // Our link list goes only to peers that have not had this version of it: the control channel is
     // reliable and ordered, and decoding it every 2 s on every link was most of the gossip's cost.
     const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
     const version = links.join(",");
-    const stale = ctx.links.up.filter((link) => link.purpose.linksSent !== version);
-    const current = ctx.links.up.filter((link) => link.purpose.linksSent === version);
-    for (const link of stale) link.purpose.linksSent = version;
-    if (stale.length > 0) this.messenger.sendLinkMessages(stale, { t: "neighbours", members, links });
-    if (current.length > 0) this.messenger.sendLinkMessages(current, { t: "neighbours", members });
+    const withLinks: LinkRecord[] = [];
+    const membersOnly: LinkRecord[] = [];
+    for (const link of ctx.links.up) {
+      const { purpose } = link;
+      const linksStale = purpose.linksSent !== version;
+      if (!linksStale && purpose.membersSent === membersVersion && purpose.membersSentAt > refreshBefore) continue;
+      purpose.membersSent = membersVersion;
+      purpose.membersSentAt = now;
+      if (linksStale) {
+        purpose.linksSent = version;
+        withLinks.push(link);
+      } else membersOnly.push(link);
+    }
+    if (withLinks.length > 0) this.messenger.sendLinkMessages(withLinks, { t: "neighbours", members, links });
+    if (membersOnly.length > 0) this.messenger.sendLinkMessages(membersOnly, { t: "neighbours", members });
   }
 }

@@ -29,7 +29,16 @@ import { decodeUtf8, encodeUtf8 } from "./utf8.js";
 export type OverlayMessage =
   | { readonly t: "neighbours"; readonly members: readonly MemberInfo[]; readonly links?: readonly number[] }
   | { readonly t: "find"; readonly from: MemberInfo }
-  | { readonly t: "found"; readonly member: MemberInfo }
+  | {
+      readonly t: "found";
+      readonly member: MemberInfo;
+      /**
+       * The answering node has its share of shortcuts and would refuse one: the asker looks again
+       * later without offering a link first. Older nodes leave it out (and older askers ignore it,
+       * offer, and are refused as before).
+       */
+      readonly full?: true;
+    }
   | {
       readonly t: "link";
       readonly from: string;
@@ -99,7 +108,8 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage | string
   switch (m.t) {
     case "found": {
       const member = parseMemberInfo(m.member);
-      return typeof member === "string" ? "bad-member" : { t: "found", member };
+      if (typeof member === "string") return "bad-member";
+      return m.full === true ? { t: "found", member, full: true } : { t: "found", member };
     }
     case "find": {
       const from = parseMemberInfo(m.from);

@@ -244,7 +244,7 @@ export class OverlayNode {
         return this.neighbourhood.handleFind(now, message.from, source);
       case "found":
         if (!exact) return this.drops.add("message-misdelivered");
-        return this.neighbourhood.handleFound(now, message.member);
+        return this.neighbourhood.handleFound(now, message.member, message.full === true);
       case "link":
         // Not us, or an earlier incarnation of us (same address, other node id): tell the sender.
         if (!exact || (message.to !== undefined && message.to !== this.self.nodeId)) {
