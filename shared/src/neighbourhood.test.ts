@@ -237,7 +237,7 @@ test("countConversation: packets spread wider than the window never reach the th
   assert.deepEqual(routerCalls, []);
 });
 
-test("bootstrap: with no link, maintain links to the listed member closest on the ring and its other ring neighbours at once", () => {
+test("bootstrap: with no link, maintain links to the listed member closest on the ring", () => {
   const { ctx, membership, hood } = setup();
   const pool = Array.from({ length: 10 }, (_, i) => member(i + 2));
   const self = ringOf(member(1));
@@ -248,13 +248,8 @@ test("bootstrap: with no link, maintain links to the listed member closest on th
   assert.deepEqual(openedTo(drain(ctx)), []);
   membership.welcome(pool);
   hood.maintain(1);
-  // Not one link first and the rest once it is up: each setup may take seconds on a busy host.
-  assert.deepEqual(openedTo(drain(ctx)), [...nearestEachSide(member(1), pool, ctx.limits.nearPerSide)].sort());
+  assert.deepEqual(openedTo(drain(ctx)), [closest.nodeId]);
   assert.ok(ctx.links.byPeer.get(closest.nodeId)!.purpose.kinds.has("bootstrap"));
-  assert.ok([...ctx.links.byId.values()].every((link) => link.via === "signaling"));
-  // Nothing more while they are being set up.
-  hood.maintain(2);
-  assert.deepEqual(openedTo(drain(ctx)), []);
 });
 
 test("gossip lists every up link's ring address; a peer's list is kept on its link for lookahead", () => {

@@ -257,33 +257,9 @@ export class Neighbourhood implements LinkPolicy {
     if (ctx.links.up.length === 0) {
       this.aloneSince ??= now;
       this.bootstrap(now);
-      // The rest of the ring neighbourhood at once, rather than after the first link is up: on a
-      // busy machine a setup takes seconds, and a newcomer that waited for its bootstrap link
-      // before offering to its other neighbours took two setups to join the ring (docs/bench.md).
-      if (this.membership.signalingUp) this.openNear(now);
       return;
     }
     this.aloneSince = null;
-    const near = this.openNear(now);
-    this.relays.maintain(now, near);
-    for (const link of ctx.links.byId.values()) {
-      const { kinds } = link.purpose;
-      if (near.has(link.peer.nodeId)) kinds.add("near");
-      else kinds.delete("near");
-      if (link.life.upAt !== null && now - link.life.upAt > ctx.timing.bootstrapHoldMs) kinds.delete("bootstrap");
-      if (now - link.traffic.lastDataAt > ctx.timing.onDemandIdleMs) kinds.delete("on-demand");
-      if (this.relays.uses(now, link)) kinds.add("relay");
-      else kinds.delete("relay");
-    }
-    this.seekShortcut(now);
-    this.trimAndTell(now);
-    if (now >= this.nextGossipAt) this.gossip(now, near);
-  }
-
-  /** Finds the ring neighbours among the candidates and opens near links to those not linked yet. */
-  private openNear(now: number): ReadonlySet<string> {
-    const { ctx } = this;
-    const lifecycle = this.lifecycle();
     // A node with fewer links than near neighbours may be on an island of a ring still forming:
     // every member the signaling server listed is a candidate then.
     if (ctx.links.up.length < 2 * ctx.limits.nearPerSide)
@@ -297,7 +273,19 @@ export class Neighbourhood implements LinkPolicy {
       const candidate = this.known.get(nodeId)?.info ?? this.relays.member(nodeId);
       if (candidate !== undefined) this.open(now, candidate, "near");
     }
-    return near;
+    this.relays.maintain(now, near);
+    for (const link of ctx.links.byId.values()) {
+      const { kinds } = link.purpose;
+      if (near.has(link.peer.nodeId)) kinds.add("near");
+      else kinds.delete("near");
+      if (link.life.upAt !== null && now - link.life.upAt > ctx.timing.bootstrapHoldMs) kinds.delete("bootstrap");
+      if (now - link.traffic.lastDataAt > ctx.timing.onDemandIdleMs) kinds.delete("on-demand");
+      if (this.relays.uses(now, link)) kinds.add("relay");
+      else kinds.delete("relay");
+    }
+    this.seekShortcut(now);
+    this.trimAndTell(now);
+    if (now >= this.nextGossipAt) this.gossip(now, near);
   }
 
   private open(now: number, member: MemberInfo, kind: LinkKind): void {

@@ -1,11 +1,12 @@
 /**
  * Scale lab test (issue 14, item 3): fifty real agents, each in its own network namespace with a
  * real TUN device and real WebRTC, join one network at once. Every ordered pair must become routable
- * (all 2,450 pairs by the `route` request of `ipop route`, a sample of pairs by the kernel's ping),
- * and the test reports how long after the last join that took and the memory of each agent.
+ * (all 2,450 pairs by the trace `ipop route` starts, asked as one `routes` control request per agent;
+ * a sample of pairs by the kernel's ping), and the test reports how long after the last join (the
+ * signaling server's log line of it) that took and the memory of each agent.
  *
- * It took 46-75 s of wall time in all on two busy cores: 17-20 s for fifty Node processes to start and
- * join, 11-35 s until every pair routes, the rest namespaces and checks (docs/bench.md).
+ * It took 46-75 s of wall time in all on two busy cores: 13-21 s for fifty Node processes to start
+ * and join, 9-19 s until every pair was seen routable, the rest namespaces and checks (docs/bench.md).
  * Timing decides nothing here: the deadlines are generous ceilings against a hang; the measured
  * times are printed for docs/bench.md.
  */
