@@ -168,6 +168,11 @@ test("agents ping each other by name or IP, say the ping went direct, and resolv
     a.agent.countHostDrop("dns-malformed");
     assert.equal((await a.agent.status()).drops["dns-malformed"], 1);
     await assert.rejects(a.agent.route("nobody"), /no node named "nobody"/);
+    const [both, self] = await a.agent.routes(["h22", "10.88.0.21"]);
+    assert.deepEqual([both!.path.at(-1), both!.owner, self!.owner], [{ name: "h22", ip: "10.88.0.22" }, true, true]);
+    for (const bad of [undefined, [], ["h22", 7], Array.from({ length: 65 }, () => "h22")]) {
+      await assert.rejects(a.agent.routes(bad), (e: unknown) => e instanceof AgentError && e.code === "IPOP_CONTROL");
+    }
     await assert.rejects(a.agent.status("nobody"), /no node named "nobody"/);
     await assert.rejects(
       a.agent.ping("10.99.0.1"),

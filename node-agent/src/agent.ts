@@ -18,7 +18,7 @@ import {
 } from "@ipop/shared";
 import type { Logger } from "pino";
 import type { Credentials } from "./cert/credentials.js";
-import { AgentError, TunError } from "./errors.js";
+import { AgentError, ControlError, TunError } from "./errors.js";
 import { logEvent } from "./event-log.js";
 import { HostDriver } from "./host/host-driver.js";
 import type { IceServer } from "./link/ice-servers.js";
@@ -29,6 +29,9 @@ import { type AgentStatus, compareIp, type PeerStatus, type RouteResult, relayed
 import { identityStatusOf, peerStatusOf, statusReportOf, withTunDrops } from "./status-answer.js";
 import type { TunDevice } from "./tun/tun-device.js";
 import { openWsSignalSocket } from "./ws-signal-socket.js";
+
+/** Most targets one `routes` control request traces at once (a request line is at most 4 KiB). */
+export const MAX_ROUTES_PER_REQUEST = 64;
 
 export interface AgentOptions {
   readonly signalUrl: string;
@@ -239,6 +242,24 @@ export class Agent {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Traces the paths to several nodes at once (the control socket's `routes` request), each as
+   * {@link route} does; answers in the order asked. One request per tracing agent lets a test sweep
+   * every pair of a large lab without a control connection per pair (test/src/lab/scale.lab.test.ts).
+   */
+  routes(targets: unknown): Promise<RouteResult[]> {
+    if (
+      !Array.isArray(targets) ||
+      targets.length === 0 ||
+      targets.length > MAX_ROUTES_PER_REQUEST ||
+      !targets.every((t) => typeof t === "string")
+    ) {
+      const error = `routes needs "ips": a list of 1 to ${MAX_ROUTES_PER_REQUEST} virtual IPs or names`;
+      return Promise.reject(new ControlError(error));
+    }
+    return Promise.all(targets.map((target: string) => this.route(target)));
   }
 
   /**

@@ -203,6 +203,8 @@ async function up(options: UpOptions): Promise<number> {
           return agent.status(typeof request.node === "string" ? request.node : undefined);
         case "route":
           return agent.route(String(request.ip));
+        case "routes":
+          return agent.routes(request.ips);
         case "ping":
           return agent.ping(String(request.node));
         case "down":

@@ -104,6 +104,21 @@ test("openLink needs a way to carry setup: signaling while no link is up, the ov
   assert.notEqual(second.session, first.session);
 });
 
+test("a node with fewer links than near neighbours offers through the server to members it listed", () => {
+  const { ctx, membership, lifecycle } = setup();
+  // The ring is still forming around a node with one to three links: an offer routed over the
+  // overlay would likely bounce as unreachable. Members the server did not list still go by overlay.
+  membership.welcome([member(2), member(3), member(4), member(5), member(6), member(7)]);
+  const viaOf = (peer: number) => lifecycle.openLink(0, member(peer), "near")!.via;
+  const bootstrap = lifecycle.openLink(0, member(2), "bootstrap")!;
+  lifecycle.handleLinkUp(1, bootstrap.id);
+  assert.deepEqual([viaOf(3), viaOf(4), viaOf(5)], ["signaling", "signaling", "signaling"]);
+  assert.equal(viaOf(9), "overlay", "a member the server did not list");
+  for (const link of [...ctx.links.byId.values()]) lifecycle.handleLinkUp(2, link.id);
+  assert.ok(ctx.links.up.length >= 2 * ctx.limits.nearPerSide);
+  assert.equal(viaOf(6), "overlay", "a node with its near set's worth of links offers over the overlay");
+});
+
 test("the offerer's first envelope is an open saying what the link is for; later ones are signals", () => {
   const { ctx, membership, lifecycle } = setup();
   membership.welcome([]);

@@ -4,7 +4,10 @@ import { dirname } from "node:path";
 import { errorMessage } from "@ipop/shared";
 import { ControlError } from "../errors.js";
 
-/** A request is one short JSON line: `{"op":"status"}`, `{"op":"route","ip":"10.88.0.7"}`. Longer is refused. */
+/**
+ * A request is one short JSON line: `{"op":"status"}`, `{"op":"route","ip":"10.88.0.7"}`,
+ * `{"op":"routes","ips":["10.88.0.7","h9"]}`. Longer is refused.
+ */
 const MAX_REQUEST_BYTES = 4096;
 // Longer than the core's trace timeout (5 s), so `ipop route` gets its answer.
 const REQUEST_TIMEOUT_MS = 10_000;

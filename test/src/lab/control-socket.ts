@@ -44,6 +44,11 @@ export async function controlRoute(path: string, ip: string): Promise<RouteResul
   return (await controlRequest(path, { op: "route", ip })) as RouteResult;
 }
 
+/** Asks for the paths to several virtual IPs at once (the control socket's `routes` request). */
+export async function controlRoutes(path: string, ips: readonly string[]): Promise<RouteResult[]> {
+  return (await controlRequest(path, { op: "routes", ips })) as RouteResult[];
+}
+
 /** Resident memory of process `pid` and all its descendants, in bytes (0 once it is gone). */
 export function treeRssBytes(pid: number): number {
   return treeMemoryBytes(pid, "/status", /^VmRSS:\s+(\d+)\s+kB/m);
