@@ -10,7 +10,10 @@
  * Knobs (environment): IPOP_RACE_ROUNDS (default 1), IPOP_RACE_PAIRS pairs of each kind per round
  * (default 2), IPOP_RACE_SIGNAL_DELAY_MS how long the proxy holds signals (default 500; 0: no proxy),
  * IPOP_RACE_LOAD busy-loop processes during the rounds (default 0), each ended when the test ends
- * and by itself after 15 minutes at the latest.
+ * and by itself after 15 minutes at the latest, IPOP_RACE_ALLOCATE_DROP percent of TURN Allocate
+ * requests the internet drops (default 0): each drop delays a relay candidate by a retransmission
+ * (500 ms or more), as a loaded TURN server does, so relayed checks start after signals that
+ * came before them.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -26,6 +29,18 @@ const ROUNDS = envCount("IPOP_RACE_ROUNDS", 1);
 const PAIRS_PER_KIND = envCount("IPOP_RACE_PAIRS", 2);
 const LOAD_PROCESSES = envCount("IPOP_RACE_LOAD", 0);
 const SIGNAL_DELAY_MS = envCount("IPOP_RACE_SIGNAL_DELAY_MS", 500, 10_000);
+const ALLOCATE_DROP_PERCENT = envCount("IPOP_RACE_ALLOCATE_DROP", 0, 100);
+/**
+ * Drops that share of STUN Allocate requests (message type 0x0003, the first two bytes of the UDP
+ * payload) to the TURN port, in the internet namespace where coturn runs.
+ */
+const ALLOCATE_DROP_RULES = `table inet ipoprace {
+  chain input {
+    type filter hook input priority -10;
+    udp dport 3478 @th,64,16 0x0003 numgen random mod 100 < ${ALLOCATE_DROP_PERCENT} counter drop
+  }
+}
+`;
 /** The busy loops end by themselves after this long, whatever happens to the test process. */
 const LOAD_LIMIT_S = 900;
 
@@ -47,6 +62,8 @@ describe("direct beats TURN", () => {
     nat = await NatLab.create({ sites: SITES });
     coturn = await nat.startTurn();
     signalUrl = (await startSignaling(nat.lab)).url;
+    if (ALLOCATE_DROP_PERCENT > 0)
+      await nat.lab.execOk(nat.internet, ["nft", "-f", "-"], { input: ALLOCATE_DROP_RULES });
     if (SIGNAL_DELAY_MS > 0) signalUrl = (await startSlowSignal(nat.lab, SIGNAL_DELAY_MS)).url;
   }, 120_000);
 
@@ -55,7 +72,7 @@ describe("direct beats TURN", () => {
     await nat?.destroy();
   }, 60_000);
 
-  test(`${ROUNDS} round(s) of ${PAIRS_PER_KIND * RACE_KINDS.length} pairs at once, signals held ${SIGNAL_DELAY_MS} ms, ${LOAD_PROCESSES} busy loop(s): every pair goes direct`, async () => {
+  test(`${ROUNDS} round(s) of ${PAIRS_PER_KIND * RACE_KINDS.length} pairs at once, signals held ${SIGNAL_DELAY_MS} ms, ${ALLOCATE_DROP_PERCENT}% of Allocates dropped, ${LOAD_PROCESSES} busy loop(s): every pair goes direct`, async () => {
     for (let i = 0; i < LOAD_PROCESSES; i++) {
       // The loop ends itself: killing a wrapper such as `timeout` would leave its child spinning.
       const loop = `const end = Date.now() + ${LOAD_LIMIT_S * 1000}; while (Date.now() < end);`;
