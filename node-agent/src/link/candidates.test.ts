@@ -7,7 +7,6 @@ import {
   parseCandidate,
   sdpCandidates,
   stripCandidatePrefix,
-  takeSdpCandidates,
 } from "./candidates.js";
 
 describe("parseCandidate", () => {
@@ -109,31 +108,5 @@ describe("filterSdpCandidates", () => {
       filterSdpCandidates(plain, () => false),
       plain,
     );
-  });
-});
-
-describe("takeSdpCandidates", () => {
-  test("takes candidates and end-of-candidates out, keeping every other line and the mid", () => {
-    const sdp = [
-      "v=0",
-      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-      "a=mid:data",
-      "a=candidate:1 1 UDP 2114977791 192.0.2.2 41198 typ host",
-      "a=candidate:2 1 UDP 1677729535 198.51.100.9 5000 typ srflx raddr 192.0.2.2 rport 41198",
-      "a=end-of-candidates",
-      "",
-    ].join("\r\n");
-    const taken = takeSdpCandidates(sdp);
-    assert.deepEqual(taken.candidates, [
-      "candidate:1 1 UDP 2114977791 192.0.2.2 41198 typ host",
-      "candidate:2 1 UDP 1677729535 198.51.100.9 5000 typ srflx raddr 192.0.2.2 rport 41198",
-    ]);
-    assert.equal(taken.mid, "data");
-    assert.equal(taken.sdp, "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:data\r\n");
-  });
-
-  test("leaves an SDP without candidates untouched; mid 0 when none is named", () => {
-    const plain = "v=0\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\n";
-    assert.deepEqual(takeSdpCandidates(plain), { sdp: plain, candidates: [], mid: "0" });
   });
 });

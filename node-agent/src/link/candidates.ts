@@ -99,34 +99,6 @@ export function filterSdpCandidates(sdp: string, keep: (candidate: ParsedCandida
     .join(eol);
 }
 
-/** A session description without its candidates, and those candidates. */
-export interface TakenCandidates {
-  readonly sdp: string;
-  /** Bare `candidate:...` lines (no `a=`), in SDP order. */
-  readonly candidates: readonly string[];
-  /** The `a=mid` of the description's (only) media section, "0" when it names none. */
-  readonly mid: string;
-}
-
-/**
- * Takes the `a=candidate` lines out of a session description, to be signalled as trickled
- * candidates instead, and `a=end-of-candidates` with them (a remote told that gathering ended would
- * refuse the candidates that follow). Other lines pass unchanged, with the line ending the SDP used.
- */
-export function takeSdpCandidates(sdp: string): TakenCandidates {
-  const mid = /^a=mid:(\S+)/m.exec(sdp)?.[1] ?? "0";
-  if (!sdp.includes("a=candidate:") && !sdp.includes("a=end-of-candidates")) return { sdp, candidates: [], mid };
-  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
-  const candidates: string[] = [];
-  const kept = sdp.split(/\r?\n/).filter((line) => {
-    if (line.startsWith("a=end-of-candidates")) return false;
-    if (!line.startsWith("a=candidate:")) return true;
-    candidates.push(stripCandidatePrefix(line));
-    return false;
-  });
-  return { sdp: kept.join(eol), candidates, mid };
-}
-
 /** Lists the candidates inside a session description (for tests and diagnostics). */
 export function sdpCandidates(sdp: string): ParsedCandidate[] {
   const out: ParsedCandidate[] = [];

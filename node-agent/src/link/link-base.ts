@@ -5,7 +5,6 @@ import {
   type ParsedCandidate,
   parseCandidate,
   stripCandidatePrefix,
-  takeSdpCandidates,
 } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import { closeReason, type LinkCloseCode } from "./close-reason.js";
@@ -70,9 +69,7 @@ export abstract class BaseLink implements PeerLink {
   #remoteDescriptionApplied = false;
   #pendingRemote: PendingCandidate[] = [];
   #localDescriptionSent = false;
-  /** Local candidates not yet signalled: see {@link BaseLink.emitLocalCandidate} for when they go. */
   #pendingLocal: LinkSignal[] = [];
-  #localCandidatesReleased = false;
   #earlyMessages: Array<readonly [LinkChannel, Uint8Array]> = [];
   /** Candidate types signalled each way (after the filter), for telling why a path is relayed. */
   readonly #localTypes = new Set<CandidateType>();
@@ -144,34 +141,25 @@ export abstract class BaseLink implements PeerLink {
   protected emitLocalDescription(type: "offer" | "answer", sdp: string): void {
     if (this.#state === "closed" || this.#localDescriptionSent) return;
     this.#localDescriptionSent = true;
-    let filtered = filterSdpCandidates(sdp, (c) => this.#acceptLocal(c));
-    if (this.role === "offerer") {
-      // An offer goes out bare; its candidates wait with the trickled ones (see emitLocalCandidate).
-      const taken = takeSdpCandidates(filtered);
-      filtered = taken.sdp;
-      const held = taken.candidates.map((c): LinkSignal => ({ kind: "candidate", candidate: c, sdpMid: taken.mid }));
-      this.#pendingLocal.unshift(...held);
-    }
+    const filtered = filterSdpCandidates(sdp, (c) => this.#acceptLocal(c));
     this.#events.onSignal({ kind: "description", type, sdp: filtered });
-    if (this.role === "answerer") this.#releaseLocalCandidates();
+    // Candidates gathered before the description was out follow it, so the remote never has to
+    // hold a candidate for a session it does not know yet.
+    const pending = this.#pendingLocal;
+    this.#pendingLocal = [];
+    for (const signal of pending) {
+      if (this.closed) return; // onSignal may have closed the link.
+      this.#events.onSignal(signal);
+    }
   }
 
-  /**
-   * Signals one local candidate, bare (`a=` removed), unless the filter rejects it. Candidates never
-   * go before the description, so the remote never holds one for a session it does not know. The
-   * offerer holds them further, until it has applied the answer: the answerer starts its checks the
-   * moment it knows a candidate of ours, and a check that arrives before the answer is lost to
-   * libjuice (ndc): it learns the check's source as a peer-reflexive candidate and then replaces its
-   * whole remote candidate list with the answer's. The answerer saw its check answered, so the path
-   * is never tried again, and a pair through TURN tried later wins where a direct one exists
-   * (docs/nat.md). Holding them costs one signalling trip on every link setup.
-   */
+  /** Signals one local candidate, bare (`a=` removed), unless the filter rejects it. */
   protected emitLocalCandidate(candidate: string, sdpMid: string | null | undefined): void {
     if (this.#state === "closed") return;
     const parsed = parseCandidate(candidate);
     if (parsed === undefined || !this.#acceptLocal(parsed)) return;
     const signal: LinkSignal = { kind: "candidate", candidate: stripCandidatePrefix(candidate), sdpMid: sdpMid ?? "0" };
-    if (this.#localCandidatesReleased) this.#events.onSignal(signal);
+    if (this.#localDescriptionSent) this.#events.onSignal(signal);
     else this.#pendingLocal.push(signal);
   }
 
@@ -284,7 +272,6 @@ export abstract class BaseLink implements PeerLink {
     if (this.role === "answerer") this.#enqueue("setup-failed", "creating the answer", () => this.startAnswer());
     this.#enqueue("setup-failed", "applying remote candidates", () => {
       this.#remoteDescriptionApplied = true;
-      if (this.role === "offerer") this.#releaseLocalCandidates();
       const pending = this.#pendingRemote;
       this.#pendingRemote = [];
       for (const c of pending) this.#applyCandidate(c);
@@ -316,18 +303,6 @@ export abstract class BaseLink implements PeerLink {
       Promise.resolve(this.applyRemoteCandidate(c.candidate, c.sdpMid)).catch(onError);
     } catch {
       onError();
-    }
-  }
-
-  /** Signals the held local candidates, and from now on each one as it comes. */
-  #releaseLocalCandidates(): void {
-    if (this.#localCandidatesReleased) return;
-    this.#localCandidatesReleased = true;
-    const pending = this.#pendingLocal;
-    this.#pendingLocal = [];
-    for (const signal of pending) {
-      if (this.closed) return; // onSignal may have closed the link.
-      this.#events.onSignal(signal);
     }
   }
 
