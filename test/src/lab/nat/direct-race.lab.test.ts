@@ -1,6 +1,7 @@
 /**
  * The pairs where a direct path exists but TURN can win the race (docs/nat.md, "TURN must not win
- * where a direct path exists"): a public host with one behind a symmetric or a port-restricted NAT.
+ * where a direct path exists"): a public host with one behind a symmetric, a port-restricted or a
+ * full-cone NAT (the kinds TURN won with in loaded runs).
  * Several such pairs start at once, rounds after rounds, optionally while busy loops load the CPU
  * (the loaded full CI runs are where ICE settled on TURN); every pair must go direct.
  *
@@ -47,6 +48,7 @@ const LOAD_LIMIT_S = 900;
 const RACE_KINDS: ReadonlyArray<readonly [NatKind, NatKind]> = [
   ["none", "symmetric"],
   ["none", "port-restricted"],
+  ["none", "full-cone"],
 ];
 const SITES: SiteSpec[] = Array.from({ length: PAIRS_PER_KIND }, () =>
   RACE_KINDS.flatMap(([a, b]) => [{ kind: a }, { kind: b }]),
