@@ -142,7 +142,9 @@ export type LinkErrorCode =
   /** The WebRTC stack produced a description without SDP. */
   | "IPOP_LINK_NO_SDP"
   /** The remote sent a description or candidate the (fake) stack cannot use. */
-  | "IPOP_LINK_BAD_SIGNAL";
+  | "IPOP_LINK_BAD_SIGNAL"
+  /** `IPOP_NDC_LOG` named no libdatachannel log level. */
+  | "IPOP_LINK_BAD_LOG_LEVEL";
 
 export class LinkError extends AgentError {
   declare readonly code: LinkErrorCode;

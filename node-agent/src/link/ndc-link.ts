@@ -6,6 +6,7 @@ import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import type { DtlsFingerprint } from "./dtls-fingerprint.js";
 import { toNdcIceServers } from "./ice-servers.js";
 import { BaseLink } from "./link-base.js";
+import { ndcLogLevel } from "./ndc-log.js";
 import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
 
 /**
@@ -168,8 +169,16 @@ export class NdcLink extends BaseLink {
   }
 }
 
-/** Creates links on node-datachannel. Nothing to shut down: each link releases its native objects. */
-export function createNdcLinkFactory(): PeerLinkFactory {
+/**
+ * Creates links on node-datachannel. Nothing to shut down: each link releases its native objects.
+ * Turns libdatachannel's log on when `IPOP_NDC_LOG` asks for it (see `ndc-log.ts`).
+ * @throws LinkError `IPOP_LINK_BAD_LOG_LEVEL` when `IPOP_NDC_LOG` names no level.
+ */
+export function createNdcLinkFactory(env: Readonly<Record<string, string | undefined>> = process.env): PeerLinkFactory {
+  const level = ndcLogLevel(env);
+  if (level !== undefined) {
+    nodeDataChannel.initLogger(level, (lineLevel, message) => process.stderr.write(`ndc ${lineLevel}: ${message}\n`));
+  }
   return {
     backend: "ndc",
     create: (options, events) => new NdcLink(options, events),

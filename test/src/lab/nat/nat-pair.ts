@@ -34,6 +34,8 @@ export interface PairResult {
   readonly candidates: readonly [PathKind, PathKind];
   /** Each side's `pathReason` from `ipop status` (why relayed; null when direct). */
   readonly reasons: readonly [string | null, string | null];
+  /** Each side's role in the link (the offerer is ICE's controlling agent, which nominates). */
+  readonly roles: readonly [string | null, string | null];
   /** "relay" when either side relays through TURN, else "direct". */
   readonly path: "direct" | "relay";
   /** From starting the second agent until the first saw the link up. */
@@ -99,6 +101,8 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
     const reason = (status: AgentStatus, peerIp: string) =>
       status.peers.find((p) => p.ip === peerIp)?.pathReason ?? null;
     const reasons = [reason(settledA, virtualIp(lab, b)), reason(settledB, virtualIp(lab, a))] as const;
+    const role = (status: AgentStatus, peerIp: string) => status.peers.find((p) => p.ip === peerIp)?.role ?? null;
+    const roles = [role(settledA, virtualIp(lab, b)), role(settledB, virtualIp(lab, a))] as const;
     const siteA = nat.siteOf(a);
     const siteB = nat.siteOf(b);
     const result: PairResult = {
@@ -107,6 +111,7 @@ export async function runPair(nat: NatLab, a: string, b: string, options: PairOp
       sameSite: siteA === siteB,
       candidates,
       reasons,
+      roles,
       path: candidates.includes("relay") ? "relay" : "direct",
       setupMs,
       pinged: [ab.transmitted > 0 && ab.lost === 0, ba.transmitted > 0 && ba.lost === 0],
