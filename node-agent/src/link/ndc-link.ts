@@ -58,8 +58,8 @@ export class NdcLink extends BaseLink {
   #pc: PeerConnection | undefined;
   readonly #channels = new Map<LinkChannel, DataChannel>();
 
-  constructor(options: LinkOptions, events: LinkEvents) {
-    super(options, events, { resolvesMdns: false, holdsCandidatesUntilAnswer: true });
+  constructor(options: LinkOptions, events: LinkEvents, holdsCandidatesUntilAnswer = true) {
+    super(options, events, { resolvesMdns: false, holdsCandidatesUntilAnswer });
     try {
       const pc = new nodeDataChannel.PeerConnection(`ipop-${options.role}`, {
         iceServers: toNdcIceServers(options.iceServers),
@@ -174,13 +174,17 @@ export class NdcLink extends BaseLink {
  * Turns libdatachannel's log on when `IPOP_NDC_LOG` asks for it (see `ndc-log.ts`).
  * @throws LinkError `IPOP_LINK_BAD_LOG_LEVEL` when `IPOP_NDC_LOG` names no level.
  */
-export function createNdcLinkFactory(env: Readonly<Record<string, string | undefined>> = process.env): PeerLinkFactory {
+export function createNdcLinkFactory(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  /** Off only to measure what the hold buys (link-setup-bench.ts). */
+  holdsCandidatesUntilAnswer = true,
+): PeerLinkFactory {
   const level = ndcLogLevel(env);
   if (level !== undefined) {
     nodeDataChannel.initLogger(level, (lineLevel, message) => process.stderr.write(`ndc ${lineLevel}: ${message}\n`));
   }
   return {
     backend: "ndc",
-    create: (options, events) => new NdcLink(options, events),
+    create: (options, events) => new NdcLink(options, events, holdsCandidatesUntilAnswer),
   };
 }
