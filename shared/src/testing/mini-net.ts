@@ -166,7 +166,11 @@ export class MiniNet {
       case "link-signal": {
         const payload = action.payload as { token?: string; answer?: boolean };
         if (payload.answer) {
+          // The offerer took the answer: both ends open now, as a real connection does only once the
+          // answer is applied (an answer the offerer refused leaves the answerer's end connecting).
           node.handleLinkUp(this.at(), action.linkId);
+          const answerer = this.wires.get(`${id}:${action.linkId}`);
+          if (answerer !== undefined) this.nodes.get(answerer.node)?.handleLinkUp(this.at(), answerer.linkId);
           return;
         }
         const offerer = payload.token === undefined ? undefined : this.pendingOffers.get(payload.token);
@@ -175,7 +179,6 @@ export class MiniNet {
         this.wires.set(`${id}:${action.linkId}`, offerer);
         this.wires.set(`${offerer.node}:${offerer.linkId}`, { node: id, linkId: action.linkId });
         node.handleLinkSignal(this.at(), action.linkId, { answer: true });
-        node.handleLinkUp(this.at(), action.linkId);
         return;
       }
       case "send-frame":
