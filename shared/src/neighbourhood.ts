@@ -1,3 +1,4 @@
+import { sendNeighbourLists } from "./gossip.js";
 import { inSubnet, parseIpv4Address } from "./ipv4.js";
 import type { LinkLifecycle, LinkPolicy } from "./link-lifecycle.js";
 import type { LinkRecord } from "./link-record.js";
@@ -5,7 +6,7 @@ import type { Membership } from "./membership.js";
 import type { Messenger } from "./messenger.js";
 import type { NodeContext } from "./node-context.js";
 import type { NodeTrust } from "./node-trust.js";
-import { type LinkKind, MAX_MEMBER_LIST, type OverlayMessage } from "./overlay-message.js";
+import type { LinkKind, OverlayMessage } from "./overlay-message.js";
 import type { Relays } from "./relays.js";
 import { estimateNetworkSize, nearNeighbours, RING_SIZE, ringDistance, symphonyTarget } from "./ring.js";
 import type { MemberInfo } from "./signaling-protocol.js";
@@ -21,12 +22,6 @@ const BOOTSTRAP_ATTEMPTS = 3;
  * relay searches that keep it in the ring.
  */
 const PATH_FAILURES = new Set(["setup-timeout", "keepalive-timeout"]);
-
-/**
- * An unchanged neighbour list goes to a peer again this many times per `knownTtlMs` (every 20 s by
- * default), so the nodes on it stay known to the peer while nothing changes.
- */
-const GOSSIP_REFRESHES_PER_TTL = 3;
 
 /** Shortcut searches (`find`s) a node has out at once at most. */
 const SHORTCUT_FINDS_AT_ONCE = 4;
@@ -461,49 +456,9 @@ export class Neighbourhood implements LinkPolicy {
     for (const [nodeId, until] of this.superseded) if (until < now) this.superseded.delete(nodeId);
   }
 
-  /**
-   * Tells every linked node who our near neighbours are. Near neighbours use it to knit the ring; a
-   * node whose neighbours on one side all died walks towards its new ones through whatever links it
-   * has, each round learning nodes closer to its position.
-   *
-   * Only what changed goes out: a peer gets our neighbour list when it differs from the one it last
-   * got (a new link gets it at once), and an unchanged one again only every
-   * {@link GOSSIP_REFRESHES_PER_TTL}th of `knownTtlMs`, before the peer would forget the nodes on it.
-   * Repeating an unchanged list every 2 s on every link was a fifth of a large simulation's CPU
-   * (decoding and `learn`) and told nobody anything; a change (a neighbour joined, died or went
-   * quiet) still goes out within one gossip interval. The message is the same as ever, so older
-   * peers read it as before and merely get it less often.
-   */
+  /** Sends our neighbour list where it is news, every gossip interval (see `sendNeighbourLists`). */
   private gossip(now: number, near: ReadonlySet<string>): void {
-    const { ctx } = this;
-    this.nextGossipAt = now + ctx.timing.gossipIntervalMs;
-    const members: MemberInfo[] = [ctx.self];
-    for (const nodeId of near) {
-      const link = ctx.links.byPeer.get(nodeId);
-      // Only neighbours heard from lately: a dead one must not be spread while its link times out.
-      const fresh = link !== undefined && now - link.heardAt() < 1.5 * ctx.timing.keepaliveIntervalMs;
-      if (link?.life.state === "up" && fresh) members.push(link.peer);
-    }
-    const membersVersion = members.map((member) => member.nodeId).join(",");
-    const refreshBefore = now - ctx.timing.knownTtlMs / GOSSIP_REFRESHES_PER_TTL;
-    // Our link list goes only to peers that have not had this version of it: the control channel is
-    // reliable and ordered, and decoding it every 2 s on every link was most of the gossip's cost.
-    const links = ctx.links.up.slice(0, MAX_MEMBER_LIST).map((link) => link.ring);
-    const version = links.join(",");
-    const withLinks: LinkRecord[] = [];
-    const membersOnly: LinkRecord[] = [];
-    for (const link of ctx.links.up) {
-      const { purpose } = link;
-      const linksStale = purpose.linksSent !== version;
-      if (!linksStale && purpose.membersSent === membersVersion && purpose.membersSentAt > refreshBefore) continue;
-      purpose.membersSent = membersVersion;
-      purpose.membersSentAt = now;
-      if (linksStale) {
-        purpose.linksSent = version;
-        withLinks.push(link);
-      } else membersOnly.push(link);
-    }
-    if (withLinks.length > 0) this.messenger.sendLinkMessages(withLinks, { t: "neighbours", members, links });
-    if (membersOnly.length > 0) this.messenger.sendLinkMessages(membersOnly, { t: "neighbours", members });
+    this.nextGossipAt = now + this.ctx.timing.gossipIntervalMs;
+    sendNeighbourLists(this.ctx, this.messenger, now, near);
   }
 }
