@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { errorMessage, isMemberName, parseDuration } from "@ipop/shared";
 import { UsageError } from "../errors.js";
+import { parseIpv4Prefix } from "./identity.js";
 
 type OptionSpec = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
 
@@ -44,6 +45,16 @@ export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
     ?.split(",")
     .map((item) => item.trim())
     .filter((item) => item !== "");
+}
+
+/** The --pools list, each item checked as an IPv4 prefix (A.B.C.D/N). */
+export function poolsFlag(args: ParsedArgs): string[] | undefined {
+  const pools = listFlag(args, "pools");
+  for (const pool of pools ?? []) {
+    const prefix = parseIpv4Prefix(pool);
+    if (typeof prefix === "string") throw new UsageError(`--pools: ${prefix}`);
+  }
+  return pools;
 }
 
 /** Checks --groups values; returns them unchanged. */

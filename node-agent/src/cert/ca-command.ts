@@ -2,15 +2,13 @@
 import { resolve } from "node:path";
 import { formatDuration, isNetworkName } from "@ipop/shared";
 import { UsageError } from "../errors.js";
-import { checkGroups, durationFlag, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
-import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
+import { checkGroups, durationFlag, listFlag, parseFlags, poolsFlag, requiredFlag, stringFlag } from "./args.js";
+import { writeKeyAndCertificate } from "./files.js";
 import {
   certificateSecondsOf,
   formatCertificateTime,
-  formatPrivateKey,
   generateKeyPair,
   nodeIdOf,
-  parseIpv4Prefix,
   SEED_BYTES,
   selfSignCa,
 } from "./identity.js";
@@ -48,11 +46,7 @@ export async function caCommand(args: readonly string[], io: CertIo): Promise<nu
     throw new UsageError(`--name "${name}" must be 1-64 characters of [A-Za-z0-9._-], starting alphanumeric`);
   }
   const duration = durationFlag(stringFlag(parsed, "duration") ?? DEFAULT_CA_DURATION, "--duration");
-  const pools = listFlag(parsed, "pools");
-  for (const pool of pools ?? []) {
-    const prefix = parseIpv4Prefix(pool);
-    if (typeof prefix === "string") throw new UsageError(`--pools: ${prefix}`);
-  }
+  const pools = poolsFlag(parsed);
   const groups = checkGroups(listFlag(parsed, "groups"));
   const crtPath = resolve(io.cwd, stringFlag(parsed, "out-crt") ?? "ca.crt");
   const keyPath = resolve(io.cwd, stringFlag(parsed, "out-key") ?? "ca.key");
@@ -71,14 +65,10 @@ export async function caCommand(args: readonly string[], io: CertIo): Promise<nu
     },
     keys.seed,
   );
-  await writeFiles(
-    [
-      { path: keyPath, content: formatPrivateKey(keys.seed), mode: KEY_FILE_MODE },
-      { path: crtPath, content: text, mode: CERT_FILE_MODE },
-    ],
-    { force: parsed.values.force === true, tempSuffix: () => Buffer.from(io.randomBytes(6)).toString("hex") },
-  );
-  keys.seed.fill(0);
+  await writeKeyAndCertificate({ keyPath, crtPath }, keys.seed, text, {
+    force: parsed.values.force === true,
+    randomBytes: io.randomBytes,
+  });
   io.stdout.write(
     `wrote ${crtPath} and ${keyPath}\n` +
       `CA "${name}" for network "${network}", id ${nodeIdOf(keys.publicKey)}, ` +

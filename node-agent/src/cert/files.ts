@@ -7,6 +7,7 @@ import { lstat, open, rename, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { errorCode, errorMessage } from "@ipop/shared";
 import { CertFileError } from "../errors.js";
+import { formatPrivateKey } from "./identity.js";
 
 /** Mode of private key files. */
 export const KEY_FILE_MODE = 0o600;
@@ -111,5 +112,28 @@ async function exists(path: string): Promise<boolean> {
   } catch (error) {
     if (errorCode(error) === "ENOENT") return false;
     throw new CertFileError("IPOP_CERT_FILE_UNWRITABLE", `cannot check ${path}: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * Writes a new private key and its certificate as a set (see {@link writeFiles}), then wipes the
+ * key's seed from memory, also when the write fails.
+ */
+export async function writeKeyAndCertificate(
+  paths: { readonly keyPath: string; readonly crtPath: string },
+  seed: Uint8Array,
+  certificate: string,
+  options: { readonly force: boolean; readonly randomBytes: (n: number) => Uint8Array },
+): Promise<void> {
+  try {
+    await writeFiles(
+      [
+        { path: paths.keyPath, content: formatPrivateKey(seed), mode: KEY_FILE_MODE },
+        { path: paths.crtPath, content: certificate, mode: CERT_FILE_MODE },
+      ],
+      { force: options.force, tempSuffix: () => Buffer.from(options.randomBytes(6)).toString("hex") },
+    );
+  } finally {
+    seed.fill(0);
   }
 }

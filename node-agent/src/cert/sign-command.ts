@@ -2,17 +2,15 @@
 import { resolve } from "node:path";
 import { formatDuration, isMemberName, parseIpv4Interface } from "@ipop/shared";
 import { UsageError } from "../errors.js";
-import { checkGroups, durationFlag, listFlag, parseFlags, requiredFlag, stringFlag } from "./args.js";
+import { checkGroups, durationFlag, listFlag, parseFlags, poolsFlag, requiredFlag, stringFlag } from "./args.js";
 import { CLOCK_SKEW_SECONDS } from "./ca-command.js";
 import { caFiles, readCa, readCaKey } from "./ca-files.js";
-import { CERT_FILE_MODE, KEY_FILE_MODE, writeFiles } from "./files.js";
+import { writeKeyAndCertificate } from "./files.js";
 import {
   certificateSecondsOf,
   formatCertificateTime,
-  formatPrivateKey,
   generateKeyPair,
   nodeIdOf,
-  parseIpv4Prefix,
   SEED_BYTES,
   signCertificate,
 } from "./identity.js";
@@ -44,11 +42,7 @@ export async function signCommand(args: readonly string[], io: CertIo): Promise<
     const address = parseIpv4Interface(ip);
     if (typeof address === "string") throw new UsageError(`--ip: ${address}`);
   }
-  const pools = listFlag(parsed, "pools");
-  for (const pool of pools ?? []) {
-    const prefix = parseIpv4Prefix(pool);
-    if (typeof prefix === "string") throw new UsageError(`--pools: ${prefix}`);
-  }
+  const pools = poolsFlag(parsed);
   if (ip === undefined && (pools === undefined || pools.length === 0)) {
     throw new UsageError("missing --ip A.B.C.D/N (the node's address), or --pools CIDR,... to claim one from");
   }
@@ -88,14 +82,10 @@ export async function signCommand(args: readonly string[], io: CertIo): Promise<
     caSeed,
   );
   caSeed.fill(0);
-  await writeFiles(
-    [
-      { path: keyPath, content: formatPrivateKey(keys.seed), mode: KEY_FILE_MODE },
-      { path: crtPath, content: text, mode: CERT_FILE_MODE },
-    ],
-    { force: parsed.values.force === true, tempSuffix: () => Buffer.from(io.randomBytes(6)).toString("hex") },
-  );
-  keys.seed.fill(0);
+  await writeKeyAndCertificate({ keyPath, crtPath }, keys.seed, text, {
+    force: parsed.values.force === true,
+    randomBytes: io.randomBytes,
+  });
   io.stdout.write(
     `wrote ${crtPath} and ${keyPath}\n` +
       `node "${name}" (${ip ?? `pools ${pools?.join(",")}`}) in network "${ca.network}", ` +
