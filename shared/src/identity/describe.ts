@@ -2,26 +2,17 @@
  * Certificates shown to people (`ipop cert print`) and as plain JSON (`--json`, the console).
  */
 import { encodeBase64, encodeBase64Url } from "./base64.js";
-import type { Certificate, CertificateKind } from "./certificate.js";
+import type { Certificate, CertificateFields } from "./certificate.js";
 import { formatCertificateTime } from "./time.js";
 
 /** A certificate as JSON-ready data: the body's fields plus the derived node id and the signature. */
-export interface CertificateSummary {
+export interface CertificateSummary extends Omit<CertificateFields, "publicKey"> {
   readonly v: number;
-  readonly kind: CertificateKind;
-  readonly network: string;
-  readonly name: string;
-  readonly ip?: string;
-  readonly pools?: readonly string[];
-  readonly groups: readonly string[];
-  readonly notBefore: number;
-  readonly notAfter: number;
-  /** The same instants in ISO 8601, for people reading the JSON. */
+  /** The validity instants in ISO 8601, for people reading the JSON. */
   readonly notBeforeTime: string;
   readonly notAfterTime: string;
   /** base64url, as in the body. */
   readonly publicKey: string;
-  readonly issuer: string;
   readonly nodeId: string;
   /** base64. */
   readonly signature: string;
