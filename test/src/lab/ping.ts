@@ -136,3 +136,22 @@ export async function pingPairs(
   }
   return pending.map((p) => ({ from: p.from, to: p.to, summary: last.get(p)?.summary ?? "not run" }));
 }
+
+/**
+ * Rounds of {@link pingPairs} (one ping per pair, 2 s apart) until one round has every pair answering
+ * or `timeoutMs` has passed: for suites that wait for an overlay to converge.
+ * @returns the pairs without a reply in the last round (empty once all answered)
+ */
+export async function pingUntilAllAnswer(
+  lab: Lab,
+  pairs: readonly PingPair[],
+  timeoutMs: number,
+): Promise<PingFailure[]> {
+  const startedAt = Date.now();
+  let failures = await pingPairs(lab, pairs, { attempts: 1 });
+  while (failures.length > 0 && Date.now() - startedAt < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    failures = await pingPairs(lab, pairs, { attempts: 1 });
+  }
+  return failures;
+}

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { agentRoute, agentStatus, type Overlay, startOverlay, stopOverlay, virtualIp } from "./agents.js";
 import { Lab } from "./netns.js";
-import { type PingPair, pingPairs } from "./ping.js";
+import { type PingPair, pingPairs, pingUntilAllAnswer } from "./ping.js";
 import { blockedPairs, RELAY_LAB } from "./relay-topology.js";
 import type { AgentStatus } from "./status.js";
 import { tcpTransfer } from "./transfer.js";
@@ -59,12 +59,7 @@ describe("overlay relays: six agents, most unable to link directly, no TURN", ()
     for (const from of lab.hosts)
       for (const to of lab.hosts) if (from !== to) pairs.push({ from, to: virtualIp(lab, to) });
     const startedAt = Date.now();
-    let failures = await pingPairs(lab, pairs, { attempts: 1 });
-    while (failures.length > 0 && Date.now() - startedAt < CONVERGE_TIMEOUT_MS) {
-      await sleep(2_000);
-      failures = await pingPairs(lab, pairs, { attempts: 1 });
-    }
-    assert.deepEqual(failures, [], "pairs without a reply");
+    assert.deepEqual(await pingUntilAllAnswer(lab, pairs, CONVERGE_TIMEOUT_MS), [], "pairs without a reply");
     console.log(`relay lab: all ${pairs.length} pairs ping after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     // Reached again, at once: 100% pairwise, not a lucky round.
     assert.deepEqual(await pingPairs(lab, pairs, { attempts: 2 }), []);

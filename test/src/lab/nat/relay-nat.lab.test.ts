@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { agentStatus, type Overlay, startOverlay, stopOverlay, virtualIp } from "../agents.js";
-import { type PingPair, pingPairs } from "../ping.js";
+import { type PingPair, pingPairs, pingUntilAllAnswer } from "../ping.js";
 import type { AgentStatus } from "../status.js";
 import { NatLab } from "./nat-lab.js";
 import { directPossible } from "./nat-rules.js";
@@ -60,12 +60,7 @@ describe("overlay relays behind real NATs: six agents, four behind symmetric NAT
     for (const from of lab.hosts)
       for (const to of lab.hosts) if (from !== to) pairs.push({ from, to: virtualIp(lab, to) });
     const startedAt = Date.now();
-    let failures = await pingPairs(lab, pairs, { attempts: 1 });
-    while (failures.length > 0 && Date.now() - startedAt < CONVERGE_TIMEOUT_MS) {
-      await sleep(2_000);
-      failures = await pingPairs(lab, pairs, { attempts: 1 });
-    }
-    assert.deepEqual(failures, [], "pairs without a reply");
+    assert.deepEqual(await pingUntilAllAnswer(lab, pairs, CONVERGE_TIMEOUT_MS), [], "pairs without a reply");
     console.log(`relay NAT lab: all ${pairs.length} ordered pairs ping after ${secondsSince(startedAt)} s`);
     // Reached again, at once: 100% pairwise, not a lucky round.
     assert.deepEqual(await pingPairs(lab, pairs, { attempts: 2 }), []);
