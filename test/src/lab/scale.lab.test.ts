@@ -167,6 +167,8 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
     /** Per pair: ms after the last join when its first successful route answer came, and each failure's why. */
     const routableFrom = new Map<string, number>();
     const failures = new Map<string, string[]>();
+    /** Each `routes` request: when it was due, when it got a slot, when it was answered. */
+    const requests: Array<{ from: string; askedAt: number; sentAt: number; answeredAt: number; targets: number }> = [];
     const slots = new Slots(ROUTE_CONCURRENCY);
     // Each agent asks for the routes to its pending targets with one `routes` request, and asks again
     // for those that failed, on its own: a round of 2,450 single `route` requests took 6-10 s on the busy
@@ -178,12 +180,17 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
         const askedAt = Date.now() - lastJoinAt;
         const ips = pending.map((pair) => virtualIp(lab, pair.to));
         let answers: readonly RouteResult[] | string;
+        let sentAt = askedAt;
         try {
-          answers = await slots.run(() => controlRoutes(sockets.get(from)!, ips));
+          answers = await slots.run(() => {
+            sentAt = Date.now() - lastJoinAt;
+            return controlRoutes(sockets.get(from)!, ips);
+          });
         } catch (e) {
           answers = (e as Error).message;
         }
         const answeredAt = Date.now() - lastJoinAt;
+        requests.push({ from, askedAt, sentAt, answeredAt, targets: ips.length });
         const failed: typeof pairs = [];
         pending.forEach((pair, i) => {
           const key = `${pair.from}->${pair.to}`;
@@ -231,6 +238,7 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
     );
     milestones.routableFrom = Object.fromEntries(routableFrom);
     milestones.failures = Object.fromEntries(failures);
+    milestones.requests = requests;
 
     // The kernels agree: a sample of pairs pings by virtual IP, and `ipop route` itself answers.
     const shuffled = pairs.map((p, i) => ({ p, k: (i * 2654435761) % 4294967296 })).sort((a, b) => a.k - b.k);
@@ -255,6 +263,7 @@ describe("scale: fifty agents in namespaces form one overlay where every pair ro
       "every agent is running",
     );
     const statuses = await Promise.all(lab.hosts.map(status));
+    if (LOG_DIR) milestones.drops = Object.fromEntries(lab.hosts.map((host, i) => [host, statuses[i]!.drops]));
     const disconnected = lab.hosts.filter((_, i) => statuses[i]!.signaling.state !== "connected");
     assert.deepEqual(disconnected, [], "every agent is connected to the signaling server");
     const links = statuses.map((s) => s.peers.filter((p) => p.state === "up").length);
