@@ -20,9 +20,12 @@ export class NextHops {
     private readonly relays: () => Relays,
   ) {}
 
-  /** A routed frame from ring address `source` came in on `linkId`: answers to it go back that way. */
-  learn(now: number, source: number, linkId: number): void {
-    this.routeCache.learn(now, source, linkId);
+  /**
+   * A routed frame from ring address `source` came in on `linkId` with `hopsLeft` (its TTL): answers
+   * to it go back that way, or the shortest such way (see {@link RouteCache}).
+   */
+  learn(now: number, source: number, linkId: number, hopsLeft: number): void {
+    this.routeCache.learn(now, source, linkId, hopsLeft);
   }
 
   /** Forgets the ways back over a link that closed. */
