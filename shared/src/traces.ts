@@ -7,9 +7,9 @@ import { decodeTrace, encodeTrace } from "./trace-path.js";
  * How long a trace waits for its answer before it is sent again (same id), until `traceTimeoutMs`.
  * While a ring forms, links open, close and replace each other under a trace in flight and take it
  * (or its answer) with them: in the fifty-agent lab such a lost trace cost the whole 5 s timeout
- * before `ipop route` could say the pair was routable, though the route was there a moment later.
- * Answers took 35 ms at the median and under 1 s at the 99.9th percentile on the loaded lab machine
- * (docs/bench.md), so a resend after 1 s rarely duplicates one that is merely slow, and a duplicate
+ * before `ipop route` could say the pair was routable. Answers there took a median 30-200 ms, but up
+ * to 2-3 s in the first seconds while fifty agents set up their links on two busy cores, so some
+ * resends duplicate a trace that is merely slow (docs/bench.md); a trace is small, and a second
  * answer is ignored.
  */
 export const TRACE_RESEND_MS = 1_000;
