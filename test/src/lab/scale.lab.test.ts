@@ -5,7 +5,7 @@
  * a sample of pairs by the kernel's ping), and the test reports how long after the last join (the
  * signaling server's log line of it) that took and the memory of each agent.
  *
- * It took 39-54 s of wall time in all on two busy cores: 12-15 s for fifty Node processes to start
+ * It took 39-55 s of wall time in all on two busy cores: 12-15 s for fifty Node processes to start
  * and join, 3.3-7.2 s until every pair was seen routable (load averages 3-61 with a CPU burner
  * beside it), the rest namespaces and checks (docs/bench.md, "Fifty agents on one machine").
  * Timing decides nothing here: the deadlines are generous ceilings against a hang; the measured
