@@ -72,7 +72,7 @@ export class Agent {
   /** Drives the core: its turns, timer, links and signaling client. */
   private readonly driver: HostDriver;
   private readonly startedAt = performance.now();
-  private readonly traces = new Map<number, { ip: string; resolve: (result: RouteResult) => void }>();
+  private readonly traces = new Map<number, { ip: string; at: number; resolve: (result: RouteResult) => void }>();
   private readonly pings = new Map<number, { ip: string; name: string | null; resolve: (reply: PingReply) => void }>();
   /** Counts the console's throughput tests (UDP to port 9 of our address) before the TUN sees them. */
   private readonly sink: ThroughputSink;
@@ -236,7 +236,8 @@ export class Agent {
       const { ip, address } = this.resolve(target);
       if (this.driver.stopped) throw new AgentError("IPOP_AGENT_STOPPING", "the agent is stopping");
       const id = this.node.traceRoute(this.driver.instant(), address);
-      const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, resolve }));
+      const at = this.now();
+      const result = new Promise<RouteResult>((resolve) => this.traces.set(id, { ip, at, resolve }));
       this.driver.drain();
       return result;
     } catch (error) {
@@ -301,6 +302,18 @@ export class Agent {
     if (trace === undefined) return;
     this.traces.delete(event.id);
     const path = event.path.map((m) => ({ name: m.name, ip: m.ip }));
+    // At debug level every answer (or timeout) is logged with how long it took: what the fifty-agent
+    // lab's analysis of the time to routability reads (docs/bench.md).
+    if (this.options.logger.isLevelEnabled("debug")) {
+      const log = {
+        ip: trace.ip,
+        complete: event.complete,
+        owner: event.owner,
+        ms: Math.round(this.now() - trace.at),
+        path: path.map((m) => m.name),
+      };
+      this.options.logger.debug(log, "trace answered");
+    }
     trace.resolve({ ip: trace.ip, path, owner: event.owner, complete: event.complete });
   }
 

@@ -20,9 +20,12 @@ export class NextHops {
     private readonly relays: () => Relays,
   ) {}
 
-  /** A routed frame from ring address `source` came in on `linkId`: answers to it go back that way. */
-  learn(now: number, source: number, linkId: number): void {
-    this.routeCache.learn(now, source, linkId);
+  /**
+   * A routed frame from ring address `source` came in on `linkId` with `hopsLeft` (its TTL): answers
+   * to it go back that way, or the shortest such way (see {@link RouteCache}).
+   */
+  learn(now: number, source: number, linkId: number, hopsLeft: number): void {
+    this.routeCache.learn(now, source, linkId, hopsLeft);
   }
 
   /** Forgets the ways back over a link that closed. */
@@ -42,8 +45,10 @@ export class NextHops {
     if (exact !== undefined) return exact;
     if (kind === RoutedKind.packet) return links.closestTo(destination, ring) ?? this.wayBack(now, destination);
     // A message never goes back where it came from: only its origin may have sent it away from
-    // the destination (see Messenger.sendRouted), and sending it back would undo that.
-    return this.wayBack(now, destination) ?? links.closestTo(destination, ring, from);
+    // the destination (see Messenger.sendRouted), and sending it back would undo that; the sender
+    // would only send it here again, back and forth until the hop limit.
+    const back = this.wayBack(now, destination);
+    return back !== undefined && back !== from ? back : links.closestTo(destination, ring, from);
   }
 
   /** The link routed frames from ring address `source` came in on lately, if it is still up. */

@@ -282,7 +282,7 @@ export class OverlayNode {
     const now = this.enter(at);
     const due = this.ctx.timers.takeDue(now);
     for (const linkId of due.link) this.lifecycle.handleTimer(now, linkId);
-    for (const traceId of due.trace) this.traces.handleTimer(traceId);
+    for (const traceId of due.trace) this.traces.handleTimer(now, traceId);
     for (const pingId of due.ping) this.pings.handleTimer(pingId);
     if (due.maintenance) this.neighbourhood.maintain(now);
   }

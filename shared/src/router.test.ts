@@ -290,6 +290,33 @@ test("an answer retraces the way its request came, until that link is forgotten"
   assert.deepEqual(linkOf(), [b.id]);
 });
 
+test("a message is never sent back on the link it came in on, even where the way back points", () => {
+  const { ctx, router } = setup();
+  const a = addUpLink(ctx, 1, member(2));
+  const b = addUpLink(ctx, 2, member(3));
+  let far = "";
+  for (let host = 1; far === "" && host < 255; host++) {
+    if (expectedHop(ctx, ringOf(ctx, `10.88.3.${host}`)) === b) far = `10.88.3.${host}`;
+  }
+  const farRing = ringOf(ctx, far);
+  const request = encodeOverlayMessage({ t: "found", member: member(50) });
+  // Frames from the far node came in on a: answers to it go back that way...
+  router.handleFrame(0, a.id, routedFrame(9, RoutedKind.message, farRing, ctx.ring, request));
+  const passing = encodeOverlayMessage({ t: "find", from: member(60) });
+  const otherSource = ringOf(ctx, "10.88.60.1");
+  router.handleFrame(1, b.id, routedFrame(9, RoutedKind.message, otherSource, farRing, passing));
+  assert.deepEqual(
+    sentFrames(drain(ctx)).map((s) => s.linkId),
+    [a.id],
+  );
+  // ...but not one that came in on a itself: a would only send it here again, until the hop limit.
+  router.handleFrame(2, a.id, routedFrame(9, RoutedKind.message, otherSource, farRing, passing));
+  assert.deepEqual(
+    sentFrames(drain(ctx)).map((s) => s.linkId),
+    [b.id],
+  );
+});
+
 test("a message for a ring address this node is closest to, with no link at all, is handled here", () => {
   const { ctx, messenger, calls } = setup();
   const message: OverlayMessage = { t: "find", from: member(1) };

@@ -15,6 +15,7 @@ import {
   routedKind,
   routedPayload,
   routedSource,
+  routedTtl,
   takeRoutedHop,
   writeDataHeader,
   writeRoutedHeader,
@@ -265,7 +266,7 @@ export class Router {
     }
     const source = routedSource(frame);
     // Remember the way back, so answers to this source retrace the path.
-    if (source !== this.ctx.ring) this.hops.learn(now, source, link.id);
+    if (source !== this.ctx.ring) this.hops.learn(now, source, link.id, routedTtl(frame));
     if (routedKind(frame) === RoutedKind.relay) return this.receiveRelay(now, link, frame, source);
     if (routedKind(frame) === RoutedKind.packet) {
       link.traffic.rx.bytes += frame.length - ROUTED_HEADER_BYTES;

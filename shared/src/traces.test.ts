@@ -7,7 +7,7 @@ import { decodeOverlayMessage } from "./overlay-message.js";
 import { addUpLink, drain, recordRouterEvents, testContext, testRouter } from "./testing/context.js";
 import { member } from "./testing/mini-net.js";
 import { decodeTrace, encodeTrace, encodeTraceHop } from "./trace-path.js";
-import { Traces } from "./traces.js";
+import { TRACE_RESEND_MS, Traces } from "./traces.js";
 
 /** Traces with a real Router whose events lead back to it, as the node wires them. */
 function setup() {
@@ -23,7 +23,7 @@ function setup() {
   const traces: Traces = new Traces(ctx, messenger, selfHop);
   /** Fires the trace deadlines due by `now`, as the node's `handleTimeout` does. */
   const runTimers = (now: number) => {
-    for (const id of ctx.timers.takeDue(now).trace) traces.handleTimer(id);
+    for (const id of ctx.timers.takeDue(now).trace) traces.handleTimer(now, id);
   };
   return { ctx, traces, runTimers, calls };
 }
@@ -91,18 +91,49 @@ test("a trace arriving here is answered towards its source with the path plus th
   assert.equal(ctx.drops.get("message-bad-trace"), 1);
 });
 
-test("a trace without an answer times out as an incomplete result, and a late answer is ignored", () => {
+test("a trace without an answer is sent again each second, then times out as incomplete; a late answer is ignored", () => {
   const { ctx, traces, runTimers } = setup();
-  addUpLink(ctx, 1, member(2));
-  const id = traces.start(100, ip("10.88.0.77"));
-  drain(ctx);
-  assert.equal(ctx.timers.next(false), 5_100);
-  runTimers(5_099);
+  const link = addUpLink(ctx, 1, member(2));
+  const target = ip("10.88.0.77");
+  const id = traces.start(100, target);
+  const [first] = drain(ctx);
+  assert.ok(first?.type === "send-frame");
+  assert.equal(ctx.timers.next(false), 100 + TRACE_RESEND_MS);
+  runTimers(100 + TRACE_RESEND_MS - 1);
   assert.deepEqual(drain(ctx), []);
+  const resends: Uint8Array[] = [];
+  for (let at = 100 + TRACE_RESEND_MS; at < 5_100; at += TRACE_RESEND_MS) {
+    runTimers(at);
+    const [again, ...rest] = drain(ctx);
+    assert.equal(rest.length, 0, "a resend, nothing else");
+    assert.ok(again?.type === "send-frame" && again.linkId === link.id);
+    resends.push(again.frame);
+  }
+  assert.equal(resends.length, 4);
+  for (const frame of resends) {
+    assert.equal(routedDestination(frame), ctx.rings.of(target));
+    assert.deepEqual(decodeTrace(routedPayload(frame)), { id, path: [member(1)] }, "the same trace, the same id");
+  }
+  assert.equal(ctx.timers.next(false), 5_100, "the last wait ends at the deadline, not a second later");
   runTimers(5_100);
   assert.deepEqual(results(drain(ctx)), [{ kind: "trace-result", id, path: [], owner: false, complete: false }]);
   traces.handleReply(id, [member(1), member(2)], true);
   assert.deepEqual(drain(ctx), []);
+  runTimers(20_000);
+  assert.deepEqual(drain(ctx), [], "no more resends");
+});
+
+test("a resent trace whose destination got a link meanwhile is answered at once", () => {
+  const { ctx, traces, runTimers } = setup();
+  addUpLink(ctx, 1, member(2));
+  const id = traces.start(0, ip("10.88.0.77"));
+  drain(ctx);
+  addUpLink(ctx, 2, member(77));
+  runTimers(TRACE_RESEND_MS);
+  assert.deepEqual(results(drain(ctx)), [
+    { kind: "trace-result", id, path: [member(1), member(77)], owner: true, complete: true },
+  ]);
+  assert.equal(ctx.timers.next(false), Number.POSITIVE_INFINITY);
 });
 
 test("an answer completes the trace once and clears its deadline; answers to unknown ids are ignored", () => {
