@@ -161,9 +161,15 @@ async function up(options: UpOptions): Promise<number> {
     options.iceServers,
     await loadTurnCredentials(options.turnCredentialsFile, process.env),
   );
-  const links = await createLinkFactory(options.webrtc);
+  const plainLinks = await createLinkFactory(options.webrtc);
   // IPOP_TUN_OFFLOAD=0 keeps the device plain (one packet per read and write), for comparison.
   const tun = LinuxTun.open(options.dev, options.mtu, process.env.IPOP_TUN_OFFLOAD !== "0");
+  // IPOP_RTT_TRACE=DIR stamps every ping on its way through (trace/rtt-trace.ts); loaded only then.
+  const rttTraceDir = process.env.IPOP_RTT_TRACE ?? "";
+  const { links, tun: agentTun } =
+    rttTraceDir === ""
+      ? { links: plainLinks, tun }
+      : (await import("./trace/rtt-trace.js")).tracedPath(rttTraceDir, plainLinks, tun);
   logger.info({ dev: tun.name, offloads: tun.offloads }, describeOffloads(tun.offloads));
   let control: ControlServer | undefined;
   let metricsServer: MetricsServer | undefined;
@@ -189,7 +195,7 @@ async function up(options: UpOptions): Promise<number> {
       signalUrl: options.signal,
       ...(signalCa === undefined ? {} : { signalCa }),
       ...trust,
-      tun,
+      tun: agentTun,
       links,
       iceServers,
       maxLinks: options.maxLinks,
