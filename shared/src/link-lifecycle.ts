@@ -372,7 +372,27 @@ export class LinkLifecycle {
       return;
     }
     const { seq, sentAt } = decodePing(frame);
+    link.life.pongAt = now;
     if (seq === link.life.pingSeq && sentAt <= now) link.life.rttMs = now - sentAt;
+  }
+
+  /**
+   * The keepalive interval is over: ping, unless the link carried something other than the answer
+   * to our own ping within the interval. Any frame proves the peer alive, so a busy link needs no
+   * ping (and its RTT is the one measured when it was last quiet); a peer that pings us counts too,
+   * so two agents of this kind share one ping per interval on a quiet link instead of sending one
+   * each. The silence that declares a link dead is unchanged, and a peer that pings on its own
+   * schedule still gets every answer, so older agents see no difference.
+   */
+  private keepAlive(now: number, link: LinkRecord): void {
+    const heardAt = link.heardAt();
+    const intervalMs = this.ctx.timing.keepaliveIntervalMs;
+    if (heardAt > link.life.pongAt && now - heardAt < intervalMs) {
+      link.life.nextKeepaliveAt = heardAt + intervalMs;
+      this.armLiveness(link);
+    } else {
+      this.sendKeepalive(now, link);
+    }
   }
 
   private sendKeepalive(now: number, link: LinkRecord): void {
@@ -404,7 +424,7 @@ export class LinkLifecycle {
     } else if (now >= link.heardAt() + timing.linkDeadAfterMs) {
       this.closeLink(now, link, "keepalive-timeout", true);
     } else if (now >= link.life.nextKeepaliveAt) {
-      this.sendKeepalive(now, link);
+      this.keepAlive(now, link);
     } else {
       this.armLiveness(link);
     }
