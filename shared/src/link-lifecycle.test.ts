@@ -3,7 +3,7 @@ import { test } from "vitest";
 import type { Action } from "./actions.js";
 import { decodePing, encodePing, FrameType, routedPayload } from "./frame.js";
 import type { OpenMode } from "./identity/envelope-guard.js";
-import { LinkLifecycle, type LinkPolicy } from "./link-lifecycle.js";
+import { LinkLifecycle, type LinkPolicy, RTT_REFRESH_INTERVALS } from "./link-lifecycle.js";
 import type { LinkRecord } from "./link-record.js";
 import { Membership } from "./membership.js";
 import type { OpenedEnvelope } from "./node-trust.js";
@@ -257,13 +257,15 @@ test("a link that carries other frames needs no ping; answers to its own pings d
   const pingsIn = (actions: Array<[number, Action]>) =>
     actions.filter(([, a]) => a.type === "send-frame" && a.frame[1] === FrameType.ping).map(([at]) => at);
   assert.equal(pingsIn(drain(ctx).map((a): [number, Action] => [0, a])).length, 1, "a ping as the link comes up");
-  // The peer pings us every 1.5 s: every interval has heard something, so we send none.
+  // The peer pings us every 1.5 s: every interval has heard something, so we send none but the
+  // one that keeps our RTT current, RTT_REFRESH_INTERVALS intervals after the last.
   const heard: Array<[number, Action]> = [];
   for (let t = 1_500; t <= 12_000; t += 1_500) {
     heard.push(...runTimers(t));
     router.handleFrame(t, link.id, encodePing(FrameType.ping, { seq: t, sentAt: t }));
   }
-  assert.deepEqual(pingsIn(heard), []);
+  assert.equal(RTT_REFRESH_INTERVALS, 5);
+  assert.deepEqual(pingsIn(heard), [10_000]);
   // Silent from 12,000 on: the first ping goes out a whole interval later, and a pong to it alone
   // does not keep the next one back.
   const quiet = runTimers(14_000);

@@ -35,6 +35,8 @@ export class LinkLife {
    * otherwise and keeps pinging; one that heard anything else lately needs no ping (`LinkLifecycle`).
    */
   pongAt = Number.NEGATIVE_INFINITY;
+  /** When the last ping went out: a busy link still pings now and then to keep its RTT current. */
+  pingedAt = Number.NEGATIVE_INFINITY;
   rttMs: number | null = null;
   /** True once the offerer's first envelope (`open`) went out; later ones are `signal`. */
   openSent = false;
