@@ -3,7 +3,7 @@ import { test } from "vitest";
 import type { Action } from "./actions.js";
 import { decodePing, encodePing, FrameType, routedPayload } from "./frame.js";
 import type { OpenMode } from "./identity/envelope-guard.js";
-import { LinkLifecycle, type LinkPolicy } from "./link-lifecycle.js";
+import { LinkLifecycle, type LinkPolicy, RTT_REFRESH_INTERVALS } from "./link-lifecycle.js";
 import type { LinkRecord } from "./link-record.js";
 import { Membership } from "./membership.js";
 import type { OpenedEnvelope } from "./node-trust.js";
@@ -244,6 +244,42 @@ test("a link stays up while frames arrive, and dies only after they stop", () =>
   assert.deepEqual(closes(fired), [`${link.id} keepalive-timeout`]);
   // The liveness check runs at each keepalive, so it may notice up to one interval late.
   assert.ok(closedAt !== undefined && closedAt >= last + 8_000 && closedAt <= last + 8_000 + 2_000, `${closedAt}`);
+});
+
+test("a link that carries other frames needs no ping; answers to its own pings do not count", () => {
+  const { ctx, membership, lifecycle, router, runTimers } = setup(member(1), {
+    keepaliveIntervalMs: 2_000,
+    linkDeadAfterMs: 8_000,
+  });
+  membership.welcome([]);
+  const link = lifecycle.openLink(0, member(2), "near")!;
+  lifecycle.handleLinkUp(0, link.id);
+  const pingsIn = (actions: Array<[number, Action]>) =>
+    actions.filter(([, a]) => a.type === "send-frame" && a.frame[1] === FrameType.ping).map(([at]) => at);
+  assert.equal(pingsIn(drain(ctx).map((a): [number, Action] => [0, a])).length, 1, "a ping as the link comes up");
+  // The peer pings us every 1.5 s: every interval has heard something, so we send none but the
+  // one that keeps our RTT current, RTT_REFRESH_INTERVALS intervals after the last.
+  const heard: Array<[number, Action]> = [];
+  for (let t = 1_500; t <= 12_000; t += 1_500) {
+    heard.push(...runTimers(t));
+    router.handleFrame(t, link.id, encodePing(FrameType.ping, { seq: t, sentAt: t }));
+  }
+  assert.equal(RTT_REFRESH_INTERVALS, 5);
+  assert.deepEqual(pingsIn(heard), [10_000]);
+  // Silent from 12,000 on: the first ping goes out a whole interval later, and a pong to it alone
+  // does not keep the next one back.
+  const quiet = runTimers(14_000);
+  assert.deepEqual(pingsIn(quiet), [14_000]);
+  router.handleFrame(14_050, link.id, encodePing(FrameType.pong, { seq: link.life.pingSeq, sentAt: 14_000 }));
+  assert.equal(link.life.rttMs, 50);
+  assert.deepEqual(pingsIn(runTimers(16_000)), [16_000]);
+  // Nothing heard after the pong: dead 8 s after it, as without the rule.
+  const end = runTimers(30_000);
+  assert.deepEqual(pingsIn(end), [18_000, 20_000, 22_000]);
+  assert.deepEqual(
+    end.filter(([, a]) => a.type === "close-link").map(([at]) => at),
+    [22_050],
+  );
 });
 
 test("a pong to the last ping gives the RTT; stale or future pongs do not", () => {

@@ -10,6 +10,12 @@ import { type NodeTrust, refusalReason, type Sender } from "./node-trust.js";
 import type { LinkKind, OverlayMessage } from "./overlay-message.js";
 import type { MemberInfo } from "./signaling-protocol.js";
 
+/**
+ * A link that needs no ping for liveness (it carries other frames) still pings after this many
+ * keepalive intervals, so its RTT is never older than that (10 s with the default timing).
+ */
+export const RTT_REFRESH_INTERVALS = 5;
+
 /** What the lifecycle asks of the part that decides which links the node wants (`Neighbourhood`). */
 export interface LinkPolicy {
   /** Adds or refreshes a link candidate. */
@@ -372,12 +378,36 @@ export class LinkLifecycle {
       return;
     }
     const { seq, sentAt } = decodePing(frame);
+    link.life.pongAt = now;
     if (seq === link.life.pingSeq && sentAt <= now) link.life.rttMs = now - sentAt;
+  }
+
+  /**
+   * The keepalive interval is over: ping, unless the link carried something other than the answer
+   * to our own ping within the interval. Any frame proves the peer alive, so a busy link needs no
+   * ping for liveness; it still pings every {@link RTT_REFRESH_INTERVALS} intervals so that its
+   * RTT (status, metrics, the console's charts) stays current. A peer's ping counts as traffic too,
+   * so on a quiet link two agents of this kind mostly send one ping per interval between them
+   * instead of one each. The silence that declares a link dead is unchanged, and a peer that pings
+   * on its own schedule still gets every answer, so older agents see no difference.
+   */
+  private keepAlive(now: number, link: LinkRecord): void {
+    const heardAt = link.heardAt();
+    const intervalMs = this.ctx.timing.keepaliveIntervalMs;
+    const { life } = link;
+    const rttFresh = now - life.pingedAt < RTT_REFRESH_INTERVALS * intervalMs;
+    if (rttFresh && heardAt > life.pongAt && now - heardAt < intervalMs) {
+      life.nextKeepaliveAt = Math.min(heardAt, life.pingedAt + (RTT_REFRESH_INTERVALS - 1) * intervalMs) + intervalMs;
+      this.armLiveness(link);
+    } else {
+      this.sendKeepalive(now, link);
+    }
   }
 
   private sendKeepalive(now: number, link: LinkRecord): void {
     const { life } = link;
     life.pingSeq = (life.pingSeq + 1) >>> 0;
+    life.pingedAt = now;
     life.nextKeepaliveAt = now + this.ctx.timing.keepaliveIntervalMs;
     this.ctx.actions.sendFrame(link.id, "control", encodePing(FrameType.ping, { seq: life.pingSeq, sentAt: now }));
     this.armLiveness(link);
@@ -404,7 +434,7 @@ export class LinkLifecycle {
     } else if (now >= link.heardAt() + timing.linkDeadAfterMs) {
       this.closeLink(now, link, "keepalive-timeout", true);
     } else if (now >= link.life.nextKeepaliveAt) {
-      this.sendKeepalive(now, link);
+      this.keepAlive(now, link);
     } else {
       this.armLiveness(link);
     }

@@ -30,6 +30,13 @@ export class LinkLife {
   upAt: number | null = null;
   nextKeepaliveAt = 0;
   pingSeq = 0;
+  /**
+   * When the last pong arrived. A link that heard nothing but answers to its own pings is silent
+   * otherwise and keeps pinging; one that heard anything else lately needs no ping (`LinkLifecycle`).
+   */
+  pongAt = Number.NEGATIVE_INFINITY;
+  /** When the last ping went out: a busy link still pings now and then to keep its RTT current. */
+  pingedAt = Number.NEGATIVE_INFINITY;
   rttMs: number | null = null;
   /** True once the offerer's first envelope (`open`) went out; later ones are `signal`. */
   openSent = false;
