@@ -179,7 +179,11 @@ export class HostDriver {
     switch (action.type) {
       case "send-frame": {
         if (action.channel === "data") {
-          this.batcher.add(action.linkId, action.frame);
+          // A link with a datagram path (ndc's IP track) takes the frame as it is, one per packet;
+          // the rest (no such path, a frame too big for it) is batched for the data channel.
+          const verdict = this.links.get(action.linkId)?.sendDatagram?.(action.frame) ?? "no-path";
+          if (verdict === "no-path") this.batcher.add(action.linkId, action.frame);
+          else if (verdict === "dropped") this.countSendDrop(action.linkId, "data");
           return;
         }
         const link = this.links.get(action.linkId);
