@@ -92,11 +92,12 @@ export class NdcIpTrack {
   /** Sends one data frame on the track; "no-path" when the caller must use the data channel. */
   send(frame: Uint8Array): DatagramSend {
     if (!this.#enabled || !this.#open || frame.length > MAX_TRACK_FRAME_BYTES) return "no-path";
-    const decision = this.#sender.decide(performance.now());
+    const now = performance.now();
+    const decision = this.#sender.decide(now);
     if (decision === "channel") return "no-path";
     const length = decision === "probe" ? 0 : frame.length;
     if (length > 0) this.#out.set(frame, RTP_HEADER_BYTES);
-    if (!this.#sendPacket(length)) {
+    if (!this.#sendPacket(length, now)) {
       this.#drops.add("track-send-failed");
       return decision === "probe" ? "no-path" : "dropped";
     }
@@ -135,8 +136,8 @@ export class NdcIpTrack {
     }
   }
 
-  #sendPacket(frameLength: number): boolean {
-    writeRtpHeader(this.#out, this.#sender.takeSeq(), performance.now(), this.#ssrc);
+  #sendPacket(frameLength: number, now: number): boolean {
+    writeRtpHeader(this.#out, this.#sender.takeSeq(), now, this.#ssrc);
     let ok = false;
     try {
       ok = this.#track.sendMessageBinary(this.#out.subarray(0, RTP_HEADER_BYTES + frameLength));
