@@ -59,6 +59,11 @@ export class SendTracker {
     return (this.#sent - this.#acked) >>> 0;
   }
 
+  /** Whether frames should be offered now: on the track, or fallen back with a probe due. */
+  wantsFrames(nowMs: number): boolean {
+    return this.#onTrack || nowMs - this.#lastProbeMs >= PROBE_INTERVAL_MS;
+  }
+
   /** Where the next frame goes; "probe" means: send an empty packet on the track, the frame on the channel. */
   decide(nowMs: number): SendDecision {
     if (this.#onTrack) {

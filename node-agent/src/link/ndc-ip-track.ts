@@ -89,6 +89,11 @@ export class NdcIpTrack {
     this.#enabled = true;
   }
 
+  /** Whether `send` takes frames now (see `PeerLink.datagramsReady`). */
+  ready(): boolean {
+    return this.#enabled && this.#open && this.#sender.wantsFrames(performance.now());
+  }
+
   /** Sends one data frame on the track; "no-path" when the caller must use the data channel. */
   send(frame: Uint8Array): DatagramSend {
     if (!this.#enabled || !this.#open || frame.length > MAX_TRACK_FRAME_BYTES) return "no-path";

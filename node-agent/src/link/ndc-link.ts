@@ -127,6 +127,11 @@ export class NdcLink extends BaseLink {
     if (type === "answer" && ipTrack) this.#ipTrack?.enable();
   }
 
+  /** Whether the IP track takes data frames now. */
+  datagramsReady(): boolean {
+    return !this.closed && this.#ipTrack?.ready() === true;
+  }
+
   /** Sends a data frame on the IP track when the link has one and it carries frames now. */
   sendDatagram(frame: Uint8Array): DatagramSend {
     if (this.closed) return "no-path";

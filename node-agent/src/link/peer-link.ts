@@ -45,6 +45,12 @@ export interface PeerLink {
    * contract as `send`: copies before returning, never throws.
    */
   sendDatagram?(frame: Uint8Array): DatagramSend;
+  /**
+   * Whether `sendDatagram` takes frames now (a link with the path open and not fallen back), so the
+   * caller can batch for the datagram or for the channel. A frame sent while this said true may still
+   * come back "no-path" (the path fell back in between).
+   */
+  datagramsReady?(): boolean;
   /** Transport facts for status output; fields the backend cannot tell are undefined. */
   stats(): Promise<LinkTransportStats>;
   /** Closes both channels and the connection. Idempotent. */
