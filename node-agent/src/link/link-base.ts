@@ -45,6 +45,8 @@ const MAX_PENDING_REMOTE_CANDIDATES = 64;
 const MAX_EARLY_MESSAGES = 256;
 
 type LinkState = "connecting" | "open" | "closed";
+type LinkDescriptionType = "offer" | "answer";
+type Awaitable = Promise<void> | void;
 
 interface PendingCandidate {
   readonly candidate: string;
@@ -152,11 +154,8 @@ export abstract class BaseLink implements PeerLink {
     if (this.#state === "closed" || this.#localDescriptionSent) return;
     this.#localDescriptionSent = true;
     const filtered = filterSdpCandidates(sdp, (c) => this.#acceptLocal(c));
-    this.#events.onSignal(
-      ipTrack && type === "answer"
-        ? { kind: "description", type, sdp: filtered, ipTrack: true }
-        : { kind: "description", type, sdp: filtered },
-    );
+    const signal = { kind: "description", type, sdp: filtered } as const;
+    this.#events.onSignal(ipTrack && type === "answer" ? { ...signal, ipTrack: true } : signal);
     // Candidates gathered before the description was out follow it, so the remote never has to
     // hold a candidate for a session it does not know yet.
     if (!this.#holdingCandidates) this.#flushLocalCandidates();
@@ -248,11 +247,7 @@ export abstract class BaseLink implements PeerLink {
    * Applies the remote offer (answerer) or answer (offerer); throws if the stack rejects it.
    * `ipTrack`: the remote answer says the answerer reads the IP track (always false for an offer).
    */
-  protected abstract applyRemoteDescription(
-    type: "offer" | "answer",
-    sdp: string,
-    ipTrack: boolean,
-  ): Promise<void> | void;
+  protected abstract applyRemoteDescription(type: LinkDescriptionType, sdp: string, ipTrack: boolean): Awaitable;
   /** Answerer, after the offer is applied: create both channels and the answer, and emit it. */
   protected abstract startAnswer(): Promise<void> | void;
   protected abstract applyRemoteCandidate(candidate: string, sdpMid: string): Promise<void> | void;
