@@ -13,7 +13,10 @@ export function parseLinkSignal(payload: unknown): LinkSignal | string {
     if (p.type !== "offer" && p.type !== "answer") return "description type must be offer or answer";
     if (typeof p.sdp !== "string" || p.sdp.length === 0 || p.sdp.length > MAX_SDP_CHARS)
       return "description sdp is missing or too long";
-    return { kind: "description", type: p.type, sdp: p.sdp };
+    // Only `true` means anything; an older agent's parser drops the field altogether.
+    return p.ipTrack === true && p.type === "answer"
+      ? { kind: "description", type: p.type, sdp: p.sdp, ipTrack: true }
+      : { kind: "description", type: p.type, sdp: p.sdp };
   }
   if (p.kind === "candidate") {
     if (typeof p.candidate !== "string" || p.candidate.length > MAX_CANDIDATE_CHARS)

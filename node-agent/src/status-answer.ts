@@ -66,6 +66,7 @@ export function peerStatusOf(
     tx: l.tx,
     rx: l.rx,
     drops,
+    ...(transport?.ipTrack === undefined ? {} : { ipTrack: transport.ipTrack }),
   };
 }
 

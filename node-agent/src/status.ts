@@ -1,5 +1,5 @@
 import { type LinkKind, parseIpv4Address, type RelayStatus } from "@ipop/shared";
-import type { CandidateType, WebRtcBackendName } from "./link/peer-link.js";
+import type { CandidateType, IpTrackStats, WebRtcBackendName } from "./link/peer-link.js";
 import type { SignalingState } from "./signaling-client.js";
 
 /**
@@ -140,6 +140,11 @@ export interface PeerStatus {
   readonly tx: { readonly bytes: number; readonly packets: number };
   readonly rx: { readonly bytes: number; readonly packets: number };
   readonly drops: Record<string, number>;
+  /**
+   * The link's IP track (ndc agents on both ends; ndc-ip-track.ts): whether data frames go on it
+   * now, what it carried, its drops. Absent when the link has none (the data channel carries all).
+   */
+  readonly ipTrack?: IpTrackStats;
 }
 
 /**
@@ -160,7 +165,8 @@ export function formatStatus(s: AgentStatus, target?: string): string {
       p.ip,
       p.state,
       formatKinds(p.kinds, p.remoteKinds),
-      p.pathReason === null ? (p.candidateType ?? "-") : `${p.candidateType} (${p.pathReason})`,
+      (p.pathReason === null ? (p.candidateType ?? "-") : `${p.candidateType} (${p.pathReason})`) +
+        (p.ipTrack?.carrying === true ? ", track" : ""),
       p.rttMs === null ? "-" : `${p.rttMs.toFixed(1)} ms`,
       `${formatBytes(p.tx.bytes)}/${p.tx.packets}`,
       `${formatBytes(p.rx.bytes)}/${p.rx.packets}`,

@@ -17,6 +17,7 @@ import {
   parseIpv4Address,
 } from "@ipop/shared";
 import type { IceServer } from "../link/ice-servers.js";
+import { MAX_TRACK_FRAME_BYTES } from "../link/ip-track-rtp.js";
 import type { LinkChannel, LinkTransportStats, PeerLink, PeerLinkFactory } from "../link/peer-link.js";
 import { parseLinkSignal } from "../link-signal.js";
 import { SignalingClient, type SignalingClientOptions } from "../signaling-client.js";
@@ -71,6 +72,17 @@ export class HostDriver {
   private readonly batcher = new FrameBatcher((linkId, message, frames) => {
     if (this.links.get(linkId)?.send("data", message) !== true) this.countSendDrop(linkId, "data", frames);
   });
+  /**
+   * The same for links with a datagram path (ndc's IP track), in batches that fit one datagram:
+   * full-size packets go alone (uncopied), small ones (ACKs, small UDP) share a packet, as they
+   * share a channel message. What the path does not take goes on the data channel as it is.
+   */
+  private readonly datagramBatcher = new FrameBatcher((linkId, message, frames) => {
+    const link = this.links.get(linkId);
+    const verdict = link?.sendDatagram?.(message) ?? "no-path";
+    if (verdict === "sent") return;
+    if (verdict === "dropped" || link?.send("data", message) !== true) this.countSendDrop(linkId, "data", frames);
+  }, MAX_TRACK_FRAME_BYTES);
   /** TURN/STUN servers the signaling server handed out (`ice-servers`), the newest ones. */
   private signalIceServers: readonly IceServer[] = [];
   private readonly logger: HostLogger;
@@ -159,6 +171,7 @@ export class HostDriver {
     for (let action = this.node.pollAction(); action !== undefined; action = this.node.pollAction()) {
       this.perform(action);
     }
+    this.datagramBatcher.flush();
     this.batcher.flush();
     this.turn = null;
     this.armTimer();
@@ -179,7 +192,12 @@ export class HostDriver {
     switch (action.type) {
       case "send-frame": {
         if (action.channel === "data") {
-          this.batcher.add(action.linkId, action.frame);
+          // Only a link whose datagram path takes frames now: the others keep 16 KiB batches.
+          if (this.links.get(action.linkId)?.datagramsReady?.() === true) {
+            this.datagramBatcher.add(action.linkId, action.frame);
+          } else {
+            this.batcher.add(action.linkId, action.frame);
+          }
           return;
         }
         const link = this.links.get(action.linkId);
@@ -209,6 +227,7 @@ export class HostDriver {
         this.links.delete(action.linkId);
         this.linkSendDrops.delete(action.linkId);
         this.batcher.forget(action.linkId);
+        this.datagramBatcher.forget(action.linkId);
         return;
       case "send-signal":
         if (!this.signaling.send(action.to, action.body)) this.hostDrops.add("signal-unsent");
@@ -243,6 +262,7 @@ export class HostDriver {
         onClose: (reason) => {
           // A link the remote end closed gets no close-link action: forget its batch state here.
           this.batcher.forget(linkId);
+          this.datagramBatcher.forget(linkId);
           if (this.links.delete(linkId)) this.step((at) => this.node.handleLinkDown(at, linkId, reason));
         },
       },

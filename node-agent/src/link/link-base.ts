@@ -45,6 +45,8 @@ const MAX_PENDING_REMOTE_CANDIDATES = 64;
 const MAX_EARLY_MESSAGES = 256;
 
 type LinkState = "connecting" | "open" | "closed";
+type LinkDescriptionType = "offer" | "answer";
+type Awaitable = Promise<void> | void;
 
 interface PendingCandidate {
   readonly candidate: string;
@@ -101,7 +103,7 @@ export abstract class BaseLink implements PeerLink {
     const s = signal as Partial<Record<string, unknown>> | null;
     if (s === null || typeof s !== "object") return;
     if (s.kind === "description" && (s.type === "offer" || s.type === "answer") && typeof s.sdp === "string") {
-      this.#handleDescription(s.type, s.sdp);
+      this.#handleDescription(s.type, s.sdp, s.ipTrack === true);
     } else if (s.kind === "candidate" && typeof s.candidate === "string") {
       this.#handleCandidate(s.candidate, typeof s.sdpMid === "string" ? s.sdpMid : null);
     }
@@ -144,12 +146,16 @@ export abstract class BaseLink implements PeerLink {
     if (this.role === "offerer") this.#enqueue("setup-failed", "creating the offer", () => this.startOffer());
   }
 
-  /** Hands a local description to the remote side, after removing candidates it must not see. */
-  protected emitLocalDescription(type: "offer" | "answer", sdp: string): void {
+  /**
+   * Hands a local description to the remote side, after removing candidates it must not see. An
+   * answer with `ipTrack` tells the offerer that this side reads the offer's IP track.
+   */
+  protected emitLocalDescription(type: "offer" | "answer", sdp: string, ipTrack = false): void {
     if (this.#state === "closed" || this.#localDescriptionSent) return;
     this.#localDescriptionSent = true;
     const filtered = filterSdpCandidates(sdp, (c) => this.#acceptLocal(c));
-    this.#events.onSignal({ kind: "description", type, sdp: filtered });
+    const signal = { kind: "description", type, sdp: filtered } as const;
+    this.#events.onSignal(ipTrack && type === "answer" ? { ...signal, ipTrack: true } : signal);
     // Candidates gathered before the description was out follow it, so the remote never has to
     // hold a candidate for a session it does not know yet.
     if (!this.#holdingCandidates) this.#flushLocalCandidates();
@@ -237,8 +243,11 @@ export abstract class BaseLink implements PeerLink {
 
   /** Offerer: create both channels and the offer, and emit it. */
   protected abstract startOffer(): Promise<void> | void;
-  /** Applies the remote offer (answerer) or answer (offerer); throws if the stack rejects it. */
-  protected abstract applyRemoteDescription(type: "offer" | "answer", sdp: string): Promise<void> | void;
+  /**
+   * Applies the remote offer (answerer) or answer (offerer); throws if the stack rejects it.
+   * `ipTrack`: the remote answer says the answerer reads the IP track (always false for an offer).
+   */
+  protected abstract applyRemoteDescription(type: LinkDescriptionType, sdp: string, ipTrack: boolean): Awaitable;
   /** Answerer, after the offer is applied: create both channels and the answer, and emit it. */
   protected abstract startAnswer(): Promise<void> | void;
   protected abstract applyRemoteCandidate(candidate: string, sdpMid: string): Promise<void> | void;
@@ -251,7 +260,7 @@ export abstract class BaseLink implements PeerLink {
 
   // ---- internals ----
 
-  #handleDescription(type: "offer" | "answer", sdp: string): void {
+  #handleDescription(type: "offer" | "answer", sdp: string, ipTrack: boolean): void {
     if (this.#remoteSdp !== undefined) {
       // Signaling may deliver the same message twice; anything else would be renegotiation.
       if (sdp !== this.#remoteSdp)
@@ -270,7 +279,9 @@ export abstract class BaseLink implements PeerLink {
     }
     this.#remoteSdp = sdp;
     const filtered = filterSdpCandidates(sdp, (c) => this.#acceptRemote(c));
-    this.#enqueue("bad-signal", `applying the remote ${type}`, () => this.applyRemoteDescription(type, filtered));
+    this.#enqueue("bad-signal", `applying the remote ${type}`, () =>
+      this.applyRemoteDescription(type, filtered, ipTrack && type === "answer"),
+    );
     if (this.role === "answerer") this.#enqueue("setup-failed", "creating the answer", () => this.startAnswer());
     this.#enqueue("setup-failed", "applying remote candidates", () => {
       this.#remoteDescriptionApplied = true;

@@ -1,13 +1,30 @@
 import { errorMessage } from "@ipop/shared";
-import nodeDataChannel, { type DataChannel, type PeerConnection } from "node-datachannel";
+import nodeDataChannel, { type DataChannel, type PeerConnection, type Track } from "node-datachannel";
 import { LinkError } from "../errors.js";
 import { asCandidateType } from "./candidates.js";
 import { CHANNEL_SPECS, LINK_CHANNELS } from "./channels.js";
 import type { DtlsFingerprint } from "./dtls-fingerprint.js";
 import { toNdcIceServers } from "./ice-servers.js";
+import { decodeTrackReport, IP_TRACK_MID, offersIpTrack, TRACK_REPORT_MARKER } from "./ip-track-rtp.js";
 import { BaseLink } from "./link-base.js";
+import { ipTrackDescription, NdcIpTrack, randomSsrc } from "./ndc-ip-track.js";
 import { ndcLogLevel } from "./ndc-log.js";
-import type { LinkChannel, LinkEvents, LinkOptions, LinkTransportStats, PeerLinkFactory } from "./peer-link.js";
+import type {
+  DatagramSend,
+  LinkChannel,
+  LinkEvents,
+  LinkOptions,
+  LinkTransportStats,
+  PeerLinkFactory,
+} from "./peer-link.js";
+
+/** How an ndc link is built beyond the common options. */
+export interface NdcLinkSettings {
+  /** Off only to measure what the hold buys (link-setup-bench.ts). */
+  readonly holdsCandidatesUntilAnswer: boolean;
+  /** Offer (as offerer) and accept (as answerer) the IP track; off: an agent without it. */
+  readonly ipTrack: boolean;
+}
 
 /**
  * The IP MTU of the path between peers that libdatachannel sizes its SCTP packets for (it subtracts
@@ -52,14 +69,29 @@ const UNDERLAY_MTU = 1500;
  *   reliably, SCTP repairs the loss within an underlay round trip, nothing waits behind a lost chunk
  *   (unordered), and the `bufferedAmount` high-water mark still drops packets when the link cannot
  *   keep up. Measured in docs/bench.md ("Where IPOP's time goes").
+ * - The IP track: between two ndc agents that both have it, data frames go as SRTP packets on a
+ *   video track of the same connection, one frame per packet, skipping SCTP (about half the CPU per
+ *   Gbit; docs/bench.md, "An SRTP track instead of the data channel"). The offerer adds the track's
+ *   video section to every offer; an answerer that reads it says so with `ipTrack` in its signed
+ *   answer, and only then does the offerer send on it. An older ndc answerer accepts the section
+ *   silently (libdatachannel answers every m-line) but never says so, so the offerer keeps the data
+ *   channel; an older offerer sends no section. Control frames, and data frames too big for one
+ *   packet, stay on the channels. Candidates are signalled for mid "0" (the data channel's section),
+ *   which every stack has: the track's section comes first in the bundle, and a stack that rejects
+ *   it must still take the candidates.
  */
 export class NdcLink extends BaseLink {
   readonly backend = "ndc";
   #pc: PeerConnection | undefined;
   readonly #channels = new Map<LinkChannel, DataChannel>();
+  readonly #ipTrackCapable: boolean;
+  #ipTrack: NdcIpTrack | undefined;
+  /** Answerer: the offer carried the IP track and this side reads it. */
+  #answersIpTrack = false;
 
-  constructor(options: LinkOptions, events: LinkEvents, holdsCandidatesUntilAnswer = true) {
-    super(options, events, { resolvesMdns: false, holdsCandidatesUntilAnswer });
+  constructor(options: LinkOptions, events: LinkEvents, settings: NdcLinkSettings) {
+    super(options, events, { resolvesMdns: false, holdsCandidatesUntilAnswer: settings.holdsCandidatesUntilAnswer });
+    this.#ipTrackCapable = settings.ipTrack;
     try {
       const pc = new nodeDataChannel.PeerConnection(`ipop-${options.role}`, {
         iceServers: toNdcIceServers(options.iceServers),
@@ -67,9 +99,11 @@ export class NdcLink extends BaseLink {
       });
       this.#pc = pc;
       pc.onLocalDescription((sdp, type) => {
-        if (type === "offer" || type === "answer") this.emitLocalDescription(type, sdp);
+        if (type === "offer" || type === "answer") this.emitLocalDescription(type, sdp, this.#answersIpTrack);
       });
-      pc.onLocalCandidate((candidate, mid) => this.emitLocalCandidate(candidate, mid));
+      // See the class comment: "0" is the data channel's section, which every peer has.
+      pc.onLocalCandidate((candidate) => this.emitLocalCandidate(candidate, "0"));
+      if (this.#ipTrackCapable && options.role === "answerer") pc.onTrack((track) => this.#remoteTrack(track));
       pc.onStateChange((state) => this.connectionStateChanged(state));
     } catch (error) {
       this.fail("setup-failed", `node-datachannel: ${errorMessage(error)}`);
@@ -79,11 +113,29 @@ export class NdcLink extends BaseLink {
   }
 
   protected startOffer(): void {
+    // Before the channels: creating the first channel makes the offer, which must carry the track.
+    if (this.#ipTrackCapable) {
+      const ssrc = randomSsrc();
+      this.#ipTrack = this.#newIpTrack(this.#requirePc().addTrack(ipTrackDescription(ssrc)), ssrc);
+    }
     this.#createChannels();
   }
 
-  protected applyRemoteDescription(type: "offer" | "answer", sdp: string): void {
+  protected applyRemoteDescription(type: "offer" | "answer", sdp: string, ipTrack: boolean): void {
+    if (type === "offer") this.#answersIpTrack = this.#ipTrackCapable && offersIpTrack(sdp);
     this.#requirePc().setRemoteDescription(sdp, type);
+    if (type === "answer" && ipTrack) this.#ipTrack?.enable();
+  }
+
+  /** Whether the IP track takes data frames now. */
+  datagramsReady(): boolean {
+    return !this.closed && this.#ipTrack?.ready() === true;
+  }
+
+  /** Sends a data frame on the IP track when the link has one and it carries frames now. */
+  sendDatagram(frame: Uint8Array): DatagramSend {
+    if (this.closed) return "no-path";
+    return this.#ipTrack?.send(frame) ?? "no-path";
   }
 
   protected startAnswer(): void {
@@ -122,10 +174,13 @@ export class NdcLink extends BaseLink {
       remoteAddress: pair?.remote.address,
       // libdatachannel reports -1 (or nothing) before SCTP has measured one.
       rttMs: typeof rtt === "number" && rtt >= 0 ? rtt : undefined,
+      ...(this.#ipTrack === undefined ? {} : { ipTrack: this.#ipTrack.stats() }),
     };
   }
 
   protected release(): void {
+    this.#ipTrack?.close();
+    this.#ipTrack = undefined;
     for (const dc of this.#channels.values()) {
       try {
         dc.close();
@@ -158,9 +213,30 @@ export class NdcLink extends BaseLink {
       dc.onMessage((message) => {
         // Binary only: a string is not ours (and not an IP packet).
         if (typeof message === "string") return;
-        this.deliver(name, message instanceof ArrayBuffer ? new Uint8Array(message) : message);
+        const bytes = message instanceof ArrayBuffer ? new Uint8Array(message) : message;
+        if (name === "control" && this.#ipTrack !== undefined && bytes[0] === TRACK_REPORT_MARKER) {
+          // The peer's report on our track: link-private, never a core frame (those start with 1).
+          const highest = decodeTrackReport(bytes);
+          if (highest !== undefined) this.#ipTrack.handleReport(highest);
+          return;
+        }
+        this.deliver(name, bytes);
       });
     }
+  }
+
+  /** Answerer: the offer's media section arrived as a track; ours if it is the IP track. */
+  #remoteTrack(track: Track): void {
+    if (this.closed || this.#ipTrack !== undefined || !this.#answersIpTrack || track.mid() !== IP_TRACK_MID) return;
+    this.#ipTrack = this.#newIpTrack(track, randomSsrc());
+    this.#ipTrack.enable();
+  }
+
+  #newIpTrack(track: Track, ssrc: number): NdcIpTrack {
+    return new NdcIpTrack(track, ssrc, {
+      deliver: (frame) => this.deliver("data", frame),
+      sendReport: (report) => this.send("control", report),
+    });
   }
 
   #requirePc(): PeerConnection {
@@ -179,12 +255,23 @@ export function createNdcLinkFactory(
   /** Off only to measure what the hold buys (link-setup-bench.ts). */
   holdsCandidatesUntilAnswer = true,
 ): PeerLinkFactory {
+  const settings: NdcLinkSettings = { holdsCandidatesUntilAnswer, ipTrack: ndcIpTrackEnabled(env) };
   const level = ndcLogLevel(env);
   if (level !== undefined) {
     nodeDataChannel.initLogger(level, (lineLevel, message) => process.stderr.write(`ndc ${lineLevel}: ${message}\n`));
   }
   return {
     backend: "ndc",
-    create: (options, events) => new NdcLink(options, events, holdsCandidatesUntilAnswer),
+    create: (options, events) => new NdcLink(options, events, settings),
   };
+}
+
+/**
+ * Whether links carry IP packets on the IP track where the peer can (default), or only on the data
+ * channel: `IPOP_NDC_TRACK=0` is the operator's way back to the channel (and how the bench measures
+ * the channel on the same build). An agent with it off behaves exactly like one without the track.
+ */
+export function ndcIpTrackEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env.IPOP_NDC_TRACK?.trim().toLowerCase();
+  return !(value === "0" || value === "off" || value === "false" || value === "no");
 }

@@ -38,6 +38,19 @@ export interface PeerLink {
   handleSignal(signal: LinkSignal): void;
   /** Sends one message on a channel; false when dropped (not open, or over the high-water mark). */
   send(channel: LinkChannel, message: Uint8Array): boolean;
+  /**
+   * Sends one data frame as a datagram of its own outside the data channel (ndc: the IP track, see
+   * ndc-ip-track.ts), when this link has such a path now and the frame fits it. "no-path": the
+   * caller sends the frame on the data channel instead. Absent on backends without one. Same
+   * contract as `send`: copies before returning, never throws.
+   */
+  sendDatagram?(frame: Uint8Array): DatagramSend;
+  /**
+   * Whether `sendDatagram` takes frames now (a link with the path open and not fallen back), so the
+   * caller can batch for the datagram or for the channel. A frame sent while this said true may still
+   * come back "no-path" (the path fell back in between).
+   */
+  datagramsReady?(): boolean;
   /** Transport facts for status output; fields the backend cannot tell are undefined. */
   stats(): Promise<LinkTransportStats>;
   /** Closes both channels and the connection. Idempotent. */
@@ -45,6 +58,8 @@ export interface PeerLink {
 }
 
 export type WebRtcBackendName = "ndc" | "werift" | "wrtc" | "browser" | "fake";
+/** What became of a frame given to `PeerLink.sendDatagram`. */
+export type DatagramSend = "sent" | "dropped" | "no-path";
 /** The core's names for a link's two ends and two channels: the link layer carries out its actions. */
 export type { LinkChannel, LinkRole };
 
@@ -64,7 +79,16 @@ export const MAX_SDP_CHARS = 32 * 1024;
  * with `sdpMid` "0"/`sdpMLineIndex` 0 as the single m-line of a data-channel-only session).
  */
 export type LinkSignal =
-  | { readonly kind: "description"; readonly type: "offer" | "answer"; readonly sdp: string }
+  | {
+      readonly kind: "description";
+      readonly type: "offer" | "answer";
+      readonly sdp: string;
+      /**
+       * In an answer: the answerer reads IP packets on the offer's IP track (ndc only; see
+       * ndc-link.ts). Older agents drop the field when they parse a signal, and never set it.
+       */
+      readonly ipTrack?: true;
+    }
   | { readonly kind: "candidate"; readonly candidate: string; readonly sdpMid: string | null };
 
 export interface LinkEvents {
@@ -110,6 +134,25 @@ export interface LinkTransportStats {
   readonly remoteAddress?: string;
   /** Round trip measured by the ICE/SCTP stack, when it tells. The core measures its own as well. */
   readonly rttMs?: number;
+  /** The IP track's counters, on links that negotiated one. */
+  readonly ipTrack?: IpTrackStats;
+}
+
+/** What a link's IP track carried (ndc-ip-track.ts), for `ipop status`. */
+export interface IpTrackStats {
+  /** Data frames go on the track now (false: before it opened, or fallen back to the channel). */
+  readonly carrying: boolean;
+  /** Data frames sent and received on the track. */
+  readonly sent: number;
+  readonly received: number;
+  /** Times the sender left the track because the receiver's reports stopped; probes sent since. */
+  readonly fallbacks: number;
+  readonly probes: number;
+  /** RTP sequence numbers never received, and packets that came out of order. */
+  readonly gaps: number;
+  readonly late: number;
+  /** Packets dropped on this side, by reason (`track-stale`, `track-rtcp`, `track-send-failed`...). */
+  readonly drops: Record<string, number>;
 }
 
 /** Creates links for one backend. */

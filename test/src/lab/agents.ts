@@ -78,6 +78,8 @@ export interface OverlayOptions {
   signalArgs?: readonly string[];
   /** Extra `ipop up` arguments for every agent, e.g. `["--ice-server", "stun:IP:3478"]`. */
   agentArgs?: readonly string[];
+  /** Extra environment variables per host (e.g. `{ h2: { IPOP_NDC_TRACK: "0" } }`). */
+  envByHost?: Readonly<Record<string, NodeJS.ProcessEnv>>;
 }
 
 /** The overlay path `ipop route IP --json` reports. */
@@ -181,6 +183,7 @@ export async function startOverlay(lab: Lab, options: OverlayOptions = {}): Prom
         credentials: credentials[i]!,
         ...(webrtc ? { webrtc } : {}),
         ...(options.agentArgs ? { extraArgs: options.agentArgs } : {}),
+        ...(options.envByHost?.[host] ? { env: options.envByHost[host] } : {}),
       });
     });
     return { signaling, agents, pki };
