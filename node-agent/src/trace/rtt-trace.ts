@@ -110,6 +110,18 @@ export function traceLinks(factory: PeerLinkFactory, trace: RttTrace): PeerLinkF
           trace.frames("link-sent", message);
           return sent;
         },
+        // The IP track's path too, so a traced agent keeps the path it would take untraced.
+        ...(link.sendDatagram === undefined
+          ? {}
+          : {
+              sendDatagram: (frame: Uint8Array) => {
+                trace.frames("link-send", frame);
+                const verdict = link.sendDatagram!(frame);
+                trace.frames("link-sent", frame);
+                return verdict;
+              },
+              datagramsReady: () => link.datagramsReady?.() === true,
+            }),
         stats: () => link.stats(),
         close: () => link.close(),
       };
