@@ -54,8 +54,6 @@ const WRITE_BATCH = 256;
 /** Staging room for writes: a turn's packets, copied; a full buffer is written at once. */
 const STAGING_BYTES = 512 * 1024;
 const MAX_PACKET = 65535;
-/** At most this many packets staged by one callback are written at once instead of at the end of the turn. */
-const EAGER_WRITE_PACKETS = 4;
 
 /** Calls `visit` with each packet of a write batch laid out as {@link LinuxTun} stages it. */
 export function forEachStagedPacket(
@@ -91,22 +89,6 @@ export class LinuxTun implements TunDevice {
   private stagedBytes = 0;
   private flushQueued = false;
   private readonly flushNow = () => {
-    this.flushQueued = false;
-    this.flush();
-  };
-  /**
-   * Runs as a microtask, once the callback that delivered the first staged packet has returned (the
-   * core's drain is done). A handful of packets (a ping, an interactive flow) is written at once:
-   * waiting for the end of the event-loop turn took a ping 25-40 us per agent, of which this saves
-   * 10-20 (docs/bench.md, "Where one ping's time goes"). More is a bulk flow's batch: it waits for the
-   * rest of the turn, whose other messages may carry segments to merge with it. The staging buffer
-   * is written whole and in order either way, so nothing is reordered.
-   */
-  private readonly flushSoon = () => {
-    if (this.staged > EAGER_WRITE_PACKETS) {
-      setImmediate(this.flushNow);
-      return;
-    }
     this.flushQueued = false;
     this.flush();
   };
@@ -172,9 +154,8 @@ export class LinuxTun implements TunDevice {
   }
 
   /**
-   * Copies `packet` into the write batch, which goes to the kernel as soon as the current callback
-   * returns when it holds only a few packets, else at the end of this event-loop turn (or at once
-   * when full). False when the device is closed or the packet is too large.
+   * Copies `packet` into the write batch, which goes to the kernel at the end of this event-loop
+   * turn (or at once when full). False when the device is closed or the packet is too large.
    */
   write(packet: Uint8Array): boolean {
     if (this.closed || packet.length === 0 || packet.length > MAX_PACKET) return false;
@@ -184,7 +165,7 @@ export class LinuxTun implements TunDevice {
     this.stagedBytes += VNET_HDR_LEN + packet.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flushSoon);
+      setImmediate(this.flushNow);
     }
     return true;
   }
